@@ -1,0 +1,58 @@
+/*
+ * cmd.h - the reghive command table and helpers shared by commands.
+ * The CLI sees only the public API (reghive.h).
+ */
+#ifndef RH_CMD_H
+#define RH_CMD_H
+
+#include "../include/reghive.h"
+
+#include <stdio.h>
+
+struct cmd {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *usage;
+    const char *help;
+};
+
+extern const struct cmd cli_cmds[];
+
+/* Exit codes: 0 ok, 1 error (bad input, not found), 2 usage. */
+#define EXIT_USAGE 2
+
+int cmd_info(int argc, char **argv);
+int cmd_query(int argc, char **argv);
+int cmd_get(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+
+/* Print "reghive: <what>: <message>" for rc from h. */
+void die_rc(rh_hive *h, const char *what, int rc);
+/* Open path read-only; prints errors and warnings; returns NULL on error
+ * (after printing). */
+rh_hive *open_hive(const char *path, unsigned flags);
+/* Print usage of command name to stderr and return EXIT_USAGE. */
+int usage(const char *name);
+
+/* Split a user path into a display prefix ("HKEY_LOCAL_MACHINE\SYSTEM",
+ * or "" when the path has no root prefix); returns malloc'd prefix. */
+char *display_prefix(const char *path);
+
+/* Type name ("REG_SZ") or NULL; type from a name, -1 if unknown. */
+const char *type_name(uint32_t t);
+long type_parse(const char *s);
+
+/* rh_write_fn over a FILE *. */
+int write_file(void *ctx, const void *buf, size_t len);
+
+/* Minimal getopt-like scanner over argv with long/short options. */
+struct opts {
+    int argc;
+    char **argv;
+    int i;
+    char **pos;
+    int npos;
+};
+
+#endif

@@ -1,0 +1,144 @@
+/*
+ * cmd_get.c - reghive get HIVE KEY [NAME] [--raw]
+ */
+#include "cmd.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Print UTF-16LE text as UTF-8 (up to a NUL unit, or all of it). */
+static void
+put_utf16(FILE *f, const uint8_t *p, size_t n, int stop)
+{
+    for (size_t i = 0; i + 1 < n; i += 2) {
+        uint32_t c = (uint32_t)(p[i] | p[i + 1] << 8);
+        if (c == 0 && stop)
+            break;
+        if (c >= 0xD800 && c < 0xDC00 && i + 3 < n) {
+            uint32_t d = (uint32_t)(p[i + 2] | p[i + 3] << 8);
+            if (d >= 0xDC00 && d < 0xE000) {
+                c = 0x10000 + ((c - 0xD800) << 10) + (d - 0xDC00);
+                i += 2;
+            }
+        }
+        if (c < 0x80) {
+            fputc((int)c, f);
+        } else if (c < 0x800) {
+            fputc((int)(0xC0 | c >> 6), f);
+            fputc((int)(0x80 | (c & 0x3F)), f);
+        } else if (c < 0x10000) {
+            fputc((int)(0xE0 | c >> 12), f);
+            fputc((int)(0x80 | ((c >> 6) & 0x3F)), f);
+            fputc((int)(0x80 | (c & 0x3F)), f);
+        } else {
+            fputc((int)(0xF0 | c >> 18), f);
+            fputc((int)(0x80 | ((c >> 12) & 0x3F)), f);
+            fputc((int)(0x80 | ((c >> 6) & 0x3F)), f);
+            fputc((int)(0x80 | (c & 0x3F)), f);
+        }
+    }
+}
+
+void print_data(FILE *f, uint32_t type, const uint8_t *d, size_t n,
+                int reg_style);
+
+/* reg_style: as reg query shows data (0x hex numbers, MULTI_SZ joined by
+ * "\0", binary in uppercase hex); else as get prints it (decimal numbers,
+ * one string per line, lowercase hex). */
+void
+print_data(FILE *f, uint32_t type, const uint8_t *d, size_t n, int reg_style)
+{
+    switch (type) {
+    case RH_REG_SZ:
+    case RH_REG_EXPAND_SZ:
+    case RH_REG_LINK:
+        put_utf16(f, d, n, 1);
+        return;
+    case RH_REG_MULTI_SZ: {
+        size_t s = 0, first = 1;
+        for (size_t i = 0; i + 1 < n; i += 2) {
+            if (d[i] || d[i + 1])
+                continue;
+            if (i == s) /* empty string: end of list */
+                break;
+            if (!first)
+                fputs(reg_style ? "\\0" : "\n", f);
+            put_utf16(f, d + s, i - s, 0);
+            first = 0;
+            s = i + 2;
+        }
+        return;
+    }
+    case RH_REG_DWORD:
+    case RH_REG_DWORD_BIG_ENDIAN:
+        if (n == 4) {
+            uint32_t v = type == RH_REG_DWORD
+                             ? (uint32_t)(d[0] | d[1] << 8 | d[2] << 16 |
+                                          (uint32_t)d[3] << 24)
+                             : (uint32_t)(d[3] | d[2] << 8 | d[1] << 16 |
+                                          (uint32_t)d[0] << 24);
+            fprintf(f, reg_style ? "0x%x" : "%u", v);
+            return;
+        }
+        break;
+    case RH_REG_QWORD:
+        if (n == 8) {
+            uint64_t v = 0;
+            for (int i = 7; i >= 0; i--)
+                v = v << 8 | d[i];
+            fprintf(f, reg_style ? "0x%llx" : "%llu", (unsigned long long)v);
+            return;
+        }
+        break;
+    }
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, reg_style ? "%02X" : "%02x", d[i]);
+}
+
+int
+cmd_get(int argc, char **argv)
+{
+    const char *pos[3] = {0};
+    int np = 0, raw = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--raw") == 0)
+            raw = 1;
+        else if (argv[i][0] == '-' && argv[i][1] && np < 2)
+            return usage("get");
+        else if (np < 3)
+            pos[np++] = argv[i];
+        else
+            return usage("get");
+    }
+    if (np < 2)
+        return usage("get");
+    rh_hive *h = open_hive(pos[0], 0);
+    if (!h)
+        return 1;
+    rh_key k;
+    rh_value v;
+    const char *name = pos[2] ? pos[2] : "";
+    int rc = rh_key_lookup(h, pos[1], &k);
+    if (rc < 0) {
+        die_rc(h, pos[1], rc);
+    } else if ((rc = rh_value_get(h, k, name, strlen(name), &v)) < 0) {
+        die_rc(h, pos[1], rc);
+    } else {
+        void *d;
+        size_t n;
+        uint32_t t;
+        if ((rc = rh_value_data(h, v, &t, &d, &n)) < 0) {
+            die_rc(h, pos[1], rc);
+        } else {
+            if (raw) {
+                fwrite(d, 1, n, stdout);
+            } else {
+                print_data(stdout, t, d, n, 0);
+                putchar('\n');
+            }
+            free(d);
+        }
+    }
+    rh_close(h);
+    return rc < 0;
+}

@@ -1,0 +1,66 @@
+/*
+ * main.c - reghive: dispatch through the command table.
+ */
+#include "cmd.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const struct cmd cli_cmds[] = {
+    {"info", cmd_info, "info HIVE",
+     "header fields, version, dirty state, counts and free space"},
+    {"query", cmd_query,
+     "query HIVE [KEY] [-s] [-v NAME | -ve] [-f PATTERN [-k] [-d] [-e] "
+     "[-c]] [-t TYPE] [--json]",
+     "list a key's values and subkeys, like reg query"},
+    {"get", cmd_get, "get HIVE KEY [NAME] [--raw]",
+     "print one value's data decoded by type (default value if no NAME)"},
+    {"export", cmd_export,
+     "export HIVE [KEY] [-o FILE] [--prefix ROOT] [--utf8 | --utf16] "
+     "[--json]",
+     "write a subtree as a .reg file (regedit 5.00) or JSON lines"},
+    {"check", cmd_check, "check HIVE",
+     "verify every structural invariant; exit 0 only when clean"},
+    {NULL, NULL, NULL, NULL}};
+
+int
+usage(const char *name)
+{
+    for (const struct cmd *c = cli_cmds; c->name; c++)
+        if (!name || strcmp(c->name, name) == 0)
+            fprintf(stderr, "usage: reghive %s\n", c->usage);
+    return EXIT_USAGE;
+}
+
+static void
+help(void)
+{
+    printf("reghive - read, check and export Windows registry hives "
+           "offline\n\nusage: reghive COMMAND ARGS...\n\n");
+    for (const struct cmd *c = cli_cmds; c->name; c++)
+        printf("  %-8s %s\n           reghive %s\n", c->name, c->help,
+               c->usage);
+    printf("\nKEY paths are '\\'-separated from the hive root; a leading "
+           "HKLM\\SYSTEM\\-style\nprefix is accepted, and "
+           "CurrentControlSet resolves through Select\\Current.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+        help();
+        return argc < 2 ? EXIT_USAGE : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("reghive 0.1\n");
+        return 0;
+    }
+    for (const struct cmd *c = cli_cmds; c->name; c++)
+        if (strcmp(c->name, argv[1]) == 0)
+            return c->fn(argc - 1, argv + 1);
+    fprintf(stderr, "reghive: unknown command '%s' (try reghive --help)\n",
+            argv[1]);
+    return EXIT_USAGE;
+}

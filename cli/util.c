@@ -1,0 +1,115 @@
+/*
+ * util.c - helpers shared by the commands: opening, errors, type names.
+ */
+#include "cmd.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+void
+die_rc(rh_hive *h, const char *what, int rc)
+{
+    const char *m = h ? rh_errmsg(h) : "";
+    fprintf(stderr, "reghive: %s: %s\n", what, *m ? m : rh_strerror(rc));
+}
+
+rh_hive *
+open_hive(const char *path, unsigned flags)
+{
+    rh_hive *h;
+    int rc = rh_open(path, flags, &h);
+    if (rc < 0) {
+        fprintf(stderr, "reghive: %s: %s\n", path,
+                h ? rh_errmsg(h) : rh_strerror(rc));
+        rh_close(h);
+        return NULL;
+    }
+    const char *w = rh_warnings(h);
+    while (*w) {
+        const char *e = strchr(w, '\n');
+        int n = e ? (int)(e - w) : (int)strlen(w);
+        fprintf(stderr, "reghive: %s: warning: %.*s\n", path, n, w);
+        w += n + (e != NULL);
+    }
+    return h;
+}
+
+static const char *const roots[][2] = {
+    {"HKLM", "HKEY_LOCAL_MACHINE"},  {"HKEY_LOCAL_MACHINE", NULL},
+    {"HKU", "HKEY_USERS"},           {"HKEY_USERS", NULL},
+    {"HKCU", "HKEY_CURRENT_USER"},   {"HKEY_CURRENT_USER", NULL},
+    {"HKCR", "HKEY_CLASSES_ROOT"},   {"HKEY_CLASSES_ROOT", NULL},
+    {"HKCC", "HKEY_CURRENT_CONFIG"}, {"HKEY_CURRENT_CONFIG", NULL}};
+
+char *
+display_prefix(const char *path)
+{
+    while (*path == '\\')
+        path++;
+    size_t n = strcspn(path, "\\");
+    for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) {
+        if (strlen(roots[i][0]) != n || strncasecmp(path, roots[i][0], n))
+            continue;
+        const char *full = roots[i][1] ? roots[i][1] : roots[i][0];
+        const char *rest = path + n;
+        size_t m = 0;
+        if (i < 4 && *rest == '\\') { /* HKLM\SYSTEM, HKU\<sid> */
+            rest++;
+            m = strcspn(rest, "\\");
+        }
+        char *p = malloc(strlen(full) + m + 2);
+        if (!p)
+            return NULL;
+        strcpy(p, full);
+        for (char *q = p; *q; q++)
+            if (*q >= 'a' && *q <= 'z')
+                *q = (char)(*q - 32);
+        if (m) {
+            strcat(p, "\\");
+            strncat(p, rest, m);
+        }
+        return p;
+    }
+    return strdup("");
+}
+
+static const char *const tnames[] = {"REG_NONE",
+                                     "REG_SZ",
+                                     "REG_EXPAND_SZ",
+                                     "REG_BINARY",
+                                     "REG_DWORD",
+                                     "REG_DWORD_BIG_ENDIAN",
+                                     "REG_LINK",
+                                     "REG_MULTI_SZ",
+                                     "REG_RESOURCE_LIST",
+                                     "REG_FULL_RESOURCE_DESCRIPTOR",
+                                     "REG_RESOURCE_REQUIREMENTS_LIST",
+                                     "REG_QWORD"};
+
+const char *
+type_name(uint32_t t)
+{
+    return t < sizeof tnames / sizeof tnames[0] ? tnames[t] : NULL;
+}
+
+long
+type_parse(const char *s)
+{
+    for (size_t i = 0; i < sizeof tnames / sizeof tnames[0]; i++)
+        if (strcasecmp(s, tnames[i]) == 0)
+            return (long)i;
+    if (strcasecmp(s, "REG_DWORD_LITTLE_ENDIAN") == 0)
+        return RH_REG_DWORD;
+    if (strcasecmp(s, "REG_QWORD_LITTLE_ENDIAN") == 0)
+        return RH_REG_QWORD;
+    char *e;
+    long v = strtol(s, &e, 0);
+    return (*s && !*e && v >= 0) ? v : -1;
+}
+
+int
+write_file(void *ctx, const void *buf, size_t len)
+{
+    return fwrite(buf, 1, len, (FILE *)ctx) == len ? 0 : -1;
+}

@@ -1,0 +1,250 @@
+/*
+ * reghive.h - read, check and export Windows registry hive files (regf).
+ *
+ * Handles: one opaque rh_hive per open hive.  Keys and values are their
+ * cell offsets (rh_key, rh_value), so callers have nothing to free; 0 means
+ * "none".  A handle stays valid until the key/value is deleted or the hive
+ * is closed.
+ *
+ * Errors: every int-returning function returns 0 on success or a negative
+ * RH_E* code; rh_errmsg() gives the message of the last error on that hive
+ * (corruption messages name the file offset).  No errno, no global state.
+ *
+ * Memory ownership, once for the whole API:
+ *  1. Anything returned through `char **` or `void **` (or a `T **` array)
+ *     is malloc'd; the caller releases it with free().
+ *  2. A returned `const T *` is borrowed and stays valid until the next
+ *     write call or rh_close().
+ *  3. The library keeps no caller pointer after a call returns, except the
+ *     buffer given to rh_open_mem(), which it borrows until rh_close().
+ *  4. Reading is zero-copy over that buffer or a read-only mmap of the file:
+ *     opening a hive allocates only a bitmap of 1 bit per 8 bytes of bins.
+ *
+ * Strings are UTF-8 with an explicit length where names may hold NUL.
+ * UTF-16 that is not well formed (unpaired surrogates) is carried as WTF-8
+ * (the surrogate encoded as a 3-byte sequence), so names round-trip.
+ */
+#ifndef REGHIVE_H
+#define REGHIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && defined(RH_BUILDING)
+#define RH_API __attribute__((visibility("default")))
+#else
+#define RH_API
+#endif
+
+typedef struct rh_hive rh_hive; /* opaque */
+typedef uint32_t rh_key;        /* nk cell offset (from first hbin); 0 none */
+typedef uint32_t rh_value;      /* vk cell offset; 0 none */
+
+/* Return codes. */
+enum {
+    RH_OK = 0,
+    RH_ECORRUPT = -1,  /* the file breaks a structural rule */
+    RH_ENOTFOUND = -2, /* no such key or value */
+    RH_ENOMEM = -3,
+    RH_EIO = -4,       /* open/read/write/mmap failed (errno text in msg) */
+    RH_EINVAL = -5,    /* bad argument */
+    RH_ERANGE = -6,    /* a limit was reached (depth, size) */
+    RH_EREADONLY = -7, /* write call on a hive opened read-only */
+    RH_ECANCEL = -8    /* a callback asked to stop */
+};
+
+/* Open flags. */
+#define RH_OPEN_WRITE 0x1u   /* reserved for the write engine */
+#define RH_OPEN_RECOVER 0x2u /* tolerate damaged bins: skip, don't refuse */
+
+/* Value types (winnt.h). */
+enum {
+    RH_REG_NONE = 0,
+    RH_REG_SZ = 1,
+    RH_REG_EXPAND_SZ = 2,
+    RH_REG_BINARY = 3,
+    RH_REG_DWORD = 4,
+    RH_REG_DWORD_BIG_ENDIAN = 5,
+    RH_REG_LINK = 6,
+    RH_REG_MULTI_SZ = 7,
+    RH_REG_RESOURCE_LIST = 8,
+    RH_REG_FULL_RESOURCE_DESCRIPTOR = 9,
+    RH_REG_RESOURCE_REQUIREMENTS_LIST = 10,
+    RH_REG_QWORD = 11
+};
+
+/* nk flags (Windows CM_KEY_NODE.Flags). */
+#define RH_KEY_VOLATILE 0x0001u
+#define RH_KEY_HIVE_EXIT 0x0002u
+#define RH_KEY_HIVE_ENTRY 0x0004u
+#define RH_KEY_NO_DELETE 0x0008u
+#define RH_KEY_SYM_LINK 0x0010u
+#define RH_KEY_COMP_NAME 0x0020u
+
+/* Deepest key nesting followed (Windows: 512 levels). */
+#define RH_MAX_DEPTH 512
+
+/* ---- opening ---------------------------------------------------------- */
+
+/* Open the hive file at path read-only (mmap).  *out is set even on
+ * failure (except RH_ENOMEM) so rh_errmsg() can explain; always close it. */
+RH_API int rh_open(const char *path, unsigned flags, rh_hive **out);
+
+/* Open a hive image in memory; buf is borrowed until rh_close(). */
+RH_API int rh_open_mem(const void *buf, size_t len, unsigned flags,
+                       rh_hive **out);
+
+/* Release the hive and everything it owns.  NULL is ignored. */
+RH_API void rh_close(rh_hive *h);
+
+/* Message of the last error on h (borrowed; "" if none). */
+RH_API const char *rh_errmsg(const rh_hive *h);
+
+/* Static name of a return code, e.g. "corrupt hive". */
+RH_API const char *rh_strerror(int rc);
+
+/* Warnings found while opening (bad checksum, dirty hive, ...), one per
+ * line, borrowed; "" if none. */
+RH_API const char *rh_warnings(const rh_hive *h);
+
+/* ---- the hive --------------------------------------------------------- */
+
+typedef struct rh_info {
+    uint32_t seq1, seq2;        /* primary / secondary sequence numbers */
+    uint64_t last_written;      /* FILETIME */
+    uint32_t major, minor;      /* format version, 1.2 .. 1.6 */
+    uint32_t file_type;         /* 0 primary */
+    uint32_t file_format;       /* 1 direct memory load */
+    uint32_t root;              /* root cell offset */
+    uint32_t bins_size;         /* hive bins data size from the base block */
+    uint32_t checksum;          /* stored */
+    uint32_t checksum_computed; /* computed over the first 508 bytes */
+    uint64_t file_size;         /* bytes in the image */
+    int dirty;                  /* seq1 != seq2 */
+    char file_name[96];         /* embedded name, UTF-8 (last 64 bytes) */
+} rh_info;
+
+/* Fill *out with base block fields. */
+RH_API int rh_hive_info(rh_hive *h, rh_info *out);
+
+typedef struct rh_stats {
+    uint64_t keys, values; /* reachable from the root */
+    uint64_t value_bytes;  /* total value data length */
+    uint64_t bins;         /* number of hive bins */
+    uint64_t used_bytes;   /* bytes in allocated cells */
+    uint64_t free_bytes;   /* bytes in free cells */
+    uint64_t used_cells, free_cells;
+} rh_stats;
+
+/* Walk bins and tree and count.  Fails on the first corruption met. */
+RH_API int rh_hive_stats(rh_hive *h, rh_stats *out);
+
+/* The root key. */
+RH_API rh_key rh_root(rh_hive *h);
+
+/* ---- keys ------------------------------------------------------------- */
+
+typedef struct rh_key_stat {
+    uint16_t flags;        /* RH_KEY_* */
+    uint64_t last_written; /* FILETIME */
+    uint32_t parent;       /* parent cell offset as stored */
+    uint32_t nsubkeys;     /* stable subkey count as stored */
+    uint32_t nvalues;      /* value count as stored */
+    uint32_t security;     /* sk cell offset */
+    uint32_t class_len;    /* class name length in bytes (UTF-16) */
+    uint32_t access_bits;  /* access bits / layered-key fields at 0x0C */
+    uint32_t user_flags;   /* bits 16..19 of 0x34 (Wow64 flags) */
+    uint32_t virt_flags;   /* bits 20..23 of 0x34 */
+} rh_key_stat;
+
+RH_API int rh_key_stat_get(rh_hive *h, rh_key k, rh_key_stat *out);
+
+/* Key name as UTF-8 (malloc'd, NUL-terminated); *len, if not NULL, gets
+ * the byte length (names may contain NUL). */
+RH_API int rh_key_name(rh_hive *h, rh_key k, char **out, size_t *len);
+
+/* Class name as UTF-8 (malloc'd); RH_ENOTFOUND if the key has none. */
+RH_API int rh_key_class(rh_hive *h, rh_key k, char **out, size_t *len);
+
+/* Security descriptor bytes (malloc'd copy of the sk cell's descriptor). */
+RH_API int rh_key_security(rh_hive *h, rh_key k, void **sd, size_t *len);
+
+/* Call fn(ctx, child) for every subkey in list order (sorted by Windows'
+ * uppercase order).  fn returning non-zero stops: that value is returned. */
+RH_API int rh_key_foreach(rh_hive *h, rh_key k,
+                          int (*fn)(void *ctx, rh_key child), void *ctx);
+
+/* All subkeys in a malloc'd array. */
+RH_API int rh_key_subkeys(rh_hive *h, rh_key k, rh_key **out, size_t *n);
+
+/* Child by name, case-insensitive with Windows' uppercase rules.
+ * name is UTF-8 of namelen bytes.  RH_ENOTFOUND if absent. */
+RH_API int rh_key_child(rh_hive *h, rh_key parent, const char *name,
+                        size_t namelen, rh_key *out);
+
+/* Path lookup from the root: '\'-separated, case-insensitive; "" or "\"
+ * is the root.  A leading root prefix naming the hive (HKLM\SYSTEM\,
+ * HKEY_LOCAL_MACHINE\SOFTWARE\, HKU\<sid>\, HKCU\ ...) is stripped when
+ * the rest resolves.  In a SYSTEM hive, CurrentControlSet resolves through
+ * Select\Current to ControlSet00N. */
+RH_API int rh_key_lookup(rh_hive *h, const char *path, rh_key *out);
+
+/* Parent key (0 for the root).  */
+RH_API int rh_key_parent(rh_hive *h, rh_key k, rh_key *out);
+
+/* Full path from the root (malloc'd UTF-8, "" for the root). */
+RH_API int rh_key_path(rh_hive *h, rh_key k, char **out, size_t *len);
+
+/* ---- values ----------------------------------------------------------- */
+
+/* Call fn(ctx, v) for every value of k in stored order. */
+RH_API int rh_value_foreach(rh_hive *h, rh_key k,
+                            int (*fn)(void *ctx, rh_value v), void *ctx);
+
+/* All values of k in a malloc'd array. */
+RH_API int rh_key_values(rh_hive *h, rh_key k, rh_value **out, size_t *n);
+
+/* Value by name (case-insensitive); "" is the default value. */
+RH_API int rh_value_get(rh_hive *h, rh_key k, const char *name, size_t namelen,
+                        rh_value *out);
+
+/* Value name as UTF-8 (malloc'd); "" for the default value. */
+RH_API int rh_value_name(rh_hive *h, rh_value v, char **out, size_t *len);
+
+/* Type and data length without reading the data. */
+RH_API int rh_value_type(rh_hive *h, rh_value v, uint32_t *type, size_t *len);
+
+/* Raw data bytes (malloc'd, plus one extra NUL byte not counted in *len). */
+RH_API int rh_value_data(rh_hive *h, rh_value v, uint32_t *type, void **data,
+                         size_t *len);
+
+/* ---- checking and text ------------------------------------------------ */
+
+/* Report function for rh_check: offset is the file offset of the problem. */
+typedef void (*rh_report_fn)(void *ctx, uint64_t offset, const char *msg);
+
+/* Verify every structural invariant; report each problem.  Returns 0 when
+ * clean, RH_ECORRUPT when problems were found (*nproblems counts them). */
+RH_API int rh_check(rh_hive *h, rh_report_fn fn, void *ctx, size_t *nproblems);
+
+/* Byte sink for exporters: return 0, or non-zero to stop. */
+typedef int (*rh_write_fn)(void *ctx, const void *buf, size_t len);
+
+#define RH_EXPORT_UTF16 0x1u /* UTF-16LE with BOM and CRLF (regedit file) */
+#define RH_EXPORT_JSON 0x2u  /* JSON lines: one object per key */
+#define RH_EXPORT_NORECURSE 0x4u
+
+/* Export key k and its subtree as a .reg document (or JSON lines).
+ * prefix is the root path written for the hive root, e.g.
+ * "HKEY_LOCAL_MACHINE\\SYSTEM"; NULL means none. */
+RH_API int rh_export(rh_hive *h, rh_key k, const char *prefix, unsigned flags,
+                     rh_write_fn fn, void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

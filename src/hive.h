@@ -1,0 +1,80 @@
+/*
+ * hive.h - the hive file layer: base block, bins, cell access, errors.
+ *
+ * Everything above this layer reaches file bytes only through cell_get(),
+ * which checks that an offset names an allocated cell that was validated
+ * when the bins were walked at open.
+ */
+#ifndef RH_HIVE_H
+#define RH_HIVE_H
+
+#include "../include/reghive.h"
+#include "buf.h"
+#include "format.h"
+
+#include <stdarg.h>
+
+struct rh_hive {
+    const uint8_t *data; /* the whole image (mmap, caller buffer) */
+    size_t len;
+    void *map; /* mmap base when we own the mapping */
+    size_t maplen;
+    unsigned flags;
+    uint32_t minor;
+    uint32_t root;
+    uint32_t bins_end; /* end of validated bins (from the first bin) */
+    uint8_t *used;     /* bit per 8 bytes: an allocated cell starts here */
+    uint64_t nbins;
+    char msg[256];
+    char warn[512];
+};
+
+/* Record an error; returns rc.  Never allocates. */
+int hive_err(rh_hive *h, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Record a corruption at cell offset off (from the first bin). */
+int hive_corrupt(rh_hive *h, uint32_t off, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#define CORRUPT(h, off, ...) hive_corrupt((h), (off), __VA_ARGS__)
+
+/* Parse the base block and walk the bins of h->data/len. */
+int hive_load(rh_hive *h);
+
+/* Span over the payload of the allocated cell at off (after its size
+ * field).  RH_ECORRUPT if off is not the start of an allocated cell. */
+int cell_get(rh_hive *h, uint32_t off, span *out);
+
+/* Like cell_get but checks the 2-byte signature too. */
+int cell_get_sig(rh_hive *h, uint32_t off, const char sig[2], span *out);
+
+/* Is off the start of an allocated cell? */
+static inline int
+cell_is_used(const rh_hive *h, uint32_t off)
+{
+    return (off & 7) == 0 && off < h->bins_end &&
+           (h->used[off >> 6] >> ((off >> 3) & 7) & 1);
+}
+
+/* Base block checksum of the first 508 bytes, with Windows' 0/-1 fixups. */
+uint32_t base_checksum(const uint8_t *base);
+
+/* Per-walk visited bitmap over cell offsets (detects cycles and keys
+ * reached twice). */
+typedef struct seen {
+    uint8_t *bits;
+} seen;
+int seen_init(rh_hive *h, seen *s);
+void seen_free(seen *s);
+/* Returns 1 if already set, else sets it and returns 0. */
+static inline int
+seen_test_set(seen *s, uint32_t off)
+{
+    uint8_t m = (uint8_t)(1u << ((off >> 3) & 7));
+    int was = s->bits[off >> 6] & m;
+    s->bits[off >> 6] |= m;
+    return was != 0;
+}
+
+#endif

@@ -1,0 +1,185 @@
+/*
+ * name.c - name encodings and Windows-style case-insensitive comparison.
+ */
+#include "name.h"
+
+#include <stdlib.h>
+
+int
+sbuf_grow(sbuf *b, size_t extra)
+{
+    size_t cap = b->cap ? b->cap : 64, need;
+    if (b->oom || !ck_add(b->n, extra, &need))
+        goto oom;
+    while (cap < need) {
+        if (!ck_mul(cap, 2, &cap))
+            goto oom;
+    }
+    uint8_t *p = realloc(b->p, cap);
+    if (!p)
+        goto oom;
+    b->p = p;
+    b->cap = cap;
+    return 0;
+oom:
+    b->oom = 1;
+    return -1;
+}
+
+void
+sbuf_free(sbuf *b)
+{
+    free(b->p);
+    b->p = NULL;
+    b->n = b->cap = 0;
+}
+
+static void
+put_cp(sbuf *o, uint32_t c)
+{
+    uint8_t t[4];
+    size_t n;
+    if (c < 0x80) {
+        t[0] = (uint8_t)c;
+        n = 1;
+    } else if (c < 0x800) {
+        t[0] = (uint8_t)(0xC0 | c >> 6);
+        t[1] = (uint8_t)(0x80 | (c & 0x3F));
+        n = 2;
+    } else if (c < 0x10000) {
+        t[0] = (uint8_t)(0xE0 | c >> 12);
+        t[1] = (uint8_t)(0x80 | ((c >> 6) & 0x3F));
+        t[2] = (uint8_t)(0x80 | (c & 0x3F));
+        n = 3;
+    } else {
+        t[0] = (uint8_t)(0xF0 | c >> 18);
+        t[1] = (uint8_t)(0x80 | ((c >> 12) & 0x3F));
+        t[2] = (uint8_t)(0x80 | ((c >> 6) & 0x3F));
+        t[3] = (uint8_t)(0x80 | (c & 0x3F));
+        n = 4;
+    }
+    sbuf_put(o, t, n);
+}
+
+void
+utf16_to_utf8(span raw, int stop_at_nul, sbuf *out)
+{
+    size_t n = raw.n / 2;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t c = rd_u16(raw, 2 * i);
+        if (c == 0 && stop_at_nul)
+            break;
+        if (c >= 0xD800 && c < 0xDC00 && i + 1 < n) {
+            uint32_t d = rd_u16(raw, 2 * i + 2);
+            if (d >= 0xDC00 && d < 0xE000) {
+                c = 0x10000 + ((c - 0xD800) << 10) + (d - 0xDC00);
+                i++;
+            }
+        }
+        put_cp(out, c); /* an unpaired surrogate goes out as WTF-8 */
+    }
+}
+
+void
+name_to_utf8(span raw, int compressed, sbuf *out)
+{
+    if (!compressed) {
+        utf16_to_utf8(raw, 0, out);
+        return;
+    }
+    for (size_t i = 0; i < raw.n; i++) {
+        uint8_t c = raw.p[i];
+        if (c < 0x80)
+            sbuf_putc(out, c);
+        else
+            put_cp(out, c);
+    }
+}
+
+long
+utf8_to_utf16(const char *str, size_t n, uint16_t *out, size_t cap)
+{
+    const uint8_t *s = (const uint8_t *)str;
+    size_t i = 0, k = 0;
+    while (i < n) {
+        uint32_t c = s[i], need, min;
+        if (c < 0x80) {
+            need = 0;
+            min = 0;
+        } else if ((c & 0xE0) == 0xC0) {
+            c &= 0x1F;
+            need = 1;
+            min = 0x80;
+        } else if ((c & 0xF0) == 0xE0) {
+            c &= 0x0F;
+            need = 2;
+            min = 0x800;
+        } else if ((c & 0xF8) == 0xF0) {
+            c &= 0x07;
+            need = 3;
+            min = 0x10000;
+        } else {
+            return -1;
+        }
+        if (need > n - i - 1)
+            return -1;
+        for (uint32_t j = 1; j <= need; j++) {
+            if ((s[i + j] & 0xC0) != 0x80)
+                return -1;
+            c = c << 6 | (s[i + j] & 0x3F);
+        }
+        if (c < min || c > 0x10FFFF)
+            return -1;
+        i += need + 1;
+        if (c >= 0x10000) {
+            if (k + 2 > cap)
+                return -1;
+            c -= 0x10000;
+            out[k++] = (uint16_t)(0xD800 + (c >> 10));
+            out[k++] = (uint16_t)(0xDC00 + (c & 0x3FF));
+        } else {
+            if (k + 1 > cap)
+                return -1;
+            out[k++] = (uint16_t)c;
+        }
+    }
+    return (long)k;
+}
+
+static inline uint16_t
+unit_at(span raw, int compressed, size_t i)
+{
+    return compressed ? raw.p[i] : rd_u16(raw, 2 * i);
+}
+
+int
+name_cmp(span raw, int compressed, const uint16_t *q, size_t qn)
+{
+    size_t n = compressed ? raw.n : raw.n / 2;
+    size_t m = n < qn ? n : qn;
+    for (size_t i = 0; i < m; i++) {
+        uint16_t a = upcase(unit_at(raw, compressed, i));
+        if (a != q[i])
+            return a < q[i] ? -1 : 1;
+    }
+    return n < qn ? -1 : n > qn ? 1 : 0;
+}
+
+uint32_t
+name_hash(span raw, int compressed)
+{
+    size_t n = compressed ? raw.n : raw.n / 2;
+    uint32_t h = 0;
+    for (size_t i = 0; i < n; i++)
+        h = h * 37 + upcase(unit_at(raw, compressed, i));
+    return h;
+}
+
+int
+name_fits_latin1(const uint16_t *q, size_t qn)
+{
+    for (size_t i = 0; i < qn; i++)
+        if (q[i] > 0xFF)
+            return 0;
+    return 1;
+}

@@ -1,0 +1,488 @@
+/*
+ * regtext.c - export a subtree as a .reg document (regedit 5.00 format)
+ * or as JSON lines (text-format layer, above the model).
+ *
+ * .reg rules, as Windows regedit writes them: a header line, then for each
+ * key a blank line, "[path]" and one line per value; the file ends with a
+ * blank line.  REG_SZ is quoted (with \\ and \" escapes) when it re-imports
+ * to the same bytes: even length, one terminating NUL and no other NUL, no
+ * CR/LF (regedit would write those raw and break the file).  REG_DWORD of 4
+ * bytes is dword:xxxxxxxx.  Everything else is hex:, or hex(N): with N the
+ * type in lowercase hex, wrapped like regedit: a line is broken after the
+ * comma that takes it to 77 columns or more, with "\" and continuation
+ * lines indented by two spaces.
+ */
+#include "reg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct ex {
+    rh_hive *h;
+    unsigned flags;
+    rh_write_fn fn;
+    void *ctx;
+    sbuf line; /* UTF-8 text of the current key block */
+    sbuf out;  /* encoded bytes waiting to be written */
+    sbuf path; /* current key path, UTF-8 */
+    sbuf tmp;  /* big data scratch */
+    sbuf u16;  /* scratch for decoding UTF-16 strings */
+    seen seen;
+    int err;
+} ex;
+
+static const char nl_utf8[] = "\n";
+
+/* Move the finished text in e->line to the sink, re-encoded as needed. */
+static int
+flush(ex *e, int force)
+{
+    if (e->line.oom || e->out.oom)
+        return hive_err(e->h, RH_ENOMEM, "out of memory");
+    if (e->flags & RH_EXPORT_UTF16) {
+        /* UTF-8/WTF-8 to UTF-16LE, LF to CRLF. */
+        const uint8_t *s = e->line.p;
+        size_t n = e->line.n, i = 0;
+        while (i < n) {
+            uint32_t c = s[i];
+            size_t k = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+            if (k > n - i)
+                k = n - i;
+            if (k == 2)
+                c = (c & 0x1F) << 6 | (s[i + 1] & 0x3F);
+            else if (k == 3)
+                c = (c & 0x0F) << 12 | (s[i + 1] & 0x3Fu) << 6 |
+                    (s[i + 2] & 0x3F);
+            else if (k == 4)
+                c = (c & 0x07) << 18 | (s[i + 1] & 0x3Fu) << 12 |
+                    (s[i + 2] & 0x3Fu) << 6 | (s[i + 3] & 0x3F);
+            i += k;
+            uint8_t b[8];
+            size_t m = 0;
+            if (c == '\n') {
+                b[m++] = '\r';
+                b[m++] = 0;
+            }
+            if (c >= 0x10000) {
+                c -= 0x10000;
+                wr_u16(b + m, (uint16_t)(0xD800 + (c >> 10)));
+                wr_u16(b + m + 2, (uint16_t)(0xDC00 + (c & 0x3FF)));
+                m += 4;
+            } else {
+                wr_u16(b + m, (uint16_t)c);
+                m += 2;
+            }
+            sbuf_put(&e->out, b, m);
+        }
+    } else {
+        sbuf_put(&e->out, e->line.p, e->line.n);
+    }
+    e->line.n = 0;
+    if (e->out.oom)
+        return hive_err(e->h, RH_ENOMEM, "out of memory");
+    if (e->out.n >= 65536 || (force && e->out.n)) {
+        if (e->fn(e->ctx, e->out.p, e->out.n) != 0)
+            return hive_err(e->h, RH_ECANCEL, "write failed");
+        e->out.n = 0;
+    }
+    return 0;
+}
+
+static const char hexd[] = "0123456789abcdef";
+
+static void
+put_hex_bytes(sbuf *o, span d, size_t col)
+{
+    for (size_t i = 0; i < d.n; i++) {
+        char t[3] = {hexd[d.p[i] >> 4], hexd[d.p[i] & 15], ','};
+        if (i + 1 == d.n) {
+            sbuf_put(o, t, 2);
+            break;
+        }
+        sbuf_put(o, t, 3);
+        col += 3;
+        if (col >= 77) {
+            sbuf_puts(o, "\\\n  ");
+            col = 2;
+        }
+    }
+}
+
+/* Append s escaped for a .reg quoted string; returns the UTF-8 length
+ * added, counting characters for the column (regedit counts UTF-16
+ * units; the difference only matters for non-ASCII names). */
+static size_t
+put_escaped(sbuf *o, const uint8_t *s, size_t n)
+{
+    size_t cols = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\\' || s[i] == '"') {
+            sbuf_putc(o, '\\');
+            cols++;
+        }
+        sbuf_putc(o, s[i]);
+        if ((s[i] & 0xC0) != 0x80)
+            cols++;
+        /* A 4-byte sequence is two UTF-16 units. */
+        if (s[i] >= 0xF0)
+            cols++;
+    }
+    return cols;
+}
+
+/* Is REG_SZ data representable as a quoted string that re-imports
+ * byte-identically? */
+static int
+sz_quotable(span d)
+{
+    if (d.n < 2 || (d.n & 1))
+        return 0;
+    size_t n = d.n / 2;
+    if (rd_u16(d, d.n - 2) != 0)
+        return 0;
+    for (size_t i = 0; i + 1 < n; i++) {
+        uint16_t c = rd_u16(d, 2 * i);
+        if (c == 0 || c == '\r' || c == '\n')
+            return 0;
+    }
+    return 1;
+}
+
+static int
+reg_value(ex *e, const vk *v)
+{
+    sbuf *o = &e->line;
+    span d;
+    int rc;
+    size_t col;
+    if ((rc = vk_data(e->h, v, &d, &e->tmp)) < 0)
+        return rc;
+    if (v->name.n == 0) {
+        sbuf_putc(o, '@');
+        col = 1;
+    } else {
+        sbuf b = {0};
+        name_to_utf8(v->name, v->comp, &b);
+        sbuf_putc(o, '"');
+        col = 2 + put_escaped(o, b.p, b.n);
+        sbuf_putc(o, '"');
+        sbuf_free(&b);
+    }
+    sbuf_putc(o, '=');
+    col++;
+    if (v->type == RH_REG_SZ && sz_quotable(d)) {
+        e->u16.n = 0;
+        utf16_to_utf8(d, 1, &e->u16);
+        sbuf_putc(o, '"');
+        put_escaped(o, e->u16.p, e->u16.n);
+        sbuf_puts(o, "\"\n");
+        return 0;
+    }
+    if (v->type == RH_REG_DWORD && d.n == 4) {
+        char t[16];
+        snprintf(t, sizeof t, "dword:%08x\n", rd_u32(d, 0));
+        sbuf_puts(o, t);
+        return 0;
+    }
+    char t[24];
+    if (v->type == RH_REG_BINARY)
+        snprintf(t, sizeof t, "hex:");
+    else
+        snprintf(t, sizeof t, "hex(%x):", v->type);
+    sbuf_puts(o, t);
+    col += strlen(t);
+    put_hex_bytes(o, d, col);
+    sbuf_putc(o, '\n');
+    return 0;
+}
+
+/* ---- JSON --------------------------------------------------------- */
+
+static void
+json_str(sbuf *o, const uint8_t *s, size_t n)
+{
+    sbuf_putc(o, '"');
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = s[i];
+        if (c == '"' || c == '\\') {
+            sbuf_putc(o, '\\');
+            sbuf_putc(o, c);
+        } else if (c < 0x20) {
+            char t[8];
+            snprintf(t, sizeof t, "\\u%04x", c);
+            sbuf_puts(o, t);
+        } else if (c == 0xED && i + 2 < n && s[i + 1] >= 0xA0) {
+            /* WTF-8 surrogate: JSON can carry it as \uXXXX. */
+            unsigned u = (c & 0x0Fu) << 12 | (s[i + 1] & 0x3Fu) << 6 |
+                         (s[i + 2] & 0x3Fu);
+            char t[8];
+            snprintf(t, sizeof t, "\\u%04x", u);
+            sbuf_puts(o, t);
+            i += 2;
+        } else {
+            sbuf_putc(o, c);
+        }
+    }
+    sbuf_putc(o, '"');
+}
+
+static const char *const type_names[] = {"REG_NONE",
+                                         "REG_SZ",
+                                         "REG_EXPAND_SZ",
+                                         "REG_BINARY",
+                                         "REG_DWORD",
+                                         "REG_DWORD_BIG_ENDIAN",
+                                         "REG_LINK",
+                                         "REG_MULTI_SZ",
+                                         "REG_RESOURCE_LIST",
+                                         "REG_FULL_RESOURCE_DESCRIPTOR",
+                                         "REG_RESOURCE_REQUIREMENTS_LIST",
+                                         "REG_QWORD"};
+
+static int
+json_value(ex *e, const vk *v, int first)
+{
+    sbuf *o = &e->line;
+    span d;
+    sbuf b = {0};
+    int rc;
+    if ((rc = vk_data(e->h, v, &d, &e->tmp)) < 0)
+        return rc;
+    if (!first)
+        sbuf_putc(o, ',');
+    sbuf_puts(o, "{\"name\":");
+    name_to_utf8(v->name, v->comp, &b);
+    json_str(o, b.p, b.n);
+    sbuf_free(&b);
+    char t[64];
+    if (v->type < sizeof type_names / sizeof type_names[0])
+        snprintf(t, sizeof t, ",\"type\":\"%s\"", type_names[v->type]);
+    else
+        snprintf(t, sizeof t, ",\"type\":\"0x%x\"", v->type);
+    sbuf_puts(o, t);
+    snprintf(t, sizeof t, ",\"type_id\":%u,\"size\":%zu", v->type, d.n);
+    sbuf_puts(o, t);
+    switch (v->type) {
+    case RH_REG_SZ:
+    case RH_REG_EXPAND_SZ:
+    case RH_REG_LINK:
+        e->u16.n = 0;
+        utf16_to_utf8(d, 1, &e->u16);
+        sbuf_puts(o, ",\"data\":");
+        json_str(o, e->u16.p, e->u16.n);
+        break;
+    case RH_REG_MULTI_SZ: {
+        sbuf_puts(o, ",\"data\":[");
+        size_t i = 0, n = d.n / 2, s = 0;
+        int any = 0;
+        for (; i <= n; i++) {
+            if (i == n || rd_u16(d, 2 * i) == 0) {
+                if (i == s && (i == n || i + 1 >= n))
+                    break; /* the final empty string ends the list */
+                if (any)
+                    sbuf_putc(o, ',');
+                e->u16.n = 0;
+                utf16_to_utf8(span_sub(d, 2 * s, 2 * (i - s)), 0, &e->u16);
+                json_str(o, e->u16.p, e->u16.n);
+                any = 1;
+                s = i + 1;
+            }
+        }
+        sbuf_putc(o, ']');
+        break;
+    }
+    case RH_REG_DWORD:
+        if (d.n == 4) {
+            snprintf(t, sizeof t, ",\"data\":%u", rd_u32(d, 0));
+            sbuf_puts(o, t);
+        }
+        break;
+    case RH_REG_QWORD:
+        if (d.n == 8) {
+            snprintf(t, sizeof t, ",\"data\":%llu",
+                     (unsigned long long)rd_u64(d, 0));
+            sbuf_puts(o, t);
+        }
+        break;
+    }
+    sbuf_puts(o, ",\"raw\":\"");
+    for (size_t i = 0; i < d.n; i++) {
+        char x[2] = {hexd[d.p[i] >> 4], hexd[d.p[i] & 15]};
+        sbuf_put(o, x, 2);
+    }
+    sbuf_puts(o, "\"}");
+    return 0;
+}
+
+static void
+filetime_iso(uint64_t ft, char *buf, size_t n)
+{
+    /* FILETIME: 100 ns since 1601-01-01.  Civil date from days (Howard
+     * Hinnant's algorithm) to avoid gmtime's range limits. */
+    uint64_t secs = ft / 10000000u;
+    uint64_t frac = ft % 10000000u;
+    int64_t days = (int64_t)(secs / 86400) - 134774; /* to 1970 */
+    uint64_t rem = secs % 86400;
+    int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t y = yoe + era * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1;
+    int64_t m = mp < 10 ? mp + 3 : mp - 9;
+    y += m <= 2;
+    snprintf(buf, n, "%04lld-%02lld-%02lldT%02u:%02u:%02u.%07lluZ",
+             (long long)y, (long long)m, (long long)d, (unsigned)(rem / 3600),
+             (unsigned)(rem / 60 % 60), (unsigned)(rem % 60),
+             (unsigned long long)frac);
+}
+
+/* ---- the walk ----------------------------------------------------- */
+
+struct vcb {
+    ex *e;
+    int n;
+};
+
+static int
+key_block(ex *e, const nk *k)
+{
+    span list;
+    int rc;
+    if ((rc = nk_values(e->h, k, &list)) < 0)
+        return rc;
+    sbuf *o = &e->line;
+    if (e->flags & RH_EXPORT_JSON) {
+        char t[48];
+        sbuf_puts(o, "{\"path\":");
+        if (e->path.n)
+            json_str(o, e->path.p, e->path.n);
+        else
+            sbuf_puts(o, "\"\\\\\"");
+        filetime_iso(rd_u64(k->cell, NK_TIME), t, sizeof t);
+        sbuf_puts(o, ",\"last_written\":\"");
+        sbuf_puts(o, t);
+        sbuf_puts(o, "\"");
+        if (k->clslen && k->cls != CELL_NIL) {
+            span c;
+            if ((rc = cell_get(e->h, k->cls, &c)) < 0)
+                return rc;
+            if (c.n < k->clslen)
+                return CORRUPT(e->h, k->cls, "class name exceeds its cell");
+            e->u16.n = 0;
+            utf16_to_utf8(span_sub(c, 0, k->clslen), 0, &e->u16);
+            sbuf_puts(o, ",\"class\":");
+            json_str(o, e->u16.p, e->u16.n);
+        }
+        snprintf(t, sizeof t, ",\"subkeys\":%u", k->nsub);
+        sbuf_puts(o, t);
+        sbuf_puts(o, ",\"values\":[");
+    } else {
+        sbuf_puts(o, "\n[");
+        if (e->path.n)
+            sbuf_put(o, e->path.p, e->path.n);
+        else
+            sbuf_putc(o, '\\');
+        sbuf_puts(o, "]\n");
+    }
+    for (size_t i = 0; i < k->nval; i++) {
+        vk v;
+        if ((rc = vk_get(e->h, rd_u32(list, i * 4), &v)) < 0)
+            return rc;
+        rc = (e->flags & RH_EXPORT_JSON) ? json_value(e, &v, i == 0)
+                                         : reg_value(e, &v);
+        if (rc < 0)
+            return rc;
+    }
+    if (e->flags & RH_EXPORT_JSON)
+        sbuf_puts(o, "]}\n");
+    return flush(e, 0);
+}
+
+struct walk {
+    ex *e;
+    int depth;
+};
+
+static int walk_key(ex *e, uint32_t off, int depth);
+
+static int
+child_cb(void *ctx, uint32_t off)
+{
+    struct walk *w = ctx;
+    ex *e = w->e;
+    size_t save = e->path.n;
+    nk c;
+    int rc = nk_get(e->h, off, &c);
+    if (rc < 0)
+        return rc;
+    sbuf_putc(&e->path, '\\');
+    name_to_utf8(c.name, c.comp, &e->path);
+    rc = walk_key(e, off, w->depth + 1);
+    e->path.n = save;
+    return rc;
+}
+
+static int
+walk_key(ex *e, uint32_t off, int depth)
+{
+    nk k;
+    int rc;
+    if (depth > RH_MAX_DEPTH)
+        return CORRUPT(e->h, off, "key nesting deeper than %d levels",
+                       RH_MAX_DEPTH);
+    if ((rc = nk_get(e->h, off, &k)) < 0)
+        return rc;
+    if (seen_test_set(&e->seen, off))
+        return CORRUPT(e->h, off,
+                       "key reached twice (subkey lists form "
+                       "a cycle or share a key)");
+    if ((rc = key_block(e, &k)) < 0)
+        return rc;
+    if (k.nsub == 0 || (e->flags & RH_EXPORT_NORECURSE))
+        return 0;
+    struct walk w = {e, depth};
+    return list_foreach(e->h, k.subs, child_cb, &w);
+}
+
+int
+rh_export(rh_hive *h, rh_key k, const char *prefix, unsigned flags,
+          rh_write_fn fn, void *ctx)
+{
+    ex e = {0};
+    int rc;
+    e.h = h;
+    e.flags = flags;
+    e.fn = fn;
+    e.ctx = ctx;
+    if ((rc = seen_init(h, &e.seen)) < 0)
+        return rc;
+    if (prefix)
+        sbuf_puts(&e.path, prefix);
+    if (k != h->root) {
+        char *p;
+        size_t n;
+        if ((rc = rh_key_path(h, k, &p, &n)) < 0)
+            goto out;
+        sbuf_putc(&e.path, '\\');
+        sbuf_put(&e.path, p, n);
+        free(p);
+    }
+    if (flags & RH_EXPORT_UTF16)
+        sbuf_put(&e.out, "\xff\xfe", 2);
+    if (!(flags & RH_EXPORT_JSON))
+        sbuf_puts(&e.line, "Windows Registry Editor Version 5.00\n");
+    if ((rc = walk_key(&e, k, 0)) < 0)
+        goto out;
+    if (!(flags & RH_EXPORT_JSON))
+        sbuf_puts(&e.line, nl_utf8);
+    rc = flush(&e, 1);
+out:
+    sbuf_free(&e.line);
+    sbuf_free(&e.out);
+    sbuf_free(&e.path);
+    sbuf_free(&e.tmp);
+    sbuf_free(&e.u16);
+    seen_free(&e.seen);
+    return rc;
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Run every test: unit binaries, header check, fuzz-corpus replay, CLI
+# scripts (tests/cli/*.sh) and oracle comparisons (tests/oracle/*.py).
+# Tests are discovered by name, so a new test file needs no edit here.
+# Prints "N passed, N failed, N skipped" last; exits non-zero on failure.
+set -u
+B=${B:-build}
+export B
+export REGHIVE="$PWD/$B/reghive"
+export CORPUS=${CORPUS:-$(cd "$(dirname "$0")/../.." && pwd)/shared/corpus}
+export PYTHON=${PYTHON:-/usr/bin/python3}
+pass=0 fail=0 skip=0 failed=()
+
+run() { # name, command...
+    local name=$1 out rc
+    shift
+    out=$("$@" 2>&1)
+    rc=$?
+    if [ $rc -eq 0 ]; then
+        pass=$((pass + 1)); printf 'PASS %s\n' "$name"
+    elif [ $rc -eq 77 ]; then
+        skip=$((skip + 1)); printf 'SKIP %s: %s\n' "$name" "$(printf '%s' "$out" | tail -n 1)"
+    else
+        fail=$((fail + 1)); failed+=("$name")
+        printf 'FAIL %s (exit %d)\n%s\n' "$name" $rc "$(printf '%s' "$out" | tail -n 40)"
+    fi
+}
+
+for t in "$B"/tests/test_*; do
+    [ -x "$t" ] && run "unit/$(basename "$t")" "$t"
+done
+for t in "$B"/fuzz/*-replay; do
+    [ -x "$t" ] || continue
+    name=$(basename "$t" -replay); name=${name%_fuzz}
+    if [ -d "fuzz/corpus/$name" ]; then
+        run "fuzz-replay/$name" "$t" "fuzz/corpus/$name"
+    fi
+done
+for t in tests/cli/*.sh; do
+    [ -f "$t" ] && run "cli/$(basename "$t" .sh)" bash "$t"
+done
+for t in tests/oracle/test_*.py; do
+    [ -f "$t" ] && run "oracle/$(basename "$t" .py)" "$PYTHON" "$t"
+done
+
+echo
+[ ${#failed[@]} -gt 0 ] && printf 'failed: %s\n' "${failed[*]}"
+echo "$pass passed, $fail failed, $skip skipped"
+[ $fail -eq 0 ]
