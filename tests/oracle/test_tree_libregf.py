@@ -6,10 +6,11 @@ reader.  libregf 20201007 has defects, each accepted here only in its exact
 shape and only after reghive's side is verified from the raw cell bytes
 (see tests/oracle/README.md for the evidence):
 
-  inline-short  value data of 1-3 bytes stored inline in the vk: libregf
-                returns wrong bytes (zeros / shifted).
-  sz-nul        REG_SZ / REG_EXPAND_SZ: libregf returns the data cell's
-                bytes up to and including the first UTF-16 NUL unit, or
+  inline-short  value data of n = 1-3 bytes stored inline in the vk's
+                4-byte data field: libregf returns the field's last n
+                bytes instead of its first n (mostly zeros).
+  sz-nul        REG_SZ / REG_EXPAND_SZ: libregf returns the data cell's (or
+                inline field's) bytes up to and including the first UTF-16 NUL unit, or
                 the whole cell when it has none, not the vk's data length
                 (so shorter, or longer: past the stored length into the
                 cell's slack).
@@ -45,9 +46,9 @@ EXPECT = {
 }
 
 
-def libregf_sz(cellbytes, declared):
+def libregf_sz(cellbytes):
     """What libregf 20201007 returns for REG_SZ/REG_EXPAND_SZ data held in
-    one data cell: up to and including the first NUL UTF-16 unit of the
+    one data cell (or inline in the vk's 4-byte data field): up to and including the first NUL UTF-16 unit of the
     cell payload, else the whole payload (the stored length is ignored)."""
     for i in range(0, len(cellbytes) - 1, 2):
         if cellbytes[i:i + 2] == b"\0\0":
@@ -90,14 +91,17 @@ class Cmp:
             if mine[2] == theirs[2]:
                 return True
         _, _, _, rawlen, field = L.read_vk(self.data, voff)
-        if rawlen & 0x80000000 and 1 <= len(raw) <= 3:
-            self.why["inline-short"] += 1
-            return True
-        if typ in (1, 2) and not rawlen & 0x80000000 and len(raw) <= 16344:
-            c = L.cell(self.data, struct.unpack("<I", field)[0])
-            if theirs[2] == libregf_sz(c, len(raw)):
+        inline = bool(rawlen & 0x80000000)
+        if typ in (1, 2) and len(raw) <= 16344:
+            payload = field if inline else L.cell(
+                self.data, struct.unpack("<I", field)[0])
+            if theirs[2] == libregf_sz(payload):
                 self.why["sz-nul"] += 1
                 return True
+        if inline and 1 <= len(raw) <= 3 and \
+                theirs[2] == field[4 - len(raw):]:
+            self.why["inline-short"] += 1
+            return True
         return False
 
     def trees(self, rh, rg):
