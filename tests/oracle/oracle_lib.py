@@ -4,9 +4,10 @@ A tree is a list of keys in pre-order, children in subkey-list order:
     [(path, [(value_name, type_id, data_bytes), ...]), ...]
 with path "\\" for the root and "\\a\\b" below it, as `reghive export
 --json` writes it.  Oracle dumps (hivex, pyregf) are cached per user in a
-temp dir keyed by the hive's sha256 and the hash of this file, so the
+temp dir keyed by the hive file's path, size and mtime and the hash of this file, so the
 plain and the ASan run share them.
 """
+import datetime
 import hashlib
 import json
 import os
@@ -88,9 +89,14 @@ with open(os.path.abspath(__file__), "rb") as _f:
     _SELF = hashlib.sha256(_f.read()).hexdigest()[:16]
 
 
-def cached(tag, sha, fn):
-    """fn() memoized on disk under (tag, sha, version of this file)."""
-    p = os.path.join(_cache_dir(), "%s-%s-%s.pickle" % (tag, sha[:24], _SELF))
+def cached(tag, path, fn):
+    """fn() memoized on disk under (tag, the hive file's path, size and
+    mtime, the version of this file)."""
+    st = os.stat(path)
+    key = hashlib.sha256(("%s\0%d\0%d" % (os.path.abspath(path), st.st_size,
+                                            st.st_mtime_ns)).encode())
+    p = os.path.join(_cache_dir(), "%s-%s-%s.pickle" %
+                     (tag, key.hexdigest()[:24], _SELF))
     try:
         with open(p, "rb") as f:
             return pickle.load(f)
@@ -116,7 +122,8 @@ def hivex_tree(path):
     The walk is iterative (pre-order, children in list order) and stops at
     the first error hivex raises; 'tree' then holds what was read."""
     hivex = need_module("hivex")
-    out = {"ok": True, "error": "", "tree": [], "offsets": [], "quirks": []}
+    out = {"ok": True, "error": "", "tree": [], "offsets": [], "quirks": [],
+           "meta": []}
     try:
         h = hivex.Hivex(path)
     except Exception as e:  # hivex refuses the file
@@ -143,6 +150,7 @@ def hivex_tree(path):
                 vals.append((h.value_key(v), t, bytes(data)))
             out["tree"].append((p, vals))
             out["offsets"].append(n - 4096)  # hivex: file offsets
+            out["meta"].append((filetime_iso(h.node_timestamp(n)), None))
             kids = h.node_children(n)
             for c in reversed(kids):
                 stack.append((c, join(p, h.node_name(c))))
@@ -158,7 +166,7 @@ def pyregf_tree(path):
     """Same shape from pyregf (libregf).  'short' lists (path, name) of
     values whose data libregf gave as 1-3 bytes inline (known defect)."""
     pyregf = need_module("pyregf")
-    out = {"ok": True, "error": "", "tree": [], "offsets": []}
+    out = {"ok": True, "error": "", "tree": [], "offsets": [], "meta": []}
     f = pyregf.file()
     f.set_ascii_codepage("windows-1252")  # the default, made explicit
     try:
@@ -182,6 +190,8 @@ def pyregf_tree(path):
             # pyregf offsets point past the cell size: make them cell
             # offsets (from the first hbin), as reghive and the spec count
             out["offsets"].append((k.get_offset() - 4096 - 4, voffs))
+            out["meta"].append((filetime_iso(
+                k.get_last_written_time_as_integer()), k.get_class_name()))
             kids = [k.get_sub_key(i) for i in range(k.get_number_of_sub_keys())]
             for c in reversed(kids):
                 stack.append((c, join(p, c.get_name())))
@@ -199,14 +209,15 @@ def reghive_tree(path):
     """{'rc', 'stderr', 'tree'} from `reghive export HIVE --json`."""
     p = subprocess.run([reghive(), "export", path, "--json"],
                        capture_output=True)
-    tree = []
+    tree, meta = [], []
     for line in p.stdout.decode("utf-8", "surrogatepass").splitlines():
         o = json.loads(line)
+        meta.append((o["last_written"], o.get("class")))
         tree.append((o["path"], [(v["name"], v["type_id"],
                                   bytes.fromhex(v["raw"]))
                                  for v in o["values"]]))
     return {"rc": p.returncode, "stderr": p.stderr.decode("utf-8", "replace"),
-            "tree": tree}
+            "tree": tree, "meta": meta}
 
 
 def run(args, **kw):
@@ -214,6 +225,28 @@ def run(args, **kw):
 
 
 # ---- comparison ----------------------------------------------------------
+
+def filetime_iso(ft):
+    """FILETIME as reghive's JSON writes it: 2017-03-04T16:37:31.1234567Z."""
+    s, frac = divmod(ft, 10 ** 7)
+    d = datetime.datetime(1601, 1, 1) + datetime.timedelta(seconds=s)
+    return d.strftime("%Y-%m-%dT%H:%M:%S") + ".%07dZ" % frac
+
+
+def diff_meta(a, b, lb, classes, limit=3):
+    """Differences of per-key (last_written, class) between reghive's
+    tree a and an oracle's b (same keys, same order); classes: does the
+    oracle report class names."""
+    out = []
+    for (p, _), (p2, _), ma, mb in zip(a["tree"], b["tree"], a["meta"],
+                                       b["meta"]):
+        if ma[0] != mb[0]:
+            out.append("%s: last written %s, %s %s" % (p, ma[0], lb, mb[0]))
+        if classes and ma[1] != (mb[1] or None):
+            out.append("%s: class %r, %s %r" % (p, ma[1], lb, mb[1]))
+        if len(out) >= limit:
+            break
+    return out
 
 def diff_trees(a, b, la="reghive", lb="oracle", limit=5, value_filter=None):
     """List of human-readable differences between two trees (first few).

@@ -134,7 +134,7 @@ def main():
             print("n/a  %-45s export fails (see test_tree_hivex)" % rel)
             continue
         if exp.get("hivex", "ok") == "ok":
-            hx = L.cached("hivex", r["sha256"], lambda: L.hivex_tree(path))
+            hx = L.cached("hivex", path, lambda: L.hivex_tree(path))
         else:
             # hivex cannot read it; the reference is reghive's JSON tree,
             # checked from the raw bytes by test_tree_hivex's verify (rerun

@@ -3,7 +3,7 @@
 
 For each MANIFEST row whose kind is not LOG*: dump every key path (pre-order,
 subkeys in list order) with its values in stored order (name, type, data
-bytes) through hivex and through `reghive export HIVE --json`, and require
+bytes, and each key's last-written time) through hivex and through `reghive export HIVE --json`, and require
 them equal.  Hives where hivex and reghive must disagree (hivex refuses,
 reghive refuses) and every DELIBERATE row of MANIFEST have an explicit entry
 in EXPECT below, with the reason and, where reghive reads what hivex cannot,
@@ -148,7 +148,7 @@ def main():
             bad.append(rel)
             print("FAIL %s: DELIBERATE in MANIFEST but no EXPECT entry" % rel)
             continue
-        hx = L.cached("hivex", r["sha256"], lambda: L.hivex_tree(path))
+        hx = L.cached("hivex", path, lambda: L.hivex_tree(path))
         rh = L.reghive_tree(path)
         quirks += len(hx.get("quirks", []))
         problems = []
@@ -167,6 +167,8 @@ def main():
                             rh["stderr"].strip())
         if hx_state == "ok" and rh_state == "ok":
             problems += L.diff_trees(rh["tree"], hx["tree"], lb="hivex")
+            if not problems:
+                problems += L.diff_meta(rh, hx, "hivex", classes=False)
         if exp and exp.get("verify") and not problems:
             try:
                 with open(path, "rb") as f:

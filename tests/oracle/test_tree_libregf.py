@@ -2,7 +2,7 @@
 """Every primary corpus hive: reghive's tree equals pyregf's (libregf).
 
 The same comparison as test_tree_hivex.py against a second, independent
-reader.  libregf 20201007 has defects, each accepted here only in its exact
+reader, plus each key's class name.  libregf 20201007 has defects, each accepted here only in its exact
 shape and only after reghive's side is verified from the raw cell bytes
 (see tests/oracle/README.md for the evidence):
 
@@ -144,7 +144,7 @@ def main():
         rel = r["path"]
         path = os.path.join(c, rel)
         want_rg, want_rh = EXPECT.get(rel, ("ok", "ok"))
-        rg = L.cached("pyregf", r["sha256"], lambda: L.pyregf_tree(path))
+        rg = L.cached("pyregf", path, lambda: L.pyregf_tree(path))
         rh = L.reghive_tree(path)
         rg_state = "ok" if rg["ok"] else "fail"
         rh_state = "ok" if rh["rc"] == 0 else "fail"
@@ -162,6 +162,8 @@ def main():
             with open(path, "rb") as f:
                 cmp = Cmp(f.read())
             problems += cmp.trees(rh, rg)
+            if not problems:
+                problems += L.diff_meta(rh, rg, "libregf", classes=True)
             total.update(cmp.why)
             nkeys += len(rh["tree"])
             nvals += sum(len(v) for _, v in rh["tree"])
