@@ -119,8 +119,28 @@ def types_tree():
         val('inline3', 3, b'abc'),
         val('name with "quotes" and \\', 1, sz('x')),
         val('big', 3, bytes((i * 7) & 255 for i in range(5000))),
+        # REG_SZ that a quoted string cannot carry byte-exactly -> hex(1):
+        val('sz_zero', 1, b''),
+        val('sz_nul_inside', 1, sz('abc\0def')),
+        val('sz_two_nuls', 1, sz('abc') + b'\0\0'),
+        val('sz_odd', 1, sz('ab') + b'\x41'),
+        val('sz_crlf', 1, sz('one\r\ntwo')),
+        val('sz_lf', 1, sz('a\nb')),
+        val('dword_long', 4, struct.pack('<Q', 5)),
+        val('multi_inner_empty', 7, sz('a') + sz('') + sz('b') + b'\0\0'),
+        val('multi_noterm', 7, 'x'.encode('utf-16-le') + b'\0\0' + 'yz'.encode('utf-16-le')),
+        # hex wrapping: prefix length in UTF-16 units decides the first break
+        val('n' * 66, 3, bytes(range(30))),
+        val('n' * 67, 3, bytes(range(30))),
+        val('L' * 100, 3, b'\x01\x02\x03'),
+        val('\u0416' * 66, 3, bytes(range(30))),
+        val('\U00010400' * 33, 3, bytes(range(30))),
     ]
-    return {'Types': (vals, {'Sub': ([], {})})}
+    cyr = [val('\u0417\u043d\u0430\u0447\u0435\u043d\u0438\u0435', 1,
+               sz('\u0434\u0430\u043d\u043d\u044b\u0435')),
+           val('', 4, struct.pack('<I', 7))]
+    return {'Types': (vals, {'Sub': ([], {}),
+                             '\u041a\u043b\u044e\u0447': (cyr, {})})}
 
 
 if __name__ == '__main__':
