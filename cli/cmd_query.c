@@ -8,13 +8,16 @@
  * line, or nothing for a key without values; then the subkey paths one per
  * line, or with -s every key below as path, values, blank line.  Searches
  * (-f, -t, -v/-ve with -s) print only keys with a hit and end with
- * "End of search: N match(es) found.".  --json prints one whole-key JSON
+ * "End of search: N match(es) found.".  -f compares case-insensitively
+ * with Unicode simple case mapping (-c: exactly).  --json prints one whole-key JSON
  * object (as export --json) for every key the text form would show.
  */
 #include "cmd.h"
 
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wctype.h>
 
 void print_data(FILE *f, uint32_t type, const uint8_t *d, size_t n,
                 int reg_style);
@@ -25,6 +28,7 @@ struct q {
     int recurse, json;
     const char *vname; /* -v NAME, "" for -ve */
     const char *pattern;
+    uint32_t *pat; /* pattern as code points, '*' around it unless -e */
     int in_keys, in_data, in_values, exact, casesens;
     uint32_t types[16];
     int ntypes;
@@ -32,22 +36,48 @@ struct q {
     unsigned long matches;
 };
 
-/* ASCII-only case fold for -f (key paths and -v use Windows' rules). */
-static int
-fold(int c)
+/* Text as code points (a byte that is not UTF-8 stands for itself);
+ * returns a malloc'd 0-terminated array. */
+static uint32_t *
+decode(const char *s)
 {
-    return c >= 'A' && c <= 'Z' ? c + 32 : c;
+    size_t n = strlen(s), j = 0;
+    uint32_t *o = malloc((n + 1) * sizeof *o);
+    if (!o)
+        return NULL;
+    for (size_t i = 0; i < n;) {
+        const unsigned char *u = (const unsigned char *)s + i;
+        size_t k = u[0] < 0x80 ? 1 : u[0] >= 0xF0 ? 4 : u[0] >= 0xE0 ? 3 : 2;
+        uint32_t c = u[0];
+        if (k > 1 && i + k <= n) {
+            c = k == 2 ? u[0] & 0x1Fu : k == 3 ? u[0] & 0x0Fu : u[0] & 0x07u;
+            for (size_t m = 1; m < k; m++)
+                c = c << 6 | (u[m] & 0x3Fu);
+        } else {
+            k = 1;
+        }
+        o[j++] = c;
+        i += k;
+    }
+    o[j] = 0;
+    return o;
+}
+
+/* Case fold for -f: towupper in a UTF-8 locale (Unicode simple case
+ * mapping; Windows' own table differs only in rare letters). */
+static uint32_t
+fold(uint32_t c)
+{
+    return (uint32_t)towupper((wint_t)c);
 }
 
 static int
-wild(const char *p, const char *s, int cs)
+wild(const uint32_t *p, const uint32_t *s, int cs)
 {
     /* Iterative '*' and '?' match with one backtrack point. */
-    const char *star = NULL, *ss = NULL;
+    const uint32_t *star = NULL, *ss = NULL;
     while (*s) {
-        if (*p == '?' || (cs ? *p == *s
-                             : fold((unsigned char)*p) ==
-                                   fold((unsigned char)*s))) {
+        if (*p == '?' || (cs ? *p == *s : fold(*p) == fold(*s))) {
             p++;
             s++;
         } else if (*p == '*') {
@@ -69,18 +99,9 @@ wild(const char *p, const char *s, int cs)
 static int
 match(struct q *q, const char *text)
 {
-    if (q->exact)
-        return wild(q->pattern, text, q->casesens);
-    size_t n = strlen(q->pattern);
-    char *p = malloc(n + 3);
-    if (!p)
-        return 0;
-    p[0] = '*';
-    memcpy(p + 1, q->pattern, n);
-    p[n + 1] = '*';
-    p[n + 2] = 0;
-    int r = wild(p, text, q->casesens);
-    free(p);
+    uint32_t *t = decode(text);
+    int r = t && wild(q->pat, t, q->casesens);
+    free(t);
     return r;
 }
 
@@ -377,13 +398,23 @@ cmd_query(int argc, char **argv)
         q.in_values = v_only;
         if (!q.in_keys && !q.in_data && !v_only)
             q.in_keys = q.in_values = q.in_data = 1;
-        if (!*q.pattern)
-            q.pattern = "*";
+        size_t n = strlen(q.pattern);
+        char *p = malloc(n + 3);
+        if (!p)
+            return 1;
+        snprintf(p, n + 3, q.exact ? "%s" : "*%s*", q.pattern);
+        q.pat = decode(*q.pattern ? p : "*");
+        free(p);
+        if (!q.pat)
+            return 1;
+        setlocale(LC_CTYPE, "C.UTF-8");
     }
     q.search = q.pattern || q.ntypes || (q.vname && q.recurse);
     rh_hive *h = open_hive(hive, 0);
-    if (!h)
+    if (!h) {
+        free(q.pat);
         return 1;
+    }
     q.h = h;
     rh_key k = rh_root(h);
     char *dp = key ? display_prefix(key) : strdup("");
@@ -405,6 +436,7 @@ cmd_query(int argc, char **argv)
             printf("End of search: %lu match(es) found.\n", q.matches);
     }
     free(dp);
+    free(q.pat);
     rh_close(h);
     return rc < 0;
 }
