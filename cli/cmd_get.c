@@ -131,7 +131,11 @@ cmd_get(int argc, char **argv)
     if (rc < 0) {
         die_rc(h, pos[1], rc);
     } else if ((rc = rh_value_get(h, k, name, strlen(name), &v)) < 0) {
-        die_rc(h, pos[1], rc);
+        if (rc == RH_ENOTFOUND && !*name)
+            fprintf(stderr, "reghive: %s: value not found: (Default)\n",
+                    pos[1]);
+        else
+            die_rc(h, pos[1], rc);
     } else {
         void *d;
         size_t n;

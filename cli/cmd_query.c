@@ -9,8 +9,8 @@
  * line, or with -s every key below as path, values, blank line.  Searches
  * (-f, -t, -v/-ve with -s) print only keys with a hit and end with
  * "End of search: N match(es) found.".  -f compares case-insensitively
- * with Unicode simple case mapping (-c: exactly).  --json prints one whole-key JSON
- * object (as export --json) for every key the text form would show.
+ * with Unicode simple case mapping (-c: exactly).  --json prints one whole-key
+ * JSON object (as export --json) for every key the text form would show.
  */
 #include "cmd.h"
 
@@ -153,8 +153,8 @@ data_text(uint32_t t, const uint8_t *d, size_t n)
 struct cur {
     rh_key k;
     const char *path;
-    int shown;  /* path printed (or, for --json, key selected) */
-    int nvals;  /* value lines printed */
+    int shown; /* path printed (or, for --json, key selected) */
+    int nvals; /* value lines printed */
 };
 
 static void
@@ -166,8 +166,8 @@ show_key(struct q *q, struct cur *c)
 }
 
 static void
-value_line(struct q *q, struct cur *c, const char *name, size_t nl,
-           uint32_t t, const void *d, size_t dl)
+value_line(struct q *q, struct cur *c, const char *name, size_t nl, uint32_t t,
+           const void *d, size_t dl)
 {
     show_key(q, c);
     c->nvals++;
@@ -250,9 +250,9 @@ end_key(struct q *q, struct cur *c)
 {
     if (!q->json || !c->shown)
         return 0;
-    int rc = rh_export(q->h, c->k, *q->prefix ? q->prefix : NULL,
-                       RH_EXPORT_JSON | RH_EXPORT_NORECURSE, write_file,
-                       stdout);
+    int rc =
+        rh_export(q->h, c->k, *q->prefix ? q->prefix : NULL,
+                  RH_EXPORT_JSON | RH_EXPORT_NORECURSE, write_file, stdout);
     return rc;
 }
 
