@@ -397,25 +397,32 @@ recover_new(plog **v, size_t nv, int p_ok, uint32_t p_seq2, img *im,
             i++;
         }
     }
-    int started = 0;
-    for (; i < nv; i++) {
+    /* The chain: the first eligible log, then each log that starts right
+     * after the last applied entry.  A log with no valid first entry ends
+     * the chain (stop at the first invalid entry). */
+    for (size_t first = i; i < nv; i++) {
         plog *pl = v[i];
-        if (started && pl->seq != rep->final_seq + 1) {
+        int ok = i == first || (*base_log && pl->seq == rep->final_seq + 1);
+        if (!ok) {
             if (walk_new(pl, NULL, rep) < 0)
                 return RH_ENOMEM;
-            say(pl->info->note, sizeof pl->info->note,
-                "not applied: starts at sequence number %u, not %u right "
-                "after the last applied entry",
-                pl->seq, rep->final_seq + 1);
+            if (*base_log)
+                say(pl->info->note, sizeof pl->info->note,
+                    "not applied: starts at sequence number %u, not %u "
+                    "right after the last applied entry",
+                    pl->seq, rep->final_seq + 1);
+            else
+                say(pl->info->note, sizeof pl->info->note,
+                    "not applied: the log before it (seq %u) has no valid "
+                    "entry, so the sequence is broken",
+                    v[first]->seq);
             continue;
         }
         uint32_t before = rep->entries;
         if (walk_new(pl, im, rep) < 0)
             return RH_ENOMEM;
-        if (rep->entries > before) {
-            started = 1;
+        if (rep->entries > before)
             *base_log = pl;
-        }
         if (!p_ok)
             break;
     }
