@@ -95,8 +95,10 @@ enum {
 
 /* ---- opening ---------------------------------------------------------- */
 
-/* Open the hive file at path read-only (mmap).  *out is set even on
- * failure (except RH_ENOMEM) so rh_errmsg() can explain; always close it. */
+/* Open the hive file at path read-only (mmap).  A dirty hive is recovered
+ * in memory from the logs next to it (see "transaction logs" below)
+ * unless flags has RH_OPEN_NOLOGS.  *out is set even on failure (except
+ * RH_ENOMEM) so rh_errmsg() can explain; always close it. */
 RH_API int rh_open(const char *path, unsigned flags, rh_hive **out);
 
 /* Open a hive image in memory; buf is borrowed until rh_close(). */
