@@ -27,6 +27,15 @@ int cmd_get(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 
+/* Transaction logs (cmd_recover.c). */
+int cmd_recover(int argc, char **argv);
+/* Take the global --no-logs / --log FILE options out of argv. */
+int cli_log_options(int *argc, char **argv);
+/* rh_open / rh_open_logs with the global log options applied. */
+int cli_open(const char *path, unsigned flags, rh_hive **out);
+/* The "transaction logs" section of reghive info. */
+void print_log_state(rh_hive *h);
+
 /* Print "reghive: <what>: <message>" for rc from h. */
 void die_rc(rh_hive *h, const char *what, int rc);
 /* Open path read-only; prints errors and warnings; returns NULL on error

@@ -21,6 +21,10 @@ const struct cmd cli_cmds[] = {
      "write a subtree as a .reg file (regedit 5.00) or JSON lines"},
     {"check", cmd_check, "check HIVE",
      "verify every structural invariant; exit 0 only when clean"},
+    /* transaction logs */
+    {"recover", cmd_recover, "recover HIVE [-o OUT] [--log FILE]...",
+     "replay the transaction logs; write a clean hive (default "
+     "HIVE.recovered)"},
     {NULL, NULL, NULL, NULL}};
 
 int
@@ -43,6 +47,10 @@ help(void)
     printf("\nKEY paths are '\\'-separated from the hive root; a leading "
            "HKLM\\SYSTEM\\-style\nprefix is accepted, and "
            "CurrentControlSet resolves through Select\\Current.\n");
+    printf("\nA dirty hive is read with its transaction logs (HIVE.LOG1, "
+           "HIVE.LOG2, HIVE.LOG\nnext to it) applied in memory. Options "
+           "for every command: --no-logs reads\nthe primary file as it is; "
+           "--log FILE (repeatable) names the logs.\n");
 }
 
 int
@@ -57,6 +65,8 @@ main(int argc, char **argv)
         printf("reghive 0.1\n");
         return 0;
     }
+    if (cli_log_options(&argc, argv) < 0)
+        return EXIT_USAGE;
     for (const struct cmd *c = cli_cmds; c->name; c++)
         if (strcmp(c->name, argv[1]) == 0)
             return c->fn(argc - 1, argv + 1);
