@@ -457,6 +457,36 @@ is_root_path(const char *a)
     return 0;
 }
 
+/* compare HIVE1 HIVE2 [KEY]: a HIVE that names a registry root (HKLM\
+ * SOFTWARE) becomes that hive's file, so a live hive can be compared with
+ * a backup file. */
+static int
+two_hives(const char *dir, const char *user, const struct cmd *c, int n,
+          char **av)
+{
+    struct win w;
+    char *files[2] = {NULL, NULL};
+    int np = 0, rc = 1;
+    if (win_open(&w, dir) < 0)
+        return 1;
+    for (int k = 1; k < n && np < 2; k++) {
+        if (!strcmp(av[k], "-v")) {
+            k++;
+        } else if (av[k][0] != '-' || !av[k][1]) {
+            if (is_root_path(av[k]) &&
+                !(av[k] = files[np] = win_hive_for(&w, user, av[k])))
+                goto out;
+            np++;
+        }
+    }
+    rc = c->fn(n, av);
+out:
+    free(files[0]);
+    free(files[1]);
+    win_close(&w);
+    return rc;
+}
+
 int
 win_main(int argc, char **argv)
 {
@@ -490,6 +520,11 @@ win_main(int argc, char **argv)
         av[n] = opt;
         av[n + 1] = dir;
         rc = c->fn(n + 2, av);
+        free(av);
+        return rc;
+    }
+    if (strstr(c->usage, "HIVE1")) { /* compare: roots as HIVE1/HIVE2 */
+        rc = two_hives(dir, user, c, n, av);
         free(av);
         return rc;
     }

@@ -143,6 +143,15 @@ def test_tree(root):
     check(rc == 0, f'info HKLM\\SYSTEM: {err}')
     rc, out, err = run(*win, 'check', 'HKEY_LOCAL_MACHINE\\SOFTWARE')
     check(rc == 0 and out.endswith('ok\n'), f'check HKLM\\SOFTWARE: {out} {err}')
+    # compare the live hive with a backup file through --windows
+    backup = os.path.join(os.path.dirname(root), 'SYSTEM.bak')
+    with open(system, 'rb') as f, open(backup, 'wb') as g:
+        g.write(f.read())
+    rc, out, err = run(*win, 'compare', 'HKLM\\SYSTEM', backup, '-s')
+    check(rc == 0 and 'Identical' in out, f'compare HKLM\\SYSTEM backup: {out} {err}')
+    rc, out, err = run(*win, 'compare', 'HKLM\\SYSTEM', 'HKLM\\SOFTWARE')
+    check(rc == 2 and '< Key: \\Select' in out and '> Key: \\Microsoft' in out,
+          f'compare two mapped hives: {out} {err}')
     # errors a user meets
     rc, out, err = run(*win, 'query', 'HKCU\\Software')
     check(rc == 1 and '--user' in err, f'HKCU without --user: {rc} {err!r}')
