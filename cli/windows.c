@@ -91,6 +91,7 @@ char *
 win_ci_path(const char *base, const char *rel, int *found)
 {
     char *path = strdup(base);
+    size_t baselen = strlen(base);
     int ok = 1;
     while (path && *rel) {
         size_t n = strcspn(rel, "\\/");
@@ -100,6 +101,13 @@ win_ci_path(const char *base, const char *rel, int *found)
             rel++;
         if (n == 0 || (n == 1 && c[0] == '.'))
             continue;
+        if (n == 2 && c[0] == '.' && c[1] == '.') {
+            /* as Windows does at a drive root: never above base */
+            char *slash = strrchr(path, '/');
+            if (strlen(path) > baselen && slash && slash >= path + baselen)
+                *slash = 0;
+            continue;
+        }
         char *next = join(path, c, n);
         struct stat st;
         if (ok && next && stat(next, &st) != 0) {
