@@ -181,6 +181,8 @@ def win_services(cs):
                      DelayedAutostart=(4, dword(1)),
                      ObjectName=(1, sz('NT AUTHORITY\\LocalService'))),
         'OtherDrive': svc(0x10, 3, 'D:\\apps\\other.exe'),
+        'Dots': svc(0x10, 3, 'C:\\Windows\\..\\windows\\System32\\svchost.exe'),
+        'Escape': svc(0x10, 3, 'C:\\..\\..\\..\\etc\\passwd'),
         'EmptyKey': ([], {}),
     }
     if cs == 1:  # the old set: OldSvc not installed yet

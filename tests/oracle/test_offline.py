@@ -62,7 +62,7 @@ def make_tree(root):
 
 STALE = {('MSExchangeKMS', 'image-missing'), ('GoneDrv', 'image-missing'),
          ('OldSvc', 'servicedll-missing'), ('DepSvc', 'missing-service'),
-         ('DepSvc', 'missing-group')}
+         ('DepSvc', 'missing-group'), ('Escape', 'image-missing')}
 
 
 def test_tree(root):
@@ -77,6 +77,8 @@ def test_tree(root):
             check(o['path'] == 'C:\\exchsrvr\\bin\\kmserver.exe' and
                   o['file'] == os.path.join(root, 'exchsrvr/bin/kmserver.exe'),
                   f'MSExchangeKMS image path mapped under DIR: {o}')
+        if o['name'] == 'Escape':  # '..' never leaves DIR
+            check(o['file'] == os.path.join(root, 'etc/passwd'), str(o))
         if o['name'] == 'DepSvc':
             check(o['dependency'] in ('NoSuchSvc', 'NoSuchGroup'), str(o))
     check('OtherDrive' in err and 'not checked' in err,
