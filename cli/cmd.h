@@ -26,6 +26,8 @@ int cmd_query(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_services(int argc, char **argv);
 
 /* Transaction logs (cmd_recover.c). */
 int cmd_recover(int argc, char **argv);
@@ -51,6 +53,9 @@ char *display_prefix(const char *path);
 /* Type name ("REG_SZ") or NULL; type from a name, -1 if unknown. */
 const char *type_name(uint32_t t);
 long type_parse(const char *s);
+
+/* s (n bytes) as a JSON string literal. */
+void json_string(FILE *f, const char *s, size_t n);
 
 /* rh_write_fn over a FILE *. */
 int write_file(void *ctx, const void *buf, size_t len);
