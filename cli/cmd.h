@@ -26,6 +26,17 @@ int cmd_query(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_services(int argc, char **argv);
+
+/* Transaction logs (cmd_recover.c). */
+int cmd_recover(int argc, char **argv);
+/* Take the global --no-logs / --log FILE options out of argv. */
+int cli_log_options(int *argc, char **argv);
+/* rh_open / rh_open_logs with the global log options applied. */
+int cli_open(const char *path, unsigned flags, rh_hive **out);
+/* The "transaction logs" section of reghive info. */
+void print_log_state(rh_hive *h);
 
 /* Print "reghive: <what>: <message>" for rc from h. */
 void die_rc(rh_hive *h, const char *what, int rc);
@@ -42,6 +53,9 @@ char *display_prefix(const char *path);
 /* Type name ("REG_SZ") or NULL; type from a name, -1 if unknown. */
 const char *type_name(uint32_t t);
 long type_parse(const char *s);
+
+/* s (n bytes) as a JSON string literal. */
+void json_string(FILE *f, const char *s, size_t n);
 
 /* rh_write_fn over a FILE *. */
 int write_file(void *ctx, const void *buf, size_t len);

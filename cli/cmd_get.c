@@ -1,5 +1,10 @@
 /*
  * cmd_get.c - reghive get HIVE KEY [NAME] [--raw]
+ *
+ * Prints one value's data: strings up to the first NUL, REG_MULTI_SZ one
+ * string per line, numbers in decimal, other types as lowercase hex;
+ * --raw writes the stored bytes unchanged.  Also holds print_data(), the
+ * data formatter reg query's layout uses.
  */
 #include "cmd.h"
 
@@ -55,17 +60,21 @@ print_data(FILE *f, uint32_t type, const uint8_t *d, size_t n, int reg_style)
         put_utf16(f, d, n, 1);
         return;
     case RH_REG_MULTI_SZ: {
-        size_t s = 0, first = 1;
-        for (size_t i = 0; i + 1 < n; i += 2) {
-            if (d[i] || d[i + 1])
+        /* Drop the list terminator (up to two NUL units: the last
+         * string's and the empty string's), then show every NUL left as
+         * a separator, as reg query does ("a\0b"); get prints one string
+         * per line.  An unterminated last string is kept. */
+        size_t m = n / 2;
+        for (int t = 0; t < 2 && m && !d[2 * m - 2] && !d[2 * m - 1]; t++)
+            m--;
+        size_t s = 0;
+        for (size_t i = 0; i <= m; i++) {
+            if (i < m && (d[2 * i] || d[2 * i + 1]))
                 continue;
-            if (i == s) /* empty string: end of list */
-                break;
-            if (!first)
+            if (s)
                 fputs(reg_style ? "\\0" : "\n", f);
-            put_utf16(f, d + s, i - s, 0);
-            first = 0;
-            s = i + 2;
+            put_utf16(f, d + 2 * s, 2 * (i - s), 0);
+            s = i + 1;
         }
         return;
     }
@@ -122,7 +131,11 @@ cmd_get(int argc, char **argv)
     if (rc < 0) {
         die_rc(h, pos[1], rc);
     } else if ((rc = rh_value_get(h, k, name, strlen(name), &v)) < 0) {
-        die_rc(h, pos[1], rc);
+        if (rc == RH_ENOTFOUND && !*name)
+            fprintf(stderr, "reghive: %s: value not found: (Default)\n",
+                    pos[1]);
+        else
+            die_rc(h, pos[1], rc);
     } else {
         void *d;
         size_t n;

@@ -44,6 +44,7 @@ cmd_info(int argc, char **argv)
     print_time("last written", in.last_written);
     printf("%-20s 0x%x\n", "root cell", in.root);
     printf("%-20s %u bytes\n", "hive bins size", in.bins_size);
+    print_log_state(h);
     int rc = rh_hive_stats(h, &st);
     if (rc == 0) {
         printf("%-20s %llu\n", "bins", (unsigned long long)st.bins);

@@ -1,18 +1,23 @@
 /*
  * cmd_query.c - reghive query HIVE [KEY] [-s] [-v NAME | -ve]
- *               [-f PATTERN [-k] [-d] [-e] [-c]] [-t TYPE] [--json]
+ *               [-f PATTERN [-k] [-d] [-v] [-e] [-c]] [-t TYPE] [--json]
  *
- * Output follows reg query: a blank line, the key path, its values
- * indented by four spaces as "name    TYPE    data", a blank line, then
- * the subkey paths (or, with -s, every key below in the same form).
- * With -f, "End of search: N match(es) found." closes the output.
+ * Output follows reg.exe query (layout taken from Wine's programs/reg
+ * query.c and its tests, which pass against Windows' reg.exe): a blank
+ * line; the key path, its values as "    name    TYPE    data" and a blank
+ * line, or nothing for a key without values; then the subkey paths one per
+ * line, or with -s every key below as path, values, blank line.  Searches
+ * (-f, -t, -v/-ve with -s) print only keys with a hit and end with
+ * "End of search: N match(es) found.".  -f compares case-insensitively
+ * with Unicode simple case mapping (-c: exactly).  --json prints one whole-key
+ * JSON object (as export --json) for every key the text form would show.
  */
 #include "cmd.h"
 
-#include <ctype.h>
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#include <wctype.h>
 
 void print_data(FILE *f, uint32_t type, const uint8_t *d, size_t n,
                 int reg_style);
@@ -20,25 +25,59 @@ void print_data(FILE *f, uint32_t type, const uint8_t *d, size_t n,
 struct q {
     rh_hive *h;
     const char *prefix;
-    int recurse;
+    int recurse, json;
     const char *vname; /* -v NAME, "" for -ve */
     const char *pattern;
+    uint32_t *pat; /* pattern as code points, '*' around it unless -e */
     int in_keys, in_data, in_values, exact, casesens;
-    int types[16];
+    uint32_t types[16];
     int ntypes;
+    int search; /* a filtered listing: ends with "End of search" */
     unsigned long matches;
-    int err;
 };
 
+/* Text as code points (a byte that is not UTF-8 stands for itself);
+ * returns a malloc'd 0-terminated array. */
+static uint32_t *
+decode(const char *s)
+{
+    size_t n = strlen(s), j = 0;
+    uint32_t *o = malloc((n + 1) * sizeof *o);
+    if (!o)
+        return NULL;
+    for (size_t i = 0; i < n;) {
+        const unsigned char *u = (const unsigned char *)s + i;
+        size_t k = u[0] < 0x80 ? 1 : u[0] >= 0xF0 ? 4 : u[0] >= 0xE0 ? 3 : 2;
+        uint32_t c = u[0];
+        if (k > 1 && i + k <= n) {
+            c = k == 2 ? u[0] & 0x1Fu : k == 3 ? u[0] & 0x0Fu : u[0] & 0x07u;
+            for (size_t m = 1; m < k; m++)
+                c = c << 6 | (u[m] & 0x3Fu);
+        } else {
+            k = 1;
+        }
+        o[j++] = c;
+        i += k;
+    }
+    o[j] = 0;
+    return o;
+}
+
+/* Case fold for -f: towupper in a UTF-8 locale (Unicode simple case
+ * mapping; Windows' own table differs only in rare letters). */
+static uint32_t
+fold(uint32_t c)
+{
+    return (uint32_t)towupper((wint_t)c);
+}
+
 static int
-wild(const char *p, const char *s, int cs)
+wild(const uint32_t *p, const uint32_t *s, int cs)
 {
     /* Iterative '*' and '?' match with one backtrack point. */
-    const char *star = NULL, *ss = NULL;
+    const uint32_t *star = NULL, *ss = NULL;
     while (*s) {
-        if (*p == '?' ||
-            (cs ? *p == *s
-                : tolower((unsigned char)*p) == tolower((unsigned char)*s))) {
+        if (*p == '?' || (cs ? *p == *s : fold(*p) == fold(*s))) {
             p++;
             s++;
         } else if (*p == '*') {
@@ -56,21 +95,13 @@ wild(const char *p, const char *s, int cs)
     return *p == 0;
 }
 
+/* -f: the whole text with -e, else anywhere in it ('*' and '?' work). */
 static int
 match(struct q *q, const char *text)
 {
-    if (q->exact)
-        return wild(q->pattern, text, q->casesens);
-    size_t n = strlen(q->pattern);
-    char *p = malloc(n + 3);
-    if (!p)
-        return 0;
-    p[0] = '*';
-    memcpy(p + 1, q->pattern, n);
-    p[n + 1] = '*';
-    p[n + 2] = 0;
-    int r = wild(p, text, q->casesens);
-    free(p);
+    uint32_t *t = decode(text);
+    int r = t && wild(q->pat, t, q->casesens);
+    free(t);
     return r;
 }
 
@@ -99,16 +130,16 @@ type_ok(struct q *q, uint32_t t)
     if (!q->ntypes)
         return 1;
     for (int i = 0; i < q->ntypes; i++)
-        if ((uint32_t)q->types[i] == t)
+        if (q->types[i] == t)
             return 1;
     return 0;
 }
 
-/* Data as text for -f -d matching. */
+/* Data as reg query shows it, for -f -d matching. */
 static char *
 data_text(uint32_t t, const uint8_t *d, size_t n)
 {
-    char *buf;
+    char *buf = NULL;
     size_t len;
     FILE *f = open_memstream(&buf, &len);
     if (!f)
@@ -118,130 +149,181 @@ data_text(uint32_t t, const uint8_t *d, size_t n)
     return buf;
 }
 
-/* Print the values of k that pass the filters; returns how many. */
-static int
-print_values(struct q *q, rh_key k, const char *path, int *header)
+/* One key being listed: its path is printed before its first line. */
+struct cur {
+    rh_key k;
+    const char *path;
+    int shown; /* path printed (or, for --json, key selected) */
+    int nvals; /* value lines printed */
+};
+
+static void
+show_key(struct q *q, struct cur *c)
 {
-    rh_value *vals;
+    if (!c->shown && !q->json)
+        printf("%s\n", c->path);
+    c->shown = 1;
+}
+
+static void
+value_line(struct q *q, struct cur *c, const char *name, size_t nl, uint32_t t,
+           const void *d, size_t dl)
+{
+    show_key(q, c);
+    c->nvals++;
+    if (q->json)
+        return;
+    const char *tn = type_name(t);
+    char tb[24];
+    if (!tn) {
+        snprintf(tb, sizeof tb, "0x%x", t);
+        tn = tb;
+    }
+    printf("    %s    %s    ", nl ? name : "(Default)", tn);
+    print_data(stdout, t, d, dl, 1);
+    putchar('\n');
+}
+
+/* Does value v pass -v/-ve, -t and -f? */
+static int
+value_wanted(struct q *q, rh_value v, rh_value only, const char *name,
+             size_t nl, uint32_t t, const void *d, size_t dl)
+{
+    if (q->vname && v != only)
+        return 0;
+    if (!type_ok(q, t))
+        return 0;
+    if (!q->pattern)
+        return 1;
+    if (q->in_values && match(q, nl ? name : "(Default)"))
+        return 1;
+    if (q->in_data) {
+        char *s = data_text(t, d, dl);
+        int hit = s && match(q, s);
+        free(s);
+        return hit;
+    }
+    return 0;
+}
+
+static int
+list_values(struct q *q, struct cur *c)
+{
+    rh_value *vals, only = 0;
     size_t nv;
-    int rc, shown = 0;
-    if ((rc = rh_key_values(q->h, k, &vals, &nv)) < 0)
+    int rc;
+    if (q->vname) {
+        rc = rh_value_get(q->h, c->k, q->vname, strlen(q->vname), &only);
+        if (rc == RH_ENOTFOUND)
+            return 0;
+        if (rc < 0)
+            return rc;
+    }
+    if ((rc = rh_key_values(q->h, c->k, &vals, &nv)) < 0)
         return rc;
-    for (size_t i = 0; i < nv; i++) {
+    for (size_t i = 0; i < nv && rc >= 0; i++) {
         char *name;
-        size_t nl;
+        size_t nl, dl;
         void *d;
-        size_t dl;
         uint32_t t;
         if ((rc = rh_value_name(q->h, vals[i], &name, &nl)) < 0)
             break;
-        int want = 1;
-        if (q->vname && strcasecmp(name, q->vname) != 0)
-            want = 0;
         if ((rc = rh_value_data(q->h, vals[i], &t, &d, &dl)) < 0) {
             free(name);
             break;
         }
-        if (want && !type_ok(q, t))
-            want = 0;
-        if (want && q->pattern) {
-            int hit = 0;
-            if (q->in_values && match(q, nl ? name : "(Default)"))
-                hit = 1;
-            if (!hit && q->in_data) {
-                char *s = data_text(t, d, dl);
-                hit = s && match(q, s);
-                free(s);
-            }
-            want = hit;
-        }
-        if (want) {
-            if (!*header) {
-                printf("%s\n", path);
-                *header = 1;
-            }
-            const char *tn = type_name(t);
-            char tb[24];
-            if (!tn) {
-                snprintf(tb, sizeof tb, "0x%x", t);
-                tn = tb;
-            }
-            printf("    %s    %s    ", nl ? name : "(Default)", tn);
-            print_data(stdout, t, d, dl, 1);
-            putchar('\n');
-            shown++;
-            q->matches++;
+        if (value_wanted(q, vals[i], only, name, nl, t, d, dl)) {
+            value_line(q, c, name, nl, t, d, dl);
+            if (q->search)
+                q->matches++;
         }
         free(name);
         free(d);
     }
     free(vals);
-    return rc < 0 ? rc : shown;
+    return rc < 0 ? rc : 0;
 }
 
+/* The key's text block is done: JSON prints the whole key instead. */
 static int
-query_key(struct q *q, rh_key k, int depth)
+end_key(struct q *q, struct cur *c)
 {
+    if (!q->json || !c->shown)
+        return 0;
+    int rc =
+        rh_export(q->h, c->k, *q->prefix ? q->prefix : NULL,
+                  RH_EXPORT_JSON | RH_EXPORT_NORECURSE, write_file, stdout);
+    return rc;
+}
+
+/* List key k.  depth 0 is the queried key; values_too is 0 for the
+ * subkeys of a non-recursive -f, which only match by name. */
+static int
+query_key(struct q *q, rh_key k, int depth, int values_too)
+{
+    int rc = 0;
+    if (depth > RH_MAX_DEPTH)
+        return RH_ERANGE;
     char *path = full_path(q, k);
-    int header = 0, rc;
     if (!path)
         return RH_ENOMEM;
-    if (depth > RH_MAX_DEPTH) {
-        free(path);
-        return RH_ERANGE;
-    }
+    struct cur c = {k, path, 0, 0};
     if (q->pattern && q->in_keys && depth > 0) {
         char *name;
-        if (rh_key_name(q->h, k, &name, NULL) == 0) {
-            if (match(q, name)) {
-                printf("%s\n", path);
-                header = 1;
-                q->matches++;
-            }
-            free(name);
+        if ((rc = rh_key_name(q->h, k, &name, NULL)) < 0)
+            goto out;
+        if (match(q, name)) {
+            show_key(q, &c);
+            q->matches++;
         }
+        free(name);
     }
-    if (!q->pattern || q->in_values || q->in_data) {
-        if (!q->pattern && !q->vname && !q->ntypes) {
-            printf("%s\n", path);
-            header = 1;
-        }
-        if ((rc = print_values(q, k, path, &header)) < 0) {
-            free(path);
-            return rc;
-        }
+    if (!values_too) {
+        rc = end_key(q, &c);
+        goto out;
     }
-    if (header)
+    /* reg.exe: a key reached by /s always shows its path; the queried key
+     * only when it has values (or --json, which always shows it). */
+    if (!q->search && (depth > 0 || q->json))
+        show_key(q, &c);
+    if ((rc = list_values(q, &c)) < 0)
+        goto out;
+    if (q->vname && !*q->vname && !q->recurse && !c.nvals) {
+        show_key(q, &c);
+        if (!q->json)
+            printf("    (Default)    REG_SZ    (value not set)\n");
+        c.nvals++;
+    }
+    if (!q->json && (c.nvals || (!q->search && depth > 0)))
         putchar('\n');
+    if ((rc = end_key(q, &c)) < 0)
+        goto out;
+    if (depth > 0 && !q->recurse)
+        goto out;
+    if (!q->recurse && (q->vname || q->ntypes) && !q->pattern)
+        goto out; /* -v/-ve/-t alone: the key's own values only */
     rh_key *subs;
     size_t ns;
-    if ((rc = rh_key_subkeys(q->h, k, &subs, &ns)) < 0) {
-        free(path);
-        return rc;
-    }
+    if ((rc = rh_key_subkeys(q->h, k, &subs, &ns)) < 0)
+        goto out;
     for (size_t i = 0; i < ns && rc >= 0; i++) {
         if (q->recurse) {
-            rc = query_key(q, subs[i], depth + 1);
-        } else if (!q->pattern && !q->vname && !q->ntypes) {
+            rc = query_key(q, subs[i], depth + 1, 1);
+        } else if (q->pattern) {
+            if (q->in_keys)
+                rc = query_key(q, subs[i], depth + 1, 0);
+        } else if (!q->json) {
             char *sp = full_path(q, subs[i]);
-            if (sp)
-                printf("%s\n", sp);
-            free(sp);
-        } else if (q->pattern && q->in_keys) {
-            char *name;
-            if (rh_key_name(q->h, subs[i], &name, NULL) == 0) {
-                if (match(q, name)) {
-                    char *sp = full_path(q, subs[i]);
-                    if (sp)
-                        printf("%s\n", sp);
-                    free(sp);
-                    q->matches++;
-                }
-                free(name);
+            if (!sp) {
+                rc = RH_ENOMEM;
+                break;
             }
+            printf("%s\n", sp);
+            free(sp);
         }
     }
     free(subs);
+out:
     free(path);
     return rc < 0 ? rc : 0;
 }
@@ -251,40 +333,49 @@ cmd_query(int argc, char **argv)
 {
     struct q q = {0};
     const char *hive = NULL, *key = NULL;
-    int json = 0;
+    int ve = 0, v_only = 0, opt_kd = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-s") == 0) {
             q.recurse = 1;
-        } else if (strcmp(a, "-v") == 0 && i + 1 < argc) {
-            q.vname = argv[++i];
+        } else if (strcmp(a, "-v") == 0) {
+            /* -v without a name, with -f: search value names only. */
+            if (i + 1 < argc && argv[i + 1][0] != '-') {
+                if (q.vname)
+                    return usage("query");
+                q.vname = argv[++i];
+            } else {
+                v_only = 1;
+            }
         } else if (strcmp(a, "-ve") == 0) {
-            q.vname = "";
+            ve = 1;
         } else if (strcmp(a, "-f") == 0 && i + 1 < argc) {
             q.pattern = argv[++i];
         } else if (strcmp(a, "-k") == 0) {
-            q.in_keys = 1;
+            q.in_keys = opt_kd = 1;
         } else if (strcmp(a, "-d") == 0) {
-            q.in_data = 1;
+            q.in_data = opt_kd = 1;
         } else if (strcmp(a, "-e") == 0) {
-            q.exact = 1;
+            q.exact = opt_kd = 1;
         } else if (strcmp(a, "-c") == 0) {
-            q.casesens = 1;
+            q.casesens = opt_kd = 1;
         } else if (strcmp(a, "-t") == 0 && i + 1 < argc) {
             char *list = strdup(argv[++i]), *save = NULL;
-            for (char *t = strtok_r(list, ",", &save); t && q.ntypes < 16;
+            if (!list)
+                return 1;
+            for (char *t = strtok_r(list, ",", &save); t;
                  t = strtok_r(NULL, ",", &save)) {
                 long v = type_parse(t);
-                if (v < 0) {
+                if (v < 0 || v > 0xFFFFFFFFL || q.ntypes == 16) {
                     fprintf(stderr, "reghive: unknown type '%s'\n", t);
                     free(list);
                     return EXIT_USAGE;
                 }
-                q.types[q.ntypes++] = (int)v;
+                q.types[q.ntypes++] = (uint32_t)v;
             }
             free(list);
         } else if (strcmp(a, "--json") == 0) {
-            json = 1;
+            q.json = 1;
         } else if (a[0] == '-' && a[1]) {
             return usage("query");
         } else if (!hive) {
@@ -295,44 +386,57 @@ cmd_query(int argc, char **argv)
             return usage("query");
         }
     }
-    if (!hive || (q.vname && q.pattern))
+    if (!hive || (ve && (q.vname || v_only)) ||
+        (q.pattern && (q.vname || ve)) || (v_only && !q.pattern) ||
+        (opt_kd && !q.pattern))
         return usage("query");
-    if (q.pattern && !q.in_keys && !q.in_data)
-        q.in_keys = q.in_values = q.in_data = 1;
-    else if (q.pattern)
-        q.in_values = 0;
-    if (q.pattern && !*q.pattern)
-        q.pattern = "*";
+    if (ve)
+        q.vname = "";
+    if (q.pattern) {
+        /* reg query /f: key names, value names and data unless -k, -d or
+         * -v (value names) narrow it. */
+        q.in_values = v_only;
+        if (!q.in_keys && !q.in_data && !v_only)
+            q.in_keys = q.in_values = q.in_data = 1;
+        size_t n = strlen(q.pattern);
+        char *p = malloc(n + 3);
+        if (!p)
+            return 1;
+        snprintf(p, n + 3, q.exact ? "%s" : "*%s*", q.pattern);
+        q.pat = decode(*q.pattern ? p : "*");
+        free(p);
+        if (!q.pat)
+            return 1;
+        setlocale(LC_CTYPE, "C.UTF-8");
+    }
+    q.search = q.pattern || q.ntypes || (q.vname && q.recurse);
     rh_hive *h = open_hive(hive, 0);
-    if (!h)
+    if (!h) {
+        free(q.pat);
         return 1;
+    }
     q.h = h;
     rh_key k = rh_root(h);
     char *dp = key ? display_prefix(key) : strdup("");
     q.prefix = dp ? dp : "";
     int rc = key ? rh_key_lookup(h, key, &k) : 0;
+    rh_value v;
     if (rc < 0) {
         die_rc(h, key, rc);
-    } else if (json) {
-        rc = rh_export(h, k, *q.prefix ? q.prefix : NULL,
-                       RH_EXPORT_JSON | (q.recurse ? 0 : RH_EXPORT_NORECURSE),
-                       write_file, stdout);
-        if (rc < 0)
-            die_rc(h, hive, rc);
+    } else if (q.vname && *q.vname && !q.recurse &&
+               (rc = rh_value_get(h, k, q.vname, strlen(q.vname), &v)) < 0) {
+        die_rc(h, key ? key : "\\", rc);
     } else {
-        putchar('\n');
-        rc = query_key(&q, k, 0);
+        if (!q.json)
+            putchar('\n');
+        rc = query_key(&q, k, 0, 1);
         if (rc < 0)
             die_rc(h, hive, rc);
-        else if (q.vname && !q.matches) {
-            fprintf(stderr, "reghive: value not found: %s\n",
-                    *q.vname ? q.vname : "(Default)");
-            rc = RH_ENOTFOUND;
-        }
-        if (q.pattern && rc >= 0)
+        else if (q.search && !q.json)
             printf("End of search: %lu match(es) found.\n", q.matches);
     }
     free(dp);
+    free(q.pat);
     rh_close(h);
     return rc < 0;
 }

@@ -2,6 +2,7 @@
  * main.c - reghive: dispatch through the command table.
  */
 #include "cmd.h"
+#include "windows.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,17 @@ const struct cmd cli_cmds[] = {
      "write a subtree as a .reg file (regedit 5.00) or JSON lines"},
     {"check", cmd_check, "check HIVE",
      "verify every structural invariant; exit 0 only when clean"},
+    /* transaction logs */
+    {"recover", cmd_recover, "recover HIVE [-o OUT] [--log FILE]...",
+     "replay the transaction logs; write a clean hive (default "
+     "HIVE.recovered)"},
+    {"compare", cmd_compare,
+     "compare HIVE1 HIVE2 [KEY] [-s] [-v NAME | -ve] [-oa|-od|-os|-on] "
+     "[--json]",
+     "added, removed and changed keys and values, like reg compare"},
+    {"services", cmd_services,
+     "services [HIVE | --windows DIR] [--json] [--orphans]",
+     "services and drivers of the active control set; stale entries"},
     {NULL, NULL, NULL, NULL}};
 
 int
@@ -42,7 +54,15 @@ help(void)
                c->usage);
     printf("\nKEY paths are '\\'-separated from the hive root; a leading "
            "HKLM\\SYSTEM\\-style\nprefix is accepted, and "
-           "CurrentControlSet resolves through Select\\Current.\n");
+           "CurrentControlSet resolves through Select\\Current.\n"
+           "\nreghive --windows DIR [--user NAME] COMMAND ... takes KEY paths "
+           "rooted at\nHKLM\\<hive>, HKU\\<SID> or HKCU on a mounted Windows "
+           "tree instead of HIVE.\n");
+
+    printf("\nA dirty hive is read with its transaction logs (HIVE.LOG1, "
+           "HIVE.LOG2, HIVE.LOG\nnext to it) applied in memory. Options "
+           "for every command: --no-logs reads\nthe primary file as it is; "
+           "--log FILE (repeatable) names the logs.\n");
 }
 
 int
@@ -57,6 +77,12 @@ main(int argc, char **argv)
         printf("reghive 0.1\n");
         return 0;
     }
+    if (cli_log_options(&argc, argv) < 0)
+        return EXIT_USAGE;
+    if (argc < 2)
+        return usage(NULL);
+    if (!strcmp(argv[1], "--windows") || !strcmp(argv[1], "--user"))
+        return win_main(argc, argv); /* maps KEY roots to hive files */
     for (const struct cmd *c = cli_cmds; c->name; c++)
         if (strcmp(c->name, argv[1]) == 0)
             return c->fn(argc - 1, argv + 1);

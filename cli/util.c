@@ -18,7 +18,7 @@ rh_hive *
 open_hive(const char *path, unsigned flags)
 {
     rh_hive *h;
-    int rc = rh_open(path, flags, &h);
+    int rc = cli_open(path, flags, &h);
     if (rc < 0) {
         fprintf(stderr, "reghive: %s: %s\n", path,
                 h ? rh_errmsg(h) : rh_strerror(rc));

@@ -19,6 +19,10 @@
  *     buffer given to rh_open_mem(), which it borrows until rh_close().
  *  4. Reading is zero-copy over that buffer or a read-only mmap of the file:
  *     opening a hive allocates only a bitmap of 1 bit per 8 bytes of bins.
+ *     Exception: a dirty hive that rh_open() recovers from its transaction
+ *     logs is read from a heap copy of the recovered image (as large as the
+ *     primary file, plus any growth the logs record); the file stays
+ *     untouched.  RH_OPEN_NOLOGS keeps the zero-copy read of the primary.
  *
  * Strings are UTF-8 with an explicit length where names may hold NUL.
  * UTF-16 that is not well formed (unpaired surrogates) is carried as WTF-8
@@ -60,6 +64,7 @@ enum {
 /* Open flags. */
 #define RH_OPEN_WRITE 0x1u   /* reserved for the write engine */
 #define RH_OPEN_RECOVER 0x2u /* tolerate damaged bins: skip, don't refuse */
+#define RH_OPEN_NOLOGS 0x4u  /* do not look for or apply transaction logs */
 
 /* Value types (winnt.h). */
 enum {
@@ -90,13 +95,80 @@ enum {
 
 /* ---- opening ---------------------------------------------------------- */
 
-/* Open the hive file at path read-only (mmap).  *out is set even on
- * failure (except RH_ENOMEM) so rh_errmsg() can explain; always close it. */
+/* Open the hive file at path read-only (mmap).  A dirty hive is recovered
+ * in memory from the logs next to it (see "transaction logs" below)
+ * unless flags has RH_OPEN_NOLOGS.  *out is set even on failure (except
+ * RH_ENOMEM) so rh_errmsg() can explain; always close it. */
 RH_API int rh_open(const char *path, unsigned flags, rh_hive **out);
 
 /* Open a hive image in memory; buf is borrowed until rh_close(). */
 RH_API int rh_open_mem(const void *buf, size_t len, unsigned flags,
                        rh_hive **out);
+
+/* ---- transaction logs (dirty hives) ---------------------------------- *
+ * A hive is dirty when its base block sequence numbers differ or its
+ * checksum is wrong: its newest changes are in HIVE.LOG1/HIVE.LOG2 (new
+ * format, "HvLE" entries, Windows 8.1+) or HIVE.LOG (old format, "DIRT"
+ * vector).  rh_open() of a dirty hive looks for those files next to it
+ * (names matched case-insensitively), validates them (base block checksum,
+ * entry hashes, sequence numbers, page bounds) and replays them in memory
+ * as Windows does, stopping at the first invalid entry.  rh_warnings()
+ * then says so and rh_log_report() tells what was applied.  When no log
+ * can be applied the primary is opened as it is, with a warning (Windows
+ * would refuse to load such a hive; a forensic reader still wants it).
+ * A clean hive's logs are never replayed (they hold already-applied or
+ * stale entries). */
+
+#define RH_MAX_LOGS 3 /* logs considered for one hive */
+
+enum { RH_LOG_UNUSABLE = 0, RH_LOG_OLD = 1, RH_LOG_NEW = 2 };
+
+typedef struct rh_log_info {
+    char name[160];        /* path as found or given (may be cut) */
+    int format;            /* RH_LOG_* (UNUSABLE: base block rejected) */
+    uint32_t seq1, seq2;   /* the log's base block sequence numbers */
+    uint64_t last_written; /* the log's base block timestamp */
+    uint32_t entries;      /* new: consecutive valid entries; old: pages */
+    uint32_t first_seq;    /* sequence number of the first valid entry */
+    uint32_t last_seq;     /* ... and of the last one */
+    uint32_t applied;      /* entries (new) or 512-byte pages (old) used */
+    char note[200];        /* why rejected, or where the entries end */
+} rh_log_info;
+
+typedef struct rh_recovery {
+    int dirty;           /* the primary needed recovery */
+    int applied;         /* the image read is the recovered one */
+    int base_from_log;   /* the primary base block was rebuilt */
+    uint32_t seq1, seq2; /* the primary's sequence numbers */
+    uint32_t final_seq;  /* sequence number after recovery */
+    uint32_t bins_size;  /* hive bins size after recovery */
+    uint32_t entries;    /* log entries applied (new format) */
+    uint32_t pages;      /* dirty pages written */
+    size_t nlogs;        /* entries used in logs[] */
+    rh_log_info logs[RH_MAX_LOGS];
+    char status[200]; /* one-line summary */
+} rh_recovery;
+
+/* Open path like rh_open(), but with the transaction logs named
+ * explicitly (nlogs <= RH_MAX_LOGS; none are searched for). */
+RH_API int rh_open_logs(const char *path, const char *const *logs, size_t nlogs,
+                        unsigned flags, rh_hive **out);
+
+/* What happened to the logs when h was opened (a copy into *out). */
+RH_API int rh_log_report(rh_hive *h, rh_recovery *out);
+
+/* Recover a hive image from log images, all in memory: on success *out is
+ * a malloc'd clean image (sequence numbers equal, bins size and checksum
+ * updated) or NULL when nothing was applied (clean hive, no usable log);
+ * *rep (optional) tells why.  names may be NULL. */
+RH_API int rh_recover_mem(const void *hive, size_t len, const void *const *logs,
+                          const size_t *loglens, const char *const *names,
+                          size_t nlogs, void **out, size_t *outlen,
+                          rh_recovery *rep);
+
+/* The image the hive is read from (borrowed): the mapped file, the
+ * caller's buffer, or the recovered heap copy. */
+RH_API int rh_image(rh_hive *h, const void **data, size_t *len);
 
 /* Release the hive and everything it owns.  NULL is ignored. */
 RH_API void rh_close(rh_hive *h);

@@ -5,11 +5,13 @@
  */
 #include "hive.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -274,18 +276,14 @@ rh_open_mem(const void *buf, size_t len, unsigned flags, rh_hive **out)
     return hive_load(h);
 }
 
-int
-rh_open(const char *path, unsigned flags, rh_hive **out)
+/* Map path read-only; *m is NULL for an empty file.  Errors go to h. */
+static int
+map_file(rh_hive *h, const char *path, void **m, size_t *len)
 {
-    rh_hive *h = hive_new(flags);
     struct stat st;
-    int fd;
-    *out = h;
-    if (!h)
-        return RH_ENOMEM;
-    if (flags & RH_OPEN_WRITE)
-        return hive_err(h, RH_EINVAL, "writing is not supported yet");
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    *m = NULL;
+    *len = 0;
     if (fd < 0)
         return hive_err(h, RH_EIO, "%s: %s", path, strerror(errno));
     if (fstat(fd, &st) < 0) {
@@ -296,19 +294,244 @@ rh_open(const char *path, unsigned flags, rh_hive **out)
         close(fd);
         return hive_err(h, RH_EIO, "%s: not a regular file", path);
     }
-    if (st.st_size == 0) {
-        close(fd);
-        return hive_err(h, RH_ECORRUPT, "%s: file is empty", path);
+    if (st.st_size > 0) {
+        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED) {
+            close(fd);
+            return hive_err(h, RH_EIO, "%s: mmap: %s", path, strerror(errno));
+        }
+        *m = p;
+        *len = (size_t)st.st_size;
     }
-    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
-    if (m == MAP_FAILED)
-        return hive_err(h, RH_EIO, "%s: mmap: %s", path, strerror(errno));
+    return 0;
+}
+
+/* ---- transaction logs at open --------------------------------------- */
+
+/* Find PATH.LOG1, PATH.LOG2 and PATH.LOG next to path, names compared
+ * case-insensitively (an exact-case match wins).  Returns the count;
+ * names are malloc'd into out[]. */
+static size_t
+find_logs(const char *path, char *out[RH_MAX_LOGS])
+{
+    static const char *const ext[RH_MAX_LOGS] = {".LOG1", ".LOG2", ".LOG"};
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    size_t dlen = slash ? (size_t)(slash - path) + 1 : 0, blen = strlen(base);
+    size_t n = 0;
+    char *dir = strndup(slash ? path : ".", slash ? dlen : 1);
+    DIR *d = dir ? opendir(dir) : NULL;
+    char *best[RH_MAX_LOGS] = {NULL, NULL, NULL};
+    int exact[RH_MAX_LOGS] = {0, 0, 0};
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL) {
+        const char *nm = de->d_name;
+        size_t nl = strlen(nm);
+        if (nl <= blen || strncasecmp(nm, base, blen) != 0)
+            continue;
+        for (int i = 0; i < RH_MAX_LOGS; i++) {
+            if (strcasecmp(nm + blen, ext[i]) != 0)
+                continue;
+            int ex = strncmp(nm, base, blen) == 0;
+            if (best[i] && (exact[i] || !ex))
+                break;
+            char *full = malloc(dlen + nl + 1);
+            if (!full)
+                break;
+            memcpy(full, path, dlen);
+            memcpy(full + dlen, nm, nl + 1);
+            free(best[i]);
+            best[i] = full;
+            exact[i] = ex;
+            break;
+        }
+    }
+    if (d)
+        closedir(d);
+    free(dir);
+    for (int i = 0; i < RH_MAX_LOGS; i++)
+        if (best[i])
+            out[n++] = best[i];
+    return n;
+}
+
+/* Copy the string src into dst[n], cut if it is longer. */
+static void
+copy_str(char *dst, size_t n, const char *src)
+{
+    size_t k = strnlen(src, n - 1);
+    memcpy(dst, src, k);
+    dst[k] = 0;
+}
+
+/* Replace the image with the heap buffer img (owned from now on). */
+static void
+hive_take_image(rh_hive *h, uint8_t *img, size_t len)
+{
+    free(h->owned);
+    h->owned = img;
+    h->data = img;
+    h->len = len;
+}
+
+/* Reset what hive_load() fills, to load another image. */
+static void
+hive_unload(rh_hive *h)
+{
+    free(h->used);
+    h->used = NULL;
+    h->nbins = 0;
+    h->bins_end = 0;
+    h->root = 0;
+}
+
+/* Apply the logs (paths) to h's mapped image.  Failures to read a log are
+ * reported in h->rec, never fatal; only RH_ENOMEM is returned. */
+static int
+hive_apply_logs(rh_hive *h, const char *const *paths, size_t n)
+{
+    log_src src[RH_MAX_LOGS] = {{NULL, 0, NULL}};
+    void *maps[RH_MAX_LOGS] = {NULL, NULL, NULL};
+    char ioerr[RH_MAX_LOGS][160];
+    uint8_t *img = NULL;
+    size_t imglen = 0;
+    span f = {h->data, h->len};
+    /* A clean hive needs only the logs' base blocks (for reporting). */
+    for (size_t i = 0; i < n; i++) {
+        size_t len = 0;
+        ioerr[i][0] = 0;
+        if (map_file(h, paths[i], &maps[i], &len) < 0)
+            copy_str(ioerr[i], sizeof ioerr[i], h->msg);
+        src[i].p = maps[i];
+        src[i].n = len;
+        src[i].name = paths[i];
+    }
+    h->msg[0] = 0;
+    int rc = log_recover(f, src, n, &img, &imglen, &h->rec);
+    for (size_t i = 0; i < n; i++) {
+        if (maps[i])
+            munmap(maps[i], src[i].n);
+        if (ioerr[i][0])
+            copy_str(h->rec.logs[i].note, sizeof h->rec.logs[i].note, ioerr[i]);
+    }
+    if (rc < 0)
+        return hive_err(h, rc, "out of memory recovering from the logs");
+    if (img)
+        hive_take_image(h, img, imglen);
+    return 0;
+}
+
+static int
+open_path(const char *path, const char *const *logs, size_t nlogs,
+          int explicit_logs, unsigned flags, rh_hive **out)
+{
+    rh_hive *h = hive_new(flags);
+    void *m;
+    size_t len;
+    int rc;
+    *out = h;
+    if (!h)
+        return RH_ENOMEM;
+    if (flags & RH_OPEN_WRITE)
+        return hive_err(h, RH_EINVAL, "writing is not supported yet");
+    if (nlogs > RH_MAX_LOGS)
+        return hive_err(h, RH_EINVAL, "at most %d transaction logs",
+                        RH_MAX_LOGS);
+    if ((rc = map_file(h, path, &m, &len)) < 0)
+        return rc;
+    if (!m)
+        return hive_err(h, RH_ECORRUPT, "%s: file is empty", path);
     h->map = m;
-    h->maplen = (size_t)st.st_size;
+    h->maplen = len;
     h->data = m;
+    h->len = len;
+    if (flags & RH_OPEN_NOLOGS) {
+        snprintf(h->rec.status, sizeof h->rec.status,
+                 "transaction logs not consulted (no-logs option)");
+        return hive_load(h);
+    }
+
+    char *found[RH_MAX_LOGS] = {NULL, NULL, NULL};
+    if (!explicit_logs) {
+        nlogs = find_logs(path, found);
+        logs = (const char *const *)found;
+    }
+    rc = hive_apply_logs(h, logs, nlogs);
+    for (size_t i = 0; i < RH_MAX_LOGS; i++)
+        free(found[i]);
+    if (rc < 0)
+        return rc;
+    if (h->rec.applied)
+        warn(h,
+             "%s; read in memory, the file on disk is unchanged "
+             "(--no-logs reads it as it is)",
+             h->rec.status);
+    else if (h->rec.dirty)
+        warn(h, "transaction logs not applied: %s", h->rec.status);
+    if ((rc = hive_load(h)) == 0 || !h->owned)
+        return rc;
+    /* The recovered image does not hold together: read the primary. */
+    warn(h,
+         "the recovered image is corrupt (%s); reading the primary "
+         "file as it is",
+         h->msg);
+    free(h->owned);
+    h->owned = NULL;
+    h->data = h->map;
     h->len = h->maplen;
+    h->rec.applied = 0;
+    hive_unload(h);
     return hive_load(h);
+}
+
+int
+rh_open(const char *path, unsigned flags, rh_hive **out)
+{
+    return open_path(path, NULL, 0, 0, flags, out);
+}
+
+int
+rh_open_logs(const char *path, const char *const *logs, size_t nlogs,
+             unsigned flags, rh_hive **out)
+{
+    return open_path(path, logs, nlogs, 1, flags, out);
+}
+
+int
+rh_log_report(rh_hive *h, rh_recovery *out)
+{
+    *out = h->rec;
+    return 0;
+}
+
+int
+rh_image(rh_hive *h, const void **data, size_t *len)
+{
+    *data = h->data;
+    *len = h->len;
+    return 0;
+}
+
+int
+rh_recover_mem(const void *hive, size_t len, const void *const *logs,
+               const size_t *loglens, const char *const *names, size_t nlogs,
+               void **out, size_t *outlen, rh_recovery *rep)
+{
+    log_src src[RH_MAX_LOGS] = {{NULL, 0, NULL}};
+    rh_recovery tmp;
+    uint8_t *img = NULL;
+    span f = {hive, len};
+    if (nlogs > RH_MAX_LOGS || (!hive && len))
+        return RH_EINVAL;
+    for (size_t i = 0; i < nlogs; i++) {
+        src[i].p = logs[i];
+        src[i].n = logs[i] ? loglens[i] : 0;
+        src[i].name = names ? names[i] : NULL;
+    }
+    int rc = log_recover(f, src, nlogs, &img, outlen, rep ? rep : &tmp);
+    *out = img;
+    return rc;
 }
 
 void
@@ -318,6 +541,7 @@ rh_close(rh_hive *h)
         return;
     if (h->map)
         munmap(h->map, h->maplen);
+    free(h->owned);
     free(h->used);
     free(h);
 }

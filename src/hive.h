@@ -11,6 +11,7 @@
 #include "../include/reghive.h"
 #include "buf.h"
 #include "format.h"
+#include "log.h"
 
 #include <stdarg.h>
 
@@ -25,6 +26,8 @@ struct rh_hive {
     uint32_t bins_end; /* end of validated bins (from the first bin) */
     uint8_t *used;     /* bit per 8 bytes: an allocated cell starts here */
     uint64_t nbins;
+    uint8_t *owned;  /* heap image (recovered from logs) that data points to */
+    rh_recovery rec; /* what the transaction logs did at open */
     char msg[256];
     char warn[512];
 };

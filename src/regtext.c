@@ -2,15 +2,40 @@
  * regtext.c - export a subtree as a .reg document (regedit 5.00 format)
  * or as JSON lines (text-format layer, above the model).
  *
- * .reg rules, as Windows regedit writes them: a header line, then for each
- * key a blank line, "[path]" and one line per value; the file ends with a
- * blank line.  REG_SZ is quoted (with \\ and \" escapes) when it re-imports
- * to the same bytes: even length, one terminating NUL and no other NUL, no
- * CR/LF (regedit would write those raw and break the file).  REG_DWORD of 4
- * bytes is dword:xxxxxxxx.  Everything else is hex:, or hex(N): with N the
- * type in lowercase hex, wrapped like regedit: a line is broken after the
- * comma that takes it to 77 columns or more, with "\" and continuation
- * lines indented by two spaces.
+ * .reg rules, each as Windows writes them.  Sources: [W] Wine
+ * programs/regedit/regproc.c export code (export_registry_data, export_data,
+ * export_hex_data, MAX_HEX_CHARS 77); [T] Wine programs/reg/tests/export.c,
+ * whose expected files pass against Windows' reg export (same writer as
+ * regedit); [M] Microsoft KB 310516 "How to add, modify, or delete registry
+ * subkeys and values by using a .reg file".
+ *  - File: BOM FF FE, UTF-16LE, CRLF line ends [W][T]; "Windows Registry
+ *    Editor Version 5.00" is the first line [W][T][M].
+ *  - Each key: a blank line, then "[full path]" unescaped [W][T]; values
+ *    follow in stored order [T]; the file ends with one more blank line,
+ *    so the last bytes are CRLF CRLF [W][T].
+ *  - Value name: "@" for the default value, else quoted, with \\ and \"
+ *    as escapes [W][T]; then "=".
+ *  - REG_SZ: quoted the same way [W][T].  Windows writes only
+ *    the text before the first NUL [T: "abc\0def" -> "abc"], and a CR or
+ *    LF has no escape Windows documents [M] (Wine's writer invents \r \n
+ *    [W]), so reghive quotes only data that re-imports to identical bytes:
+ *    even length >= 2, exactly one NUL unit and it is last, no CR or LF;
+ *    anything else is hex(1): (0 bytes -> "hex(1):", which [T] shows
+ *    imports back as an empty REG_SZ).
+ *  - REG_DWORD of exactly 4 bytes: dword:%08x [W][T]; other lengths
+ *    hex(4): [T].
+ *  - REG_BINARY: hex:, every other type hex(N): with N in lowercase hex
+ *    (hex(0), hex(2), hex(7), hex(b), hex(abcd)) [W][T]; bytes are
+ *    lowercase two-digit hex joined by ","; no data: "hex:" / "hex(N):"
+ *    with nothing after [T].
+ *  - Wrapping [W][T]: count the line in UTF-16 units from its start: the
+ *    escaped quoted name and "=" (or "@="), then the "hex...:" prefix.
+ *    After each byte but the last, write "," and add 3; when the count
+ *    reaches 77 or more, write "\" and a line break, start the next line
+ *    with two spaces and set the count to 2.  So a long name gets one byte
+ *    on its first line, and a continuation line holds 25 bytes.  Strings
+ *    and dwords are never wrapped.
+ * With UTF-16 off the same text is written as UTF-8 with LF and no BOM.
  */
 #include "reg.h"
 
@@ -295,6 +320,14 @@ json_value(ex *e, const vk *v, int first)
     case RH_REG_DWORD:
         if (d.n == 4) {
             snprintf(t, sizeof t, ",\"data\":%u", rd_u32(d, 0));
+            sbuf_puts(o, t);
+        }
+        break;
+    case RH_REG_DWORD_BIG_ENDIAN:
+        if (d.n == 4) {
+            uint32_t x = (uint32_t)d.p[0] << 24 | (uint32_t)d.p[1] << 16 |
+                         (uint32_t)d.p[2] << 8 | d.p[3];
+            snprintf(t, sizeof t, ",\"data\":%u", x);
             sbuf_puts(o, t);
         }
         break;

@@ -1,0 +1,579 @@
+/*
+ * windows.c - --windows DIR: registry roots to the hive files of a mounted
+ * Windows tree, and Windows paths to files under it.  Linux file systems
+ * are case-sensitive and Windows is not, so every path component is
+ * looked up case-insensitively (ASCII folding, as NTFS names on Linux
+ * mounts are almost always ASCII in the system directories).
+ */
+#include "windows.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+char *
+win_utf16(const void *buf, size_t n, size_t *used)
+{
+    const uint8_t *p = buf;
+    char *out = malloc(n / 2 * 3 + 1), *o = out;
+    size_t i = 0;
+    if (!out)
+        return NULL;
+    for (; i + 1 < n; i += 2) {
+        uint32_t c = (uint32_t)(p[i] | p[i + 1] << 8);
+        if (c == 0) {
+            i += 2;
+            break;
+        }
+        if (c >= 0xD800 && c < 0xDC00 && i + 3 < n) {
+            uint32_t d = (uint32_t)(p[i + 2] | p[i + 3] << 8);
+            if (d >= 0xDC00 && d < 0xE000) {
+                c = 0x10000 + ((c - 0xD800) << 10) + (d - 0xDC00);
+                i += 2;
+            }
+        }
+        if (c < 0x80) {
+            *o++ = (char)c;
+        } else if (c < 0x800) {
+            *o++ = (char)(0xC0 | c >> 6);
+            *o++ = (char)(0x80 | (c & 0x3F));
+        } else if (c < 0x10000) {
+            *o++ = (char)(0xE0 | c >> 12);
+            *o++ = (char)(0x80 | ((c >> 6) & 0x3F));
+            *o++ = (char)(0x80 | (c & 0x3F));
+        } else {
+            *o++ = (char)(0xF0 | c >> 18);
+            *o++ = (char)(0x80 | ((c >> 12) & 0x3F));
+            *o++ = (char)(0x80 | ((c >> 6) & 0x3F));
+            *o++ = (char)(0x80 | (c & 0x3F));
+        }
+    }
+    *o = 0;
+    if (used)
+        *used = i < n ? i : n;
+    return out;
+}
+
+char *
+win_reg_string(rh_hive *h, rh_key k, const char *name)
+{
+    rh_value v;
+    void *d;
+    size_t n;
+    uint32_t t;
+    if (rh_value_get(h, k, name, strlen(name), &v) < 0 ||
+        rh_value_data(h, v, &t, &d, &n) < 0)
+        return NULL;
+    char *s = win_utf16(d, n, NULL);
+    free(d);
+    return s;
+}
+
+static char *
+join(const char *a, const char *b, size_t bn)
+{
+    size_t an = strlen(a);
+    char *p = malloc(an + bn + 2);
+    if (!p)
+        return NULL;
+    memcpy(p, a, an);
+    if (an && a[an - 1] != '/')
+        p[an++] = '/';
+    memcpy(p + an, b, bn);
+    p[an + bn] = 0;
+    return p;
+}
+
+char *
+win_ci_path(const char *base, const char *rel, int *found)
+{
+    char *path = strdup(base);
+    size_t baselen = strlen(base);
+    int ok = 1;
+    while (path && *rel) {
+        size_t n = strcspn(rel, "\\/");
+        const char *c = rel;
+        rel += n;
+        while (*rel == '\\' || *rel == '/')
+            rel++;
+        if (n == 0 || (n == 1 && c[0] == '.'))
+            continue;
+        if (n == 2 && c[0] == '.' && c[1] == '.') {
+            /* as Windows does at a drive root: never above base */
+            char *slash = strrchr(path, '/');
+            if (strlen(path) > baselen && slash && slash >= path + baselen)
+                *slash = 0;
+            continue;
+        }
+        char *next = join(path, c, n);
+        struct stat st;
+        if (ok && next && stat(next, &st) != 0) {
+            /* Not there as spelled: scan the directory for a match. */
+            DIR *d = opendir(path);
+            struct dirent *e;
+            ok = 0;
+            while (d && (e = readdir(d))) {
+                if (strlen(e->d_name) == n &&
+                    strncasecmp(e->d_name, c, n) == 0) {
+                    free(next);
+                    next = join(path, e->d_name, n);
+                    ok = 1;
+                    break;
+                }
+            }
+            if (d)
+                closedir(d);
+        }
+        free(path);
+        path = next;
+    }
+    if (found)
+        *found = path && ok;
+    return path;
+}
+
+/* Open a hive quietly (no warnings printed); NULL if it cannot be read. */
+static rh_hive *
+quiet_open(const char *path)
+{
+    rh_hive *h;
+    if (rh_open(path, 0, &h) < 0) {
+        rh_close(h);
+        return NULL;
+    }
+    return h;
+}
+
+static char *
+config_file(const struct win *w, const char *name, int *found)
+{
+    char rel[64];
+    snprintf(rel, sizeof rel, "System32/config/%s", name);
+    return win_ci_path(w->windir, rel, found);
+}
+
+int
+win_open(struct win *w, const char *dir)
+{
+    static const char *const cands[] = {"Windows", "WINNT"};
+    memset(w, 0, sizeof *w);
+    w->dir = dir;
+    w->drive = 'C';
+    for (size_t i = 0; i < 2 && !w->windir; i++) {
+        char rel[40];
+        int found;
+        snprintf(rel, sizeof rel, "%s/System32/config", cands[i]);
+        free(win_ci_path(dir, rel, &found));
+        if (found)
+            w->windir = win_ci_path(dir, cands[i], NULL);
+    }
+    if (!w->windir) {
+        fprintf(stderr,
+                "reghive: %s: no Windows directory (Windows\\System32\\"
+                "config) found there\n",
+                dir);
+        return -1;
+    }
+    /* SOFTWARE names the real SystemRoot (C:\WINDOWS, D:\WINNT ...). */
+    int found;
+    char *sw = config_file(w, "SOFTWARE", &found);
+    rh_hive *h = found ? quiet_open(sw) : NULL;
+    rh_key k;
+    if (h &&
+        rh_key_lookup(h, "Microsoft\\Windows NT\\CurrentVersion", &k) == 0) {
+        char *s = win_reg_string(h, k, "SystemRoot");
+        if (s && isalpha((unsigned char)s[0]) && s[1] == ':' && s[2] == '\\' &&
+            s[3]) {
+            char *wd = win_ci_path(dir, s + 3, &found);
+            if (found) {
+                free(w->windir);
+                w->windir = wd;
+                w->sysroot = s;
+                w->drive = (char)toupper((unsigned char)s[0]);
+                s = NULL;
+            } else {
+                free(wd);
+            }
+        }
+        free(s);
+    }
+    rh_close(h);
+    free(sw);
+    if (!w->sysroot) {
+        const char *b = strrchr(w->windir, '/');
+        b = b ? b + 1 : w->windir;
+        w->sysroot = malloc(strlen(b) + 4);
+        if (w->sysroot)
+            sprintf(w->sysroot, "%c:\\%s", w->drive, b);
+    }
+    return w->sysroot ? 0 : -1;
+}
+
+void
+win_close(struct win *w)
+{
+    free(w->windir);
+    free(w->sysroot);
+    w->windir = w->sysroot = NULL;
+}
+
+/* Expand the %VARIABLES% an offline system defines; NULL if unknown. */
+static char *
+expand(const struct win *w, const char *s)
+{
+    char drive[3] = {w->drive, ':', 0};
+    char pf[40], pf86[48], pd[20], cpf[60];
+    snprintf(pf, sizeof pf, "%s\\Program Files", drive);
+    snprintf(pf86, sizeof pf86, "%s\\Program Files (x86)", drive);
+    snprintf(pd, sizeof pd, "%s\\ProgramData", drive);
+    snprintf(cpf, sizeof cpf, "%s\\Program Files\\Common Files", drive);
+    const char *vars[][2] = {
+        {"SystemRoot", w->sysroot}, {"windir", w->sysroot},
+        {"SystemDrive", drive},     {"ProgramFiles", pf},
+        {"ProgramW6432", pf},       {"ProgramFiles(x86)", pf86},
+        {"ProgramData", pd},        {"ALLUSERSPROFILE", pd},
+        {"CommonProgramFiles", cpf}};
+    size_t cap = strlen(s) * 4 + 64, n = 0;
+    char *out = malloc(cap);
+    while (out && *s) {
+        const char *e = *s == '%' ? strchr(s + 1, '%') : NULL;
+        if (!e) {
+            out[n++] = *s++;
+            continue;
+        }
+        const char *val = NULL;
+        size_t vn = (size_t)(e - s - 1);
+        for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+            if (strlen(vars[i][0]) == vn && !strncasecmp(s + 1, vars[i][0], vn))
+                val = vars[i][1];
+        if (!val) {
+            free(out);
+            return NULL;
+        }
+        size_t m = strlen(val);
+        if (n + m + strlen(e) + 1 > cap) {
+            cap = n + m + strlen(e) + 64;
+            char *o2 = realloc(out, cap);
+            if (!o2) {
+                free(out);
+                return NULL;
+            }
+            out = o2;
+        }
+        memcpy(out + n, val, m);
+        n += m;
+        s = e + 1;
+    }
+    if (out)
+        out[n] = 0;
+    return out;
+}
+
+static int
+iprefix(const char *s, const char *p)
+{
+    return strncasecmp(s, p, strlen(p)) == 0;
+}
+
+char *
+win_host_path(const struct win *w, const char *path, int *found)
+{
+    char *x = expand(w, path), *r = NULL;
+    if (found)
+        *found = 0;
+    if (!x)
+        return NULL;
+    const char *p = x;
+    if (iprefix(p, "\\??\\") || iprefix(p, "\\\\?\\") || iprefix(p, "\\\\.\\"))
+        p += 4;
+    else if (iprefix(p, "\\DosDevices\\"))
+        p += 12;
+    if (iprefix(p, "\\SystemRoot\\"))
+        r = win_ci_path(w->windir, p + 12, found);
+    else if (isalpha((unsigned char)p[0]) && p[1] == ':')
+        r = toupper((unsigned char)p[0]) == w->drive
+                ? win_ci_path(w->dir, p + 2, found)
+                : NULL; /* another drive: not on this mount */
+    else if (p[0] == '\\' && p[1] == '\\')
+        r = NULL; /* UNC */
+    else if (p[0] == '\\')
+        r = win_ci_path(w->dir, p, found); /* root of the system drive */
+    else
+        r = win_ci_path(w->windir, p, found); /* relative to SystemRoot */
+    free(x);
+    return r;
+}
+
+/* Profile directory (host path) for a SID or, by_user, a user name. */
+static char *
+profile_dir(const struct win *w, const char *id, size_t idn, int by_user)
+{
+    int found;
+    char *sw = config_file(w, "SOFTWARE", &found), *res = NULL;
+    rh_hive *h = found ? quiet_open(sw) : NULL;
+    rh_key pl;
+    rh_key *subs = NULL;
+    size_t ns = 0;
+    if (!h) {
+        fprintf(stderr, "reghive: %s: cannot read the SOFTWARE hive\n", sw);
+        free(sw);
+        return NULL;
+    }
+    if (rh_key_lookup(h, "Microsoft\\Windows NT\\CurrentVersion\\ProfileList",
+                      &pl) < 0 ||
+        rh_key_subkeys(h, pl, &subs, &ns) < 0)
+        ns = 0;
+    for (size_t i = 0; i < ns && !res; i++) {
+        char *sid = NULL, *img = NULL;
+        size_t sn;
+        if (rh_key_name(h, subs[i], &sid, &sn) == 0 &&
+            (img = win_reg_string(h, subs[i], "ProfileImagePath"))) {
+            const char *base = strrchr(img, '\\');
+            base = base ? base + 1 : img;
+            const char *cmp = by_user ? base : sid;
+            if (strlen(cmp) == idn && strncasecmp(cmp, id, idn) == 0) {
+                res = win_host_path(w, img, &found);
+                if (res && !found) {
+                    fprintf(stderr,
+                            "reghive: profile %s (%s): directory "
+                            "%s not found\n",
+                            sid, img, res);
+                    free(res);
+                    res = NULL;
+                    i = ns;
+                }
+            }
+        }
+        free(sid);
+        free(img);
+    }
+    if (!res && by_user && ns) {
+        fprintf(stderr, "reghive: no profile for user '%.*s'; users:", (int)idn,
+                id);
+        for (size_t i = 0; i < ns; i++) {
+            char *img = win_reg_string(h, subs[i], "ProfileImagePath");
+            const char *b = img ? strrchr(img, '\\') : NULL;
+            if (b)
+                fprintf(stderr, " %s", b + 1);
+            free(img);
+        }
+        fputc('\n', stderr);
+    } else if (!res && ns) {
+        fprintf(stderr, "reghive: SID %.*s is not in the ProfileList\n",
+                (int)idn, id);
+    } else if (!res) {
+        fprintf(stderr, "reghive: %s: no ProfileList\n", sw);
+    }
+    free(subs);
+    rh_close(h);
+    free(sw);
+    return res;
+}
+
+static int
+ieqn(const char *s, size_t n, const char *t)
+{
+    return strlen(t) == n && strncasecmp(s, t, n) == 0;
+}
+
+char *
+win_hive_for(const struct win *w, const char *user, const char *key)
+{
+    while (*key == '\\')
+        key++;
+    size_t n1 = strcspn(key, "\\");
+    const char *c2 = key + n1 + (key[n1] == '\\');
+    size_t n2 = strcspn(c2, "\\");
+    char *res = NULL, *dir = NULL;
+    int found = 0;
+    if (ieqn(key, n1, "HKLM") || ieqn(key, n1, "HKEY_LOCAL_MACHINE")) {
+        static const char *const hives[] = {"SYSTEM", "SOFTWARE", "SAM",
+                                            "SECURITY", "COMPONENTS"};
+        for (size_t i = 0; i < 5 && !res; i++)
+            if (ieqn(c2, n2, hives[i]))
+                res = config_file(w, hives[i], &found);
+        if (!res && ieqn(c2, n2, "BCD00000000")) {
+            res = win_ci_path(w->dir, "Boot/BCD", &found);
+            if (!found) {
+                free(res);
+                res = win_ci_path(w->dir, "EFI/Microsoft/Boot/BCD", &found);
+            }
+        }
+        if (!res) {
+            fprintf(stderr,
+                    "reghive: %s: not a hive of HKLM (SYSTEM, SOFTWARE, "
+                    "SAM, SECURITY, COMPONENTS, BCD00000000)\n",
+                    key);
+            return NULL;
+        }
+    } else if (ieqn(key, n1, "HKU") || ieqn(key, n1, "HKEY_USERS")) {
+        size_t sn = n2;
+        int classes = sn > 8 && ieqn(c2 + sn - 8, 8, "_Classes");
+        if (ieqn(c2, n2, ".DEFAULT")) {
+            res = config_file(w, "DEFAULT", &found);
+        } else if (n2 == 0) {
+            fprintf(stderr, "reghive: %s: name a SID: HKU\\<SID>\\...\n", key);
+            return NULL;
+        } else if ((dir = profile_dir(w, c2, classes ? sn - 8 : sn, 0))) {
+            res = win_ci_path(dir,
+                              classes ? "AppData/Local/Microsoft/Windows/"
+                                        "UsrClass.dat"
+                                      : "NTUSER.DAT",
+                              &found);
+        }
+    } else if (ieqn(key, n1, "HKCU") || ieqn(key, n1, "HKEY_CURRENT_USER")) {
+        if (!user) {
+            fprintf(stderr,
+                    "reghive: %s: HKCU needs --user NAME with --windows\n",
+                    key);
+            return NULL;
+        }
+        if ((dir = profile_dir(w, user, strlen(user), 1)))
+            res = win_ci_path(dir, "NTUSER.DAT", &found);
+    } else {
+        fprintf(stderr,
+                "reghive: %s: with --windows, KEY starts with HKLM\\<hive>, "
+                "HKU\\<SID> or HKCU\n",
+                key);
+        return NULL;
+    }
+    free(dir);
+    if (res && !found) {
+        fprintf(stderr, "reghive: %.*s: hive file %s not found\n",
+                (int)(c2 + n2 - key), key, res);
+        free(res);
+        res = NULL;
+    }
+    return res;
+}
+
+static int
+is_root_path(const char *a)
+{
+    static const char *const roots[] = {"HKLM", "HKEY_LOCAL_MACHINE",
+                                        "HKU",  "HKEY_USERS",
+                                        "HKCU", "HKEY_CURRENT_USER"};
+    while (*a == '\\')
+        a++;
+    size_t n = strcspn(a, "\\");
+    for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++)
+        if (ieqn(a, n, roots[i]))
+            return 1;
+    return 0;
+}
+
+/* compare HIVE1 HIVE2 [KEY]: a HIVE that names a registry root (HKLM\
+ * SOFTWARE) becomes that hive's file, so a live hive can be compared with
+ * a backup file. */
+static int
+two_hives(const char *dir, const char *user, const struct cmd *c, int n,
+          char **av)
+{
+    struct win w;
+    char *files[2] = {NULL, NULL};
+    int np = 0, rc = 1;
+    if (win_open(&w, dir) < 0)
+        return 1;
+    for (int k = 1; k < n && np < 2; k++) {
+        if (!strcmp(av[k], "-v")) {
+            k++;
+        } else if (av[k][0] != '-' || !av[k][1]) {
+            if (is_root_path(av[k]) &&
+                !(av[k] = files[np] = win_hive_for(&w, user, av[k])))
+                goto out;
+            np++;
+        }
+    }
+    rc = c->fn(n, av);
+out:
+    free(files[0]);
+    free(files[1]);
+    win_close(&w);
+    return rc;
+}
+
+int
+win_main(int argc, char **argv)
+{
+    char *dir = NULL;
+    const char *user = NULL;
+    static char opt[] = "--windows";
+    int i = 1;
+    for (; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--windows") == 0)
+            dir = argv[i + 1];
+        else if (strcmp(argv[i], "--user") == 0)
+            user = argv[i + 1];
+        else
+            break;
+    }
+    if (!dir || i >= argc)
+        return usage(NULL);
+    const struct cmd *c = cli_cmds;
+    while (c->name && strcmp(c->name, argv[i]) != 0)
+        c++;
+    if (!c->name) {
+        fprintf(stderr, "reghive: unknown command '%s'\n", argv[i]);
+        return EXIT_USAGE;
+    }
+    int n = argc - i, rc;
+    char **av = calloc((size_t)n + 3, sizeof *av);
+    if (!av)
+        return 1;
+    memcpy(av, argv + i, (size_t)n * sizeof *av);
+    if (strcmp(c->name, "services") == 0) { /* it maps paths itself */
+        av[n] = opt;
+        av[n + 1] = dir;
+        rc = c->fn(n + 2, av);
+        free(av);
+        return rc;
+    }
+    if (strstr(c->usage, "HIVE1")) { /* compare: roots as HIVE1/HIVE2 */
+        rc = two_hives(dir, user, c, n, av);
+        free(av);
+        return rc;
+    }
+    /* The KEY is the first argument naming a registry root (values of
+     * options that take one are skipped). */
+    int k = 1;
+    for (; k < n; k++) {
+        const char *a = av[k];
+        if (!strcmp(a, "-o") || !strcmp(a, "--prefix") || !strcmp(a, "-f") ||
+            !strcmp(a, "-v") || !strcmp(a, "-t"))
+            k++;
+        else if (is_root_path(a))
+            break;
+    }
+    if (k >= n) {
+        fprintf(stderr,
+                "reghive: with --windows, %s takes a KEY such as "
+                "HKLM\\SYSTEM\\... instead of a HIVE file\n",
+                c->name);
+        free(av);
+        return EXIT_USAGE;
+    }
+    struct win w;
+    char *hive = NULL;
+    if (win_open(&w, dir) < 0 || !(hive = win_hive_for(&w, user, av[k]))) {
+        win_close(&w);
+        free(av);
+        return 1;
+    }
+    /* "CMD HIVE KEY": insert the hive file before KEY; "CMD HIVE": the
+     * root names the hive, so the file replaces it. */
+    if (strstr(c->usage, "HIVE KEY") || strstr(c->usage, "HIVE [KEY]")) {
+        memmove(av + k + 1, av + k, (size_t)(n - k) * sizeof *av);
+        av[k] = hive;
+        n++;
+    } else {
+        av[k] = hive;
+    }
+    rc = c->fn(n, av);
+    free(hive);
+    free(av);
+    win_close(&w);
+    return rc;
+}

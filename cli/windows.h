@@ -1,0 +1,53 @@
+/*
+ * windows.h - a mounted Windows tree seen the way Windows sees it: the
+ * Windows directory, the system drive, registry roots mapped to hive
+ * files, and Windows paths (%SystemRoot%, \SystemRoot\, C:\...) mapped to
+ * files under the mount, each component matched case-insensitively.
+ */
+#ifndef RH_WINDOWS_H
+#define RH_WINDOWS_H
+
+#include "cmd.h"
+
+struct win {
+    const char *dir; /* the mount point as given */
+    char *windir;    /* host path of the Windows directory */
+    char *sysroot;   /* Windows' own name for it, e.g. "C:\Windows" */
+    char drive;      /* system drive letter, uppercase */
+};
+
+/* Locate the Windows directory under dir (reading SystemRoot from the
+ * SOFTWARE hive when present).  Returns 0, or -1 after printing why. */
+int win_open(struct win *w, const char *dir);
+
+/* Free what win_open allocated. */
+void win_close(struct win *w);
+
+/* Join rel ('\' or '/' separated) to base, matching every component
+ * case-insensitively against the directory entries; malloc'd.  *found is
+ * 1 when the whole path exists (missing components are kept as given). */
+char *win_ci_path(const char *base, const char *rel, int *found);
+
+/* Map a Windows path (%SystemRoot%\x, \SystemRoot\x, \??\C:\x, C:\x,
+ * system32\drivers\x.sys) to a malloc'd host path under the mount; *found
+ * as for win_ci_path.  NULL when the path cannot be on the mounted system
+ * drive (another drive, unknown %VARIABLE%) or on ENOMEM. */
+char *win_host_path(const struct win *w, const char *path, int *found);
+
+/* The hive file holding registry path key (HKLM\SYSTEM\..., HKU\<SID>,
+ * HKCU with user): malloc'd host path, or NULL after printing why. */
+char *win_hive_for(const struct win *w, const char *user, const char *key);
+
+/* UTF-16LE text up to the first NUL unit (or n bytes) as malloc'd UTF-8;
+ * *used, if not NULL, gets the bytes consumed including that NUL. */
+char *win_utf16(const void *p, size_t n, size_t *used);
+
+/* String value name of key k (REG_SZ/REG_EXPAND_SZ/...) as malloc'd UTF-8,
+ * NULL if absent. */
+char *win_reg_string(rh_hive *h, rh_key k, const char *name);
+
+/* reghive --windows DIR [--user NAME] COMMAND ARGS...: rewrite the
+ * command's HIVE/KEY arguments to hive files and run it. */
+int win_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * log.h - transaction logs: parse the old ("DIRT" vector) and new ("HvLE"
+ * entries) formats and replay them onto a primary image.  Pure: bytes in,
+ * a new image out; knows nothing about keys or the open hive.
+ */
+#ifndef RH_LOG_H
+#define RH_LOG_H
+
+#include "../include/reghive.h"
+#include "buf.h"
+
+/* Transaction log layout (msuhanov/regf, "Format of transaction log
+ * files"). */
+#define LOG_BASE_SIZE 512   /* partial base block copy at the start */
+#define LOG_TYPE_OLD 1      /* file type of an old-format log */
+#define LOG_TYPE_VERYOLD 2  /* the same format, older type number */
+#define LOG_TYPE_NEW 6      /* file type of a new-format log */
+#define LOG_DIRT_SIG 0x200  /* "DIRT", then the bitmap (old format) */
+#define LOG_PAGE_OLD 512    /* one bit of the dirty vector */
+#define HVLE_SIZE 0x04      /* entry size, multiple of 512 */
+#define HVLE_FLAGS 0x08     /* copy of the base block flags */
+#define HVLE_SEQ 0x0C       /* sequence number */
+#define HVLE_BINS_SIZE 0x10 /* hive bins size after this entry */
+#define HVLE_NPAGES 0x14    /* dirty page references that follow */
+#define HVLE_HASH1 0x18     /* Marvin32 of bytes [40, size) */
+#define HVLE_HASH2 0x20     /* Marvin32 of bytes [0, 32) */
+#define HVLE_HDR 40         /* then npages x (u32 offset, u32 size) */
+#define MARVIN_SEED 0x82EF4D887A4E55C5ull
+
+/* One log image and its display name (may be NULL). */
+typedef struct log_src {
+    const uint8_t *p;
+    size_t n;
+    const char *name;
+} log_src;
+
+/* Marvin32 of n bytes with the given seed (as Windows' log entries). */
+uint64_t marvin32(const uint8_t *p, size_t n, uint64_t seed);
+
+/* Recover the primary image `hive` with the logs.  Fills *rep (always).
+ * On 0, *out is a malloc'd recovered image of *outlen bytes, or NULL when
+ * nothing was applied (rep->status says why).  RH_ENOMEM otherwise. */
+int log_recover(span hive, const log_src *logs, size_t nlogs, uint8_t **out,
+                size_t *outlen, rh_recovery *rep);
+
+#endif
