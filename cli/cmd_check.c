@@ -21,7 +21,10 @@ cmd_check(int argc, char **argv)
     if (argc != 2)
         return usage("check");
     rh_hive *h;
-    int rc = rh_open(argv[1], 0, &h);
+    /* cli_open, not rh_open: honour --no-logs / --log like every other
+     * command (yarp/BadBaseBlockHive passed check with --no-logs because
+     * its LOG1 was applied anyway). */
+    int rc = cli_open(argv[1], 0, &h);
     if (rc < 0) {
         printf("%s: %s\n", argv[1], h ? rh_errmsg(h) : rh_strerror(rc));
         rh_close(h);

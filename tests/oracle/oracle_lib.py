@@ -207,8 +207,7 @@ def pyregf_tree(path):
 
 def reghive_tree(path):
     """{'rc', 'stderr', 'tree'} from `reghive export HIVE --json`."""
-    p = subprocess.run([reghive(), "export", path, "--json"],
-                       capture_output=True)
+    p = run(["export", path, "--json"])
     tree, meta = [], []
     for line in p.stdout.decode("utf-8", "surrogatepass").splitlines():
         o = json.loads(line)
@@ -220,8 +219,18 @@ def reghive_tree(path):
             "tree": tree, "meta": meta}
 
 
+def argv(args):
+    """reghive's argv for args (command first).  Always --no-logs: the
+    oracles (hivex, libregf, the other projects' facts) read the primary
+    file as it is, so reghive must not replay the transaction logs that
+    lie next to dirty corpus hives (tests/oracle/test_logs.py covers
+    recovery)."""
+    return [reghive(), args[0], "--no-logs"] + list(args[1:])
+
+
 def run(args, **kw):
-    return subprocess.run([reghive()] + args, capture_output=True, **kw)
+    """Run reghive (see argv) capturing stdout and stderr."""
+    return subprocess.run(argv(args), capture_output=True, **kw)
 
 
 # ---- comparison ----------------------------------------------------------

@@ -173,7 +173,7 @@ def main():
                 problems.append("parse: %s" % e)
             # The same document in UTF-8 to a pipe: --utf8 and the default.
             for flags in (["--utf8"], []) if nhives == 0 else (["--utf8"],):
-                q = subprocess.run([L.reghive(), "export", path] + flags,
+                q = subprocess.run(L.argv(["export", path] + flags),
                                    stdout=subprocess.PIPE,
                                    stderr=subprocess.DEVNULL)
                 u8 = q.stdout.decode("utf-8", "surrogatepass")
