@@ -24,25 +24,20 @@ class RegError(Exception):
     pass
 
 
+QUOTED = re.compile(r'"((?:[^"\\]|\\[\\"])*)"', re.S)
+UNESCAPE = re.compile(r"\\(.)", re.S)
+
+
 def parse_quoted(s, i):
-    """Parse a quoted string starting at s[i] == '"' with \\\\ and \\"
-    escapes; returns (text, index after the closing quote)."""
-    if s[i] != '"':
-        raise RegError("expected '\"' at column %d: %r" % (i, s[:80]))
-    out, i = [], i + 1
-    while i < len(s):
-        c = s[i]
-        if c == "\\":
-            if i + 1 >= len(s) or s[i + 1] not in '\\"':
-                raise RegError("bad escape at column %d: %r" % (i, s[:80]))
-            out.append(s[i + 1])
-            i += 2
-        elif c == '"':
-            return "".join(out), i + 1
-        else:
-            out.append(c)
-            i += 1
-    raise RegError("unterminated string: %r" % s[:80])
+    """Parse a quoted string starting at s[i] == '"' whose only escapes are
+    \\\\ and \\" (regedit's); returns (text, index after the closing
+    quote).  Any other backslash sequence or a missing quote is an
+    error."""
+    m = QUOTED.match(s, i)
+    if not m:
+        raise RegError("bad quoted string at column %d: %r" % (i, s[:80]))
+    t = m.group(1)
+    return (UNESCAPE.sub(r"\1", t) if "\\" in t else t), m.end()
 
 
 def parse_data(d):
@@ -94,13 +89,19 @@ def parse_reg(text):
             if line[end:end + 1] != "=":
                 raise RegError("no '=' after value name: %r" % line[:80])
             rest = line[end + 1:]
-        if rest.startswith("hex"):
-            while rest.endswith("\\"):
+        if rest.startswith("hex") and rest.endswith("\\"):
+            parts = [rest[:-1]]
+            while True:
                 if i >= len(lines) or not lines[i].startswith("  "):
                     raise RegError("continuation missing after %r" %
-                                   rest[-40:])
-                rest = rest[:-1] + lines[i].lstrip(" ")
+                                   parts[-1][-40:])
+                nxt = lines[i].lstrip(" ")
                 i += 1
+                if not nxt.endswith("\\"):
+                    parts.append(nxt)
+                    break
+                parts.append(nxt[:-1])
+            rest = "".join(parts)
         typ, data = parse_data(rest)
         tree[-1][1].append((name, typ, data))
     return tree
