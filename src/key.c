@@ -34,6 +34,8 @@ nk_get(rh_hive *h, uint32_t off, nk *k)
     k->sk = rd_u32(c, NK_SECURITY);
     k->cls = rd_u32(c, NK_CLASS);
     k->clslen = rd_u16(c, NK_CLASSLEN);
+    if (k->nval)
+        cell_prefetch(h, k->vals); /* walks read the value list next */
     return 0;
 }
 
