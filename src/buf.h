@@ -107,6 +107,8 @@ typedef struct sbuf {
     int oom;
 } sbuf;
 
+/* Make room for extra more bytes (a no-op when there is room); -1 and
+ * oom set on failure. */
 int sbuf_grow(sbuf *b, size_t extra);
 
 static inline void
