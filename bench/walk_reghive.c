@@ -25,26 +25,36 @@ now(void)
 struct ctx {
     rh_hive *h;
     struct tot *t;
+    unsigned char buf[65536]; /* value data of up to 64 KiB */
 };
 
 static int
 value_cb(void *p, rh_value v)
 {
     struct ctx *c = p;
-    char *name;
-    void *data;
+    char name[1024];
+    unsigned char *data = c->buf;
     size_t n;
     uint32_t type;
-    int rc;
-    if ((rc = rh_value_name(c->h, v, &name, &n)) < 0)
+    int rc = rh_value_name_buf(c->h, v, name, sizeof name, &n);
+    if (rc == RH_ERANGE) { /* names of over 1023 bytes: rare */
+        char *big;
+        if ((rc = rh_value_name(c->h, v, &big, &n)) == 0)
+            free(big);
+    }
+    if (rc < 0)
         return rc;
     c->t->namebytes += n;
-    free(name);
-    if ((rc = rh_value_data(c->h, v, &type, &data, &n)) < 0)
+    rc = rh_value_data_buf(c->h, v, &type, data, sizeof c->buf, &n);
+    if (rc == RH_ERANGE) { /* big data over 64 KiB */
+        void *big;
+        if ((rc = rh_value_data(c->h, v, &type, &big, &n)) == 0)
+            free(big);
+    }
+    if (rc < 0)
         return rc;
     c->t->values++;
     c->t->bytes += n;
-    free(data);
     return 0;
 }
 
@@ -52,14 +62,13 @@ static int
 key_cb(void *p, rh_key k)
 {
     struct ctx *c = p;
-    char *name;
+    char name[1024]; /* key names are at most 255 UTF-16 units */
     size_t n;
     int rc;
-    if ((rc = rh_key_name(c->h, k, &name, &n)) < 0)
+    if ((rc = rh_key_name_buf(c->h, k, name, sizeof name, &n)) < 0)
         return rc;
     c->t->keys++;
     c->t->namebytes += n;
-    free(name);
     if ((rc = rh_value_foreach(c->h, k, value_cb, c)) != 0)
         return rc;
     return rh_key_foreach(c->h, k, key_cb, c);
@@ -70,7 +79,9 @@ key_cb(void *p, rh_key k)
 static int
 walk(rh_hive *h, rh_key k, struct tot *t)
 {
-    struct ctx c = {h, t};
+    static struct ctx c; /* 64 KiB: not on the stack */
+    c.h = h;
+    c.t = t;
     return key_cb(&c, k);
 }
 

@@ -207,6 +207,21 @@ rh_key_name(rh_hive *h, rh_key key, char **out, size_t *len)
 }
 
 int
+rh_key_name_buf(rh_hive *h, rh_key key, char *buf, size_t cap, size_t *len)
+{
+    nk k;
+    int rc = nk_get(h, key, &k);
+    if (rc < 0)
+        return rc;
+    if ((rc = name_to_buf(k.name, k.comp, buf, cap, len)) < 0)
+        return hive_err(h, rc,
+                        "buffer of %zu bytes too small for a key "
+                        "name",
+                        cap);
+    return 0;
+}
+
+int
 rh_key_class(rh_hive *h, rh_key key, char **out, size_t *len)
 {
     nk k;

@@ -13,6 +13,8 @@ sbuf_grow(sbuf *b, size_t extra)
         goto oom;
     if (b->p && need <= b->cap)
         return 0;
+    if (b->fixed)
+        goto oom;
     while (cap < need) {
         if (!ck_mul(cap, 2, &cap))
             goto oom;
@@ -202,4 +204,45 @@ name_fits_latin1(const uint16_t *q, size_t qn)
         if (q[i] > 0xFF)
             return 0;
     return 1;
+}
+
+size_t
+name_utf8_len(span raw, int compressed)
+{
+    size_t n = 0;
+    if (compressed) {
+        for (size_t i = 0; i < raw.n; i++)
+            n += raw.p[i] < 0x80 ? 1 : 2;
+        return n;
+    }
+    for (size_t i = 0; i + 1 < raw.n; i += 2) {
+        uint16_t c = rd_u16(raw, i);
+        if (c < 0x80) {
+            n += 1;
+        } else if (c < 0x800) {
+            n += 2;
+        } else if (c >= 0xD800 && c < 0xDC00 && i + 3 < raw.n &&
+                   rd_u16(raw, i + 2) >= 0xDC00 &&
+                   rd_u16(raw, i + 2) < 0xE000) {
+            n += 4;
+            i += 2;
+        } else {
+            n += 3;
+        }
+    }
+    return n;
+}
+
+int
+name_to_buf(span raw, int compressed, char *buf, size_t cap, size_t *len)
+{
+    size_t need = name_utf8_len(raw, compressed);
+    if (len)
+        *len = need;
+    if (!buf || cap <= need)
+        return RH_ERANGE;
+    sbuf b = {(uint8_t *)buf, 0, cap, 0, 1};
+    name_to_utf8(raw, compressed, &b);
+    buf[b.n] = 0;
+    return 0;
 }

@@ -248,3 +248,45 @@ rh_value_data(rh_hive *h, rh_value val, uint32_t *type, void **out, size_t *len)
     *len = d.n;
     return 0;
 }
+
+int
+rh_value_name_buf(rh_hive *h, rh_value val, char *buf, size_t cap, size_t *len)
+{
+    vk v;
+    int rc = vk_get(h, val, &v);
+    if (rc < 0)
+        return rc;
+    if ((rc = name_to_buf(v.name, v.comp, buf, cap, len)) < 0)
+        return hive_err(h, rc,
+                        "buffer of %zu bytes too small for a value "
+                        "name",
+                        cap);
+    return 0;
+}
+
+int
+rh_value_data_buf(rh_hive *h, rh_value val, uint32_t *type, void *buf,
+                  size_t cap, size_t *len)
+{
+    vk v;
+    span d;
+    int rc = vk_get(h, val, &v);
+    if (rc < 0)
+        return rc;
+    if (type)
+        *type = v.type;
+    *len = vk_len(&v);
+    if (!buf || cap < vk_len(&v))
+        return hive_err(h, RH_ERANGE,
+                        "buffer of %zu bytes too small for "
+                        "%u bytes of value data",
+                        cap, vk_len(&v));
+    /* Big data is gathered straight into the caller's buffer. */
+    sbuf tmp = {buf, 0, cap, 0, 1};
+    if ((rc = vk_data(h, &v, &d, &tmp)) < 0)
+        return rc;
+    if (d.p != (const uint8_t *)buf)
+        memcpy(buf, d.p, d.n);
+    *len = d.n;
+    return 0;
+}
