@@ -4,6 +4,7 @@
 #   make asan       the same tests in build-asan/ under ASan+UBSan
 #   make fuzz       libFuzzer targets in build-fuzz/ (clang)
 #   make format     clang-format the sources; make format-check to verify
+#   make bench      build bench/ walkers, compare with hivex, reglookup, libregf
 CC ?= cc
 B ?= build
 OPT ?= -O2 -g
@@ -67,6 +68,17 @@ build-fuzz/%: fuzz/%.c $(LIB_SRC)
 	  -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC)
 fuzz: $(FUZZ_BIN)
 
+# Benchmarks (never part of check: tests do not time things).
+BENCH_BIN = $(B)/bench/walk_reghive $(B)/bench/walk_hivex
+$(B)/bench/walk_reghive: bench/walk_reghive.c include/reghive.h $(B)/libreghive.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(B)/libreghive.a $(LDFLAGS_ALL)
+$(B)/bench/walk_hivex: bench/walk_hivex.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< -lhivex $(LDFLAGS_ALL)
+bench: all $(BENCH_BIN)
+	B=$(B) bench/run.sh
+
 FMT_SRC = $(wildcard include/*.h src/*.[ch] cli/*.[ch] tests/*.c tests/unit/*.[ch] \
             fuzz/*.c bench/*.c)
 format:
@@ -77,5 +89,5 @@ format-check:
 clean:
 	rm -rf build build-asan build-fuzz
 
-.PHONY: all check asan fuzz format format-check clean
+.PHONY: all check asan fuzz bench format format-check clean
 .SECONDARY:

@@ -239,6 +239,12 @@ RH_API int rh_key_stat_get(rh_hive *h, rh_key k, rh_key_stat *out);
  * the byte length (names may contain NUL). */
 RH_API int rh_key_name(rh_hive *h, rh_key k, char **out, size_t *len);
 
+/* Key name as UTF-8 into buf (cap bytes, NUL-terminated); *len gets its
+ * length.  RH_ERANGE if cap is too small (*len then says how many bytes
+ * are needed, without the NUL).  Never allocates. */
+RH_API int rh_key_name_buf(rh_hive *h, rh_key k, char *buf, size_t cap,
+                           size_t *len);
+
 /* Class name as UTF-8 (malloc'd); RH_ENOTFOUND if the key has none. */
 RH_API int rh_key_class(rh_hive *h, rh_key k, char **out, size_t *len);
 
@@ -286,6 +292,16 @@ RH_API int rh_value_get(rh_hive *h, rh_key k, const char *name, size_t namelen,
 
 /* Value name as UTF-8 (malloc'd); "" for the default value. */
 RH_API int rh_value_name(rh_hive *h, rh_value v, char **out, size_t *len);
+
+/* Value name into buf, as rh_key_name_buf.  Never allocates. */
+RH_API int rh_value_name_buf(rh_hive *h, rh_value v, char *buf, size_t cap,
+                             size_t *len);
+
+/* Value data copied into buf (cap bytes), like RegQueryValueEx: *len gets
+ * the data length; RH_ERANGE (nothing copied) if cap is smaller.  Never
+ * allocates, big data included. */
+RH_API int rh_value_data_buf(rh_hive *h, rh_value v, uint32_t *type, void *buf,
+                             size_t cap, size_t *len);
 
 /* Type and data length without reading the data. */
 RH_API int rh_value_type(rh_hive *h, rh_value v, uint32_t *type, size_t *len);

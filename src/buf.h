@@ -105,8 +105,11 @@ typedef struct sbuf {
     uint8_t *p;
     size_t n, cap;
     int oom;
+    int fixed; /* p is the caller's buffer: never grow, set oom instead */
 } sbuf;
 
+/* Make room for extra more bytes (a no-op when there is room); -1 and
+ * oom set on failure. */
 int sbuf_grow(sbuf *b, size_t extra);
 
 static inline void

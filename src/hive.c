@@ -207,34 +207,22 @@ hive_load(rh_hive *h)
 }
 
 int
-cell_get(rh_hive *h, uint32_t off, span *out)
+cell_bad(rh_hive *h, uint32_t off)
 {
-    if (!cell_is_used(h, off)) {
-        if (off == CELL_NIL || off == 0)
-            return hive_err(h, RH_ECORRUPT,
-                            "cell offset 0x%x where a cell is required", off);
-        if (off >= h->bins_end || (off & 7))
-            return CORRUPT(h, off,
-                           "cell offset outside the hive bins "
-                           "or unaligned");
-        return CORRUPT(h, off, "not the start of an allocated cell");
-    }
-    span bins = {h->data + BASE_SIZE, h->bins_end};
-    int32_t sz = (int32_t)rd_u32(bins, off);
-    out->p = bins.p + off + 4;
-    out->n = (size_t)(-(int64_t)sz) - 4;
-    return 0;
+    if (off == CELL_NIL || off == 0)
+        return hive_err(h, RH_ECORRUPT,
+                        "cell offset 0x%x where a cell is required", off);
+    if (off >= h->bins_end || (off & 7))
+        return CORRUPT(h, off,
+                       "cell offset outside the hive bins "
+                       "or unaligned");
+    return CORRUPT(h, off, "not the start of an allocated cell");
 }
 
 int
-cell_get_sig(rh_hive *h, uint32_t off, const char sig[2], span *out)
+cell_bad_sig(rh_hive *h, uint32_t off, const char sig[2])
 {
-    int rc = cell_get(h, off, out);
-    if (rc < 0)
-        return rc;
-    if (!rd_sig(*out, 0, sig))
-        return CORRUPT(h, off, "expected a '%c%c' cell", sig[0], sig[1]);
-    return 0;
+    return CORRUPT(h, off, "expected a '%c%c' cell", sig[0], sig[1]);
 }
 
 int

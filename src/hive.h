@@ -45,19 +45,57 @@ int hive_corrupt(rh_hive *h, uint32_t off, const char *fmt, ...)
 /* Parse the base block and walk the bins of h->data/len. */
 int hive_load(rh_hive *h);
 
-/* Span over the payload of the allocated cell at off (after its size
- * field).  RH_ECORRUPT if off is not the start of an allocated cell. */
-int cell_get(rh_hive *h, uint32_t off, span *out);
-
-/* Like cell_get but checks the 2-byte signature too. */
-int cell_get_sig(rh_hive *h, uint32_t off, const char sig[2], span *out);
-
 /* Is off the start of an allocated cell? */
 static inline int
 cell_is_used(const rh_hive *h, uint32_t off)
 {
     return (off & 7) == 0 && off < h->bins_end &&
            (h->used[off >> 6] >> ((off >> 3) & 7) & 1);
+}
+
+/* Record why off is not an allocated cell; returns RH_ECORRUPT. */
+int cell_bad(rh_hive *h, uint32_t off);
+
+/* Record that the cell at off lacks signature sig; returns RH_ECORRUPT. */
+int cell_bad_sig(rh_hive *h, uint32_t off, const char sig[2]);
+
+/* Span over the payload of the allocated cell at off (after its size
+ * field).  RH_ECORRUPT if off is not the start of an allocated cell.
+ * Inline: every record read starts here. */
+static inline int
+cell_get(rh_hive *h, uint32_t off, span *out)
+{
+    if (!cell_is_used(h, off)) {
+        out->p = NULL;
+        out->n = 0;
+        return cell_bad(h, off);
+    }
+    /* Validated at open: a negative size of at least 8 inside its bin. */
+    span bins = {h->data + BASE_SIZE, h->bins_end};
+    int32_t sz = (int32_t)rd_u32(bins, off);
+    out->p = bins.p + off + 4;
+    out->n = (size_t)(-(int64_t)sz) - 4;
+    return 0;
+}
+
+/* Like cell_get but checks the 2-byte signature too. */
+static inline int
+cell_get_sig(rh_hive *h, uint32_t off, const char sig[2], span *out)
+{
+    int rc = cell_get(h, off, out);
+    if (rc < 0)
+        return rc;
+    if (!rd_sig(*out, 0, sig))
+        return cell_bad_sig(h, off, sig);
+    return 0;
+}
+
+/* Hint that the cell at off will be read soon (reads nothing; any off). */
+static inline void
+cell_prefetch(const rh_hive *h, uint32_t off)
+{
+    if (off < h->bins_end)
+        __builtin_prefetch(h->data + BASE_SIZE + off);
 }
 
 /* Base block checksum of the first 508 bytes, with Windows' 0/-1 fixups. */

@@ -34,6 +34,8 @@ nk_get(rh_hive *h, uint32_t off, nk *k)
     k->sk = rd_u32(c, NK_SECURITY);
     k->cls = rd_u32(c, NK_CLASS);
     k->clslen = rd_u16(c, NK_CLASSLEN);
+    if (k->nval)
+        cell_prefetch(h, k->vals); /* walks read the value list next */
     return 0;
 }
 
@@ -205,6 +207,21 @@ rh_key_name(rh_hive *h, rh_key key, char **out, size_t *len)
 }
 
 int
+rh_key_name_buf(rh_hive *h, rh_key key, char *buf, size_t cap, size_t *len)
+{
+    nk k;
+    int rc = nk_get(h, key, &k);
+    if (rc < 0)
+        return rc;
+    if ((rc = name_to_buf(k.name, k.comp, buf, cap, len)) < 0)
+        return hive_err(h, rc,
+                        "buffer of %zu bytes too small for a key "
+                        "name",
+                        cap);
+    return 0;
+}
+
+int
 rh_key_class(rh_hive *h, rh_key key, char **out, size_t *len)
 {
     nk k;
@@ -303,7 +320,18 @@ int
 rh_key_subkeys(rh_hive *h, rh_key key, rh_key **out, size_t *n)
 {
     struct collect c = {0};
-    int rc = rh_key_foreach(h, key, collect_cb, &c);
+    nk k;
+    int rc = nk_get(h, key, &k);
+    if (rc < 0)
+        return rc;
+    /* Size the array from the stored count, bounded by what the bins can
+     * hold (a key node takes at least 80 bytes), so it is allocated once. */
+    if (k.nsub) {
+        c.cap = k.nsub < h->bins_end / 80 ? k.nsub : h->bins_end / 80 + 1;
+        if (!(c.v = malloc(c.cap * sizeof *c.v)))
+            return hive_err(h, RH_ENOMEM, "out of memory");
+        rc = list_foreach(h, k.subs, collect_cb, &c);
+    }
     if (rc == RH_ENOMEM)
         hive_err(h, rc, "out of memory");
     if (rc < 0) {

@@ -11,11 +11,15 @@ sbuf_grow(sbuf *b, size_t extra)
     size_t cap = b->cap ? b->cap : 64, need;
     if (b->oom || !ck_add(b->n, extra, &need))
         goto oom;
+    if (b->p && need <= b->cap)
+        return 0;
+    if (b->fixed)
+        goto oom;
     while (cap < need) {
         if (!ck_mul(cap, 2, &cap))
             goto oom;
     }
-    uint8_t *p = realloc(b->p, cap);
+    uint8_t *p = b->p ? realloc(b->p, cap) : malloc(cap);
     if (!p)
         goto oom;
     b->p = p;
@@ -34,50 +38,61 @@ sbuf_free(sbuf *b)
     b->n = b->cap = 0;
 }
 
-static void
-put_cp(sbuf *o, uint32_t c)
+/* Write code point c as UTF-8 (WTF-8 for a lone surrogate) at t; returns
+ * the byte count (1-4). */
+static size_t
+put_cp(uint8_t *t, uint32_t c)
 {
-    uint8_t t[4];
-    size_t n;
     if (c < 0x80) {
         t[0] = (uint8_t)c;
-        n = 1;
-    } else if (c < 0x800) {
+        return 1;
+    }
+    if (c < 0x800) {
         t[0] = (uint8_t)(0xC0 | c >> 6);
         t[1] = (uint8_t)(0x80 | (c & 0x3F));
-        n = 2;
-    } else if (c < 0x10000) {
+        return 2;
+    }
+    if (c < 0x10000) {
         t[0] = (uint8_t)(0xE0 | c >> 12);
         t[1] = (uint8_t)(0x80 | ((c >> 6) & 0x3F));
         t[2] = (uint8_t)(0x80 | (c & 0x3F));
-        n = 3;
-    } else {
-        t[0] = (uint8_t)(0xF0 | c >> 18);
-        t[1] = (uint8_t)(0x80 | ((c >> 12) & 0x3F));
-        t[2] = (uint8_t)(0x80 | ((c >> 6) & 0x3F));
-        t[3] = (uint8_t)(0x80 | (c & 0x3F));
-        n = 4;
+        return 3;
     }
-    sbuf_put(o, t, n);
+    t[0] = (uint8_t)(0xF0 | c >> 18);
+    t[1] = (uint8_t)(0x80 | ((c >> 12) & 0x3F));
+    t[2] = (uint8_t)(0x80 | ((c >> 6) & 0x3F));
+    t[3] = (uint8_t)(0x80 | (c & 0x3F));
+    return 4;
 }
 
+/* Both decoders reserve the worst case once (3 bytes per UTF-16 unit, a
+ * pair of units giving 4; 2 bytes per Latin-1 byte) and write directly. */
 void
 utf16_to_utf8(span raw, int stop_at_nul, sbuf *out)
 {
-    size_t n = raw.n / 2;
+    size_t n = raw.n / 2, need;
+    if (!ck_mul(n, 3, &need) || sbuf_grow(out, need) < 0)
+        return;
+    const uint8_t *s = raw.p;
+    uint8_t *o = out->p + out->n, *o0 = o;
     for (size_t i = 0; i < n; i++) {
-        uint32_t c = rd_u16(raw, 2 * i);
+        uint32_t c = (uint32_t)s[2 * i] | (uint32_t)s[2 * i + 1] << 8;
+        if (c < 0x80 && c != 0) {
+            *o++ = (uint8_t)c;
+            continue;
+        }
         if (c == 0 && stop_at_nul)
             break;
         if (c >= 0xD800 && c < 0xDC00 && i + 1 < n) {
-            uint32_t d = rd_u16(raw, 2 * i + 2);
+            uint32_t d = (uint32_t)s[2 * i + 2] | (uint32_t)s[2 * i + 3] << 8;
             if (d >= 0xDC00 && d < 0xE000) {
                 c = 0x10000 + ((c - 0xD800) << 10) + (d - 0xDC00);
                 i++;
             }
         }
-        put_cp(out, c); /* an unpaired surrogate goes out as WTF-8 */
+        o += put_cp(o, c); /* an unpaired surrogate goes out as WTF-8 */
     }
+    out->n += (size_t)(o - o0);
 }
 
 void
@@ -87,13 +102,20 @@ name_to_utf8(span raw, int compressed, sbuf *out)
         utf16_to_utf8(raw, 0, out);
         return;
     }
+    size_t need;
+    if (!ck_mul(raw.n, 2, &need) || sbuf_grow(out, need) < 0)
+        return;
+    uint8_t *o = out->p + out->n, *o0 = o;
     for (size_t i = 0; i < raw.n; i++) {
         uint8_t c = raw.p[i];
-        if (c < 0x80)
-            sbuf_putc(out, c);
-        else
-            put_cp(out, c);
+        if (c < 0x80) {
+            *o++ = c;
+        } else {
+            *o++ = (uint8_t)(0xC0 | c >> 6);
+            *o++ = (uint8_t)(0x80 | (c & 0x3F));
+        }
     }
+    out->n += (size_t)(o - o0);
 }
 
 long
@@ -182,4 +204,45 @@ name_fits_latin1(const uint16_t *q, size_t qn)
         if (q[i] > 0xFF)
             return 0;
     return 1;
+}
+
+size_t
+name_utf8_len(span raw, int compressed)
+{
+    size_t n = 0;
+    if (compressed) {
+        for (size_t i = 0; i < raw.n; i++)
+            n += raw.p[i] < 0x80 ? 1 : 2;
+        return n;
+    }
+    for (size_t i = 0; i + 1 < raw.n; i += 2) {
+        uint16_t c = rd_u16(raw, i);
+        if (c < 0x80) {
+            n += 1;
+        } else if (c < 0x800) {
+            n += 2;
+        } else if (c >= 0xD800 && c < 0xDC00 && i + 3 < raw.n &&
+                   rd_u16(raw, i + 2) >= 0xDC00 &&
+                   rd_u16(raw, i + 2) < 0xE000) {
+            n += 4;
+            i += 2;
+        } else {
+            n += 3;
+        }
+    }
+    return n;
+}
+
+int
+name_to_buf(span raw, int compressed, char *buf, size_t cap, size_t *len)
+{
+    size_t need = name_utf8_len(raw, compressed);
+    if (len)
+        *len = need;
+    if (!buf || cap <= need)
+        return RH_ERANGE;
+    sbuf b = {(uint8_t *)buf, 0, cap, 0, 1};
+    name_to_utf8(raw, compressed, &b);
+    buf[b.n] = 0;
+    return 0;
 }

@@ -6,6 +6,7 @@
 #ifndef RH_NAME_H
 #define RH_NAME_H
 
+#include "../include/reghive.h"
 #include "buf.h"
 
 uint16_t upcase_slow(uint16_t c);
@@ -47,6 +48,13 @@ lh_hash(const uint16_t *q, size_t qn)
 
 /* lh hash of a stored name. */
 uint32_t name_hash(span raw, int compressed);
+
+/* Bytes of the UTF-8 (WTF-8) form of a stored name. */
+size_t name_utf8_len(span raw, int compressed);
+
+/* Decode a stored name into buf (cap bytes, NUL-terminated).  *len gets
+ * the length without the NUL.  RH_ERANGE when cap is too small. */
+int name_to_buf(span raw, int compressed, char *buf, size_t cap, size_t *len);
 
 /* Can the UTF-16 name be stored compressed (every unit < 0x100)? */
 int name_fits_latin1(const uint16_t *q, size_t qn);

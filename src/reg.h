@@ -21,6 +21,7 @@ typedef struct nk {
 
 typedef struct vk {
     uint32_t off;
+    span cell;
     span name;
     int comp;
     uint32_t type;

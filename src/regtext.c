@@ -53,11 +53,89 @@ typedef struct ex {
     sbuf path; /* current key path, UTF-8 */
     sbuf tmp;  /* big data scratch */
     sbuf u16;  /* scratch for decoding UTF-16 strings */
+    sbuf name; /* scratch for value names */
     seen seen;
     int err;
 } ex;
 
 static const char nl_utf8[] = "\n";
+
+/* Encode the UTF-8/WTF-8 character at s[*i] (of n bytes) as UTF-16LE at
+ * o, LF as CRLF; advances *i and returns the bytes written (2-4). */
+static size_t
+utf16_char(const uint8_t *s, size_t n, size_t *i, uint8_t *o)
+{
+    uint32_t c = s[*i];
+    size_t k = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4, m = 0;
+    if (k > n - *i)
+        k = n - *i;
+    if (k == 2)
+        c = (c & 0x1F) << 6 | (s[*i + 1] & 0x3F);
+    else if (k == 3)
+        c = (c & 0x0F) << 12 | (s[*i + 1] & 0x3Fu) << 6 | (s[*i + 2] & 0x3F);
+    else if (k == 4)
+        c = (c & 0x07) << 18 | (s[*i + 1] & 0x3Fu) << 12 |
+            (s[*i + 2] & 0x3Fu) << 6 | (s[*i + 3] & 0x3F);
+    *i += k;
+    if (c == '\n') {
+        wr_u16(o, '\r');
+        m = 2;
+    }
+    if (c >= 0x10000) {
+        c -= 0x10000;
+        wr_u16(o + m, (uint16_t)(0xD800 + (c >> 10)));
+        wr_u16(o + m + 2, (uint16_t)(0xDC00 + (c & 0x3FF)));
+        return m + 4;
+    }
+    wr_u16(o + m, (uint16_t)c);
+    return m + 2;
+}
+
+/* The low 4 bytes of x spread to 8 with zero high bytes: 0xAABBCCDD ->
+ * 0x00AA00BB00CC00DD (four ASCII characters as UTF-16LE units). */
+static inline uint64_t
+widen(uint64_t x)
+{
+    x &= 0xFFFFFFFFu;
+    x = (x | x << 16) & 0x0000FFFF0000FFFFu;
+    return (x | x << 8) & 0x00FF00FF00FF00FFu;
+}
+
+/* Append UTF-16LE of the UTF-8/WTF-8 text s to out, LF as CRLF.  At most
+ * 4 bytes come out per byte in (LF, or 4 bytes giving a surrogate pair). */
+static int
+to_utf16(sbuf *out, const uint8_t *s, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    size_t i = 0, need;
+    if (!ck_mul(n, 4, &need) || sbuf_grow(out, need) < 0)
+        return -1;
+    uint8_t *o = out->p + out->n, *o0 = o;
+    while (i < n) {
+        /* Widen 8 bytes at a time (there is room for 32 bytes of output);
+         * keep those before the first LF or non-ASCII byte. */
+        if (n - i >= 8) {
+            uint64_t x = rd_u64((span){s + i, 8}, 0);
+            uint64_t lf = x ^ (ones * '\n'); /* zero byte where s has LF */
+            uint64_t special = (x | ((lf - ones) & ~lf)) & high;
+            wr_u64(o, widen(x));
+            wr_u64(o + 8, widen(x >> 32));
+            if (!special) {
+                o += 16;
+                i += 8;
+                continue;
+            }
+            /* The lowest flagged byte is exact (a false flag from the
+             * borrow can only sit above a real LF). */
+            size_t j = (size_t)__builtin_ctzll(special) / 8;
+            o += 2 * j;
+            i += j;
+        }
+        o += utf16_char(s, n, &i, o);
+    }
+    out->n += (size_t)(o - o0);
+    return 0;
+}
 
 /* Move the finished text in e->line to the sink, re-encoded as needed. */
 static int
@@ -66,40 +144,8 @@ flush(ex *e, int force)
     if (e->line.oom || e->out.oom)
         return hive_err(e->h, RH_ENOMEM, "out of memory");
     if (e->flags & RH_EXPORT_UTF16) {
-        /* UTF-8/WTF-8 to UTF-16LE, LF to CRLF. */
-        const uint8_t *s = e->line.p;
-        size_t n = e->line.n, i = 0;
-        while (i < n) {
-            uint32_t c = s[i];
-            size_t k = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-            if (k > n - i)
-                k = n - i;
-            if (k == 2)
-                c = (c & 0x1F) << 6 | (s[i + 1] & 0x3F);
-            else if (k == 3)
-                c = (c & 0x0F) << 12 | (s[i + 1] & 0x3Fu) << 6 |
-                    (s[i + 2] & 0x3F);
-            else if (k == 4)
-                c = (c & 0x07) << 18 | (s[i + 1] & 0x3Fu) << 12 |
-                    (s[i + 2] & 0x3Fu) << 6 | (s[i + 3] & 0x3F);
-            i += k;
-            uint8_t b[8];
-            size_t m = 0;
-            if (c == '\n') {
-                b[m++] = '\r';
-                b[m++] = 0;
-            }
-            if (c >= 0x10000) {
-                c -= 0x10000;
-                wr_u16(b + m, (uint16_t)(0xD800 + (c >> 10)));
-                wr_u16(b + m + 2, (uint16_t)(0xDC00 + (c & 0x3FF)));
-                m += 4;
-            } else {
-                wr_u16(b + m, (uint16_t)c);
-                m += 2;
-            }
-            sbuf_put(&e->out, b, m);
-        }
+        if (to_utf16(&e->out, e->line.p, e->line.n) < 0)
+            return hive_err(e->h, RH_ENOMEM, "out of memory");
     } else {
         sbuf_put(&e->out, e->line.p, e->line.n);
     }
@@ -116,22 +162,34 @@ flush(ex *e, int force)
 
 static const char hexd[] = "0123456789abcdef";
 
+/* Append d as comma-separated hex pairs wrapped like regedit; col is the
+ * column after the "name"=hex: prefix. */
 static void
 put_hex_bytes(sbuf *o, span d, size_t col)
 {
-    for (size_t i = 0; i < d.n; i++) {
-        char t[3] = {hexd[d.p[i] >> 4], hexd[d.p[i] & 15], ','};
+    /* 3 bytes per byte, plus "\\\n  " (4) per wrap: at most 25 bytes of
+     * 3 columns fit the 77-column lines. */
+    size_t need = d.n * 3 + (d.n / 24 + 2) * 4;
+    if (d.n == 0 || sbuf_grow(o, need) < 0)
+        return;
+    uint8_t *p = o->p + o->n, *p0 = p;
+    for (size_t i = 0;; i++) {
+        p[0] = (uint8_t)hexd[d.p[i] >> 4];
+        p[1] = (uint8_t)hexd[d.p[i] & 15];
         if (i + 1 == d.n) {
-            sbuf_put(o, t, 2);
+            p += 2;
             break;
         }
-        sbuf_put(o, t, 3);
+        p[2] = ',';
+        p += 3;
         col += 3;
         if (col >= 77) {
-            sbuf_puts(o, "\\\n  ");
+            memcpy(p, "\\\n  ", 4);
+            p += 4;
             col = 2;
         }
     }
+    o->n += (size_t)(p - p0);
 }
 
 /* Append s escaped for a .reg quoted string; returns the UTF-8 length
@@ -140,19 +198,21 @@ put_hex_bytes(sbuf *o, span d, size_t col)
 static size_t
 put_escaped(sbuf *o, const uint8_t *s, size_t n)
 {
-    size_t cols = 0;
+    size_t cols = 0, need;
+    if (!ck_mul(n, 2, &need) || sbuf_grow(o, need) < 0)
+        return 0;
+    uint8_t *p = o->p + o->n, *p0 = p;
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == '\\' || s[i] == '"') {
-            sbuf_putc(o, '\\');
+        uint8_t c = s[i];
+        if (c == '\\' || c == '"') {
+            *p++ = '\\';
             cols++;
         }
-        sbuf_putc(o, s[i]);
-        if ((s[i] & 0xC0) != 0x80)
-            cols++;
-        /* A 4-byte sequence is two UTF-16 units. */
-        if (s[i] >= 0xF0)
-            cols++;
+        *p++ = c;
+        /* Count characters; a 4-byte sequence is two UTF-16 units. */
+        cols += ((c & 0xC0) != 0x80) + (c >= 0xF0);
     }
+    o->n += (size_t)(p - p0);
     return cols;
 }
 
@@ -187,12 +247,11 @@ reg_value(ex *e, const vk *v)
         sbuf_putc(o, '@');
         col = 1;
     } else {
-        sbuf b = {0};
-        name_to_utf8(v->name, v->comp, &b);
+        e->name.n = 0;
+        name_to_utf8(v->name, v->comp, &e->name);
         sbuf_putc(o, '"');
-        col = 2 + put_escaped(o, b.p, b.n);
+        col = 2 + put_escaped(o, e->name.p, e->name.n);
         sbuf_putc(o, '"');
-        sbuf_free(&b);
     }
     sbuf_putc(o, '=');
     col++;
@@ -205,18 +264,29 @@ reg_value(ex *e, const vk *v)
         return 0;
     }
     if (v->type == RH_REG_DWORD && d.n == 4) {
-        char t[16];
-        snprintf(t, sizeof t, "dword:%08x\n", rd_u32(d, 0));
-        sbuf_puts(o, t);
+        char t[16] = "dword:";
+        uint32_t x = rd_u32(d, 0);
+        for (int i = 0; i < 8; i++)
+            t[6 + i] = hexd[(x >> (28 - 4 * i)) & 15];
+        t[14] = '\n';
+        sbuf_put(o, t, 15);
         return 0;
     }
-    char t[24];
-    if (v->type == RH_REG_BINARY)
-        snprintf(t, sizeof t, "hex:");
-    else
-        snprintf(t, sizeof t, "hex(%x):", v->type);
-    sbuf_puts(o, t);
-    col += strlen(t);
+    char t[16] = "hex:";
+    size_t tn = 4;
+    if (v->type != RH_REG_BINARY) { /* hex(N): with N in lowercase hex */
+        tn = 4;
+        int shift = 28;
+        while (shift > 0 && !(v->type >> shift))
+            shift -= 4;
+        for (; shift >= 0; shift -= 4)
+            t[tn++] = hexd[(v->type >> shift) & 15];
+        t[3] = '(';
+        t[tn++] = ')';
+        t[tn++] = ':';
+    }
+    sbuf_put(o, t, tn);
+    col += tn;
     put_hex_bytes(o, d, col);
     sbuf_putc(o, '\n');
     return 0;
@@ -270,16 +340,15 @@ json_value(ex *e, const vk *v, int first)
 {
     sbuf *o = &e->line;
     span d;
-    sbuf b = {0};
     int rc;
     if ((rc = vk_data(e->h, v, &d, &e->tmp)) < 0)
         return rc;
     if (!first)
         sbuf_putc(o, ',');
     sbuf_puts(o, "{\"name\":");
-    name_to_utf8(v->name, v->comp, &b);
-    json_str(o, b.p, b.n);
-    sbuf_free(&b);
+    e->name.n = 0;
+    name_to_utf8(v->name, v->comp, &e->name);
+    json_str(o, e->name.p, e->name.n);
     char t[64];
     if (v->type < sizeof type_names / sizeof type_names[0])
         snprintf(t, sizeof t, ",\"type\":\"%s\"", type_names[v->type]);
@@ -516,6 +585,7 @@ out:
     sbuf_free(&e.path);
     sbuf_free(&e.tmp);
     sbuf_free(&e.u16);
+    sbuf_free(&e.name);
     seen_free(&e.seen);
     return rc;
 }

@@ -23,6 +23,7 @@ vk_get(rh_hive *h, uint32_t off, vk *v)
                        "(%zu bytes)",
                        namelen, c.n);
     v->off = off;
+    v->cell = c;
     v->name = span_sub(c, VK_NAME, namelen);
     v->comp = (rd_u16(c, VK_FLAGS) & VK_COMP_NAME) != 0;
     v->type = rd_u32(c, VK_TYPE);
@@ -90,9 +91,7 @@ vk_data(rh_hive *h, const vk *v, span *data, sbuf *tmp)
     span c;
     int rc;
     if (v->rawlen & VK_INLINE) {
-        span vc;
-        cell_get(h, v->off, &vc); /* checked by vk_get */
-        *data = span_sub(vc, VK_DATA, len);
+        *data = span_sub(v->cell, VK_DATA, len); /* checked by vk_get */
         return 0;
     }
     if (len == 0) {
@@ -129,6 +128,8 @@ rh_value_foreach(rh_hive *h, rh_key key, int (*fn)(void *ctx, rh_value v),
     if (rc < 0 || (rc = nk_values(h, &k, &list)) < 0)
         return rc;
     for (size_t i = 0; i < k.nval; i++)
+        cell_prefetch(h, rd_u32(list, i * 4)); /* fn reads them next */
+    for (size_t i = 0; i < k.nval; i++)
         if ((rc = fn(ctx, rd_u32(list, i * 4))) != 0)
             return rc;
     return 0;
@@ -145,8 +146,10 @@ rh_key_values(rh_hive *h, rh_key key, rh_value **out, size_t *n)
     rh_value *v = malloc(((size_t)k.nval + 1) * sizeof *v);
     if (!v)
         return hive_err(h, RH_ENOMEM, "out of memory");
-    for (size_t i = 0; i < k.nval; i++)
+    for (size_t i = 0; i < k.nval; i++) {
         v[i] = rd_u32(list, i * 4);
+        cell_prefetch(h, v[i]); /* the caller reads them next */
+    }
     *out = v;
     *n = k.nval;
     return 0;
@@ -242,6 +245,48 @@ rh_value_data(rh_hive *h, rh_value val, uint32_t *type, void **out, size_t *len)
     }
     if (type)
         *type = v.type;
+    *len = d.n;
+    return 0;
+}
+
+int
+rh_value_name_buf(rh_hive *h, rh_value val, char *buf, size_t cap, size_t *len)
+{
+    vk v;
+    int rc = vk_get(h, val, &v);
+    if (rc < 0)
+        return rc;
+    if ((rc = name_to_buf(v.name, v.comp, buf, cap, len)) < 0)
+        return hive_err(h, rc,
+                        "buffer of %zu bytes too small for a value "
+                        "name",
+                        cap);
+    return 0;
+}
+
+int
+rh_value_data_buf(rh_hive *h, rh_value val, uint32_t *type, void *buf,
+                  size_t cap, size_t *len)
+{
+    vk v;
+    span d;
+    int rc = vk_get(h, val, &v);
+    if (rc < 0)
+        return rc;
+    if (type)
+        *type = v.type;
+    *len = vk_len(&v);
+    if (!buf || cap < vk_len(&v))
+        return hive_err(h, RH_ERANGE,
+                        "buffer of %zu bytes too small for "
+                        "%u bytes of value data",
+                        cap, vk_len(&v));
+    /* Big data is gathered straight into the caller's buffer. */
+    sbuf tmp = {buf, 0, cap, 0, 1};
+    if ((rc = vk_data(h, &v, &d, &tmp)) < 0)
+        return rc;
+    if (d.p != (const uint8_t *)buf)
+        memcpy(buf, d.p, d.n);
     *len = d.n;
     return 0;
 }
