@@ -23,25 +23,24 @@ report(void *ctx, uint64_t off, const char *msg)
     printf("%s: offset 0x%llx: %s\n", c->path, (unsigned long long)off, msg);
 }
 
-/* Print an open error, moving its "file offset 0x.. (cell ..): " prefix
- * into the common "offset 0x..: " form. */
+/* Print an open error, turning its leading "file offset 0x.. (cell
+ * 0x..): " into the common "offset 0x..: " form. */
 static void
 report_open(const char *path, const char *msg)
 {
     const char *p = strstr(msg, "file offset 0x");
-    if (!p) {
+    if (p != msg) {
         printf("%s: %s\n", path, msg);
         return;
     }
     char *end;
     unsigned long long off = strtoull(p + 12, &end, 16);
-    const char *rest = strstr(end, "): ");
-    rest = rest ? rest + 3 : (*end == ':' ? end + 2 : end);
-    if (p == msg)
-        printf("%s: offset 0x%llx: %s\n", path, off, rest);
-    else /* a prefix such as "root key offset 0x..": keep it */
-        printf("%s: offset 0x%llx: %.*s%s\n", path, off, (int)(p - msg), msg,
-               rest);
+    const char *rest = end;
+    if (strncmp(rest, " (cell ", 7) == 0 && strchr(rest, ')'))
+        rest = strchr(rest, ')') + 1;
+    if (rest[0] == ':' && rest[1] == ' ')
+        rest += 2;
+    printf("%s: offset 0x%llx: %s\n", path, off, rest);
 }
 
 int

@@ -64,9 +64,13 @@ problem_from_hive(ck *c, uint32_t def)
     const char *m = c->h->msg, *p = strstr(m, "file offset 0x");
     uint64_t off = foff(def);
     if (p) {
-        off = strtoull(p + 12, NULL, 16);
-        const char *q = strstr(p, "): ");
-        m = q ? q + 3 : p;
+        char *end;
+        off = strtoull(p + 12, &end, 16);
+        m = end;
+        if (strncmp(m, " (cell ", 7) == 0 && strchr(m, ')'))
+            m = strchr(m, ')') + 1;
+        if (m[0] == ':' && m[1] == ' ')
+            m += 2;
     }
     problem(c, off, "%s", m);
 }

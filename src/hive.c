@@ -198,9 +198,12 @@ hive_load(rh_hive *h)
 
     h->root = rd_u32(f, BASE_ROOT);
     span nk;
-    if ((rc = cell_get_sig(h, h->root, "nk", &nk)) < 0)
+    if ((rc = cell_get_sig(h, h->root, "nk", &nk)) < 0) {
+        char why[sizeof h->msg];
+        memcpy(why, h->msg, sizeof why); /* h->msg is rewritten below */
         return hive_err(h, rc, "file offset 0x24: root key offset 0x%x: %s",
-                        h->root, h->msg);
+                        h->root, why);
+    }
     return 0;
 }
 
@@ -298,7 +301,8 @@ rh_open(const char *path, unsigned flags, rh_hive **out)
     }
     if (st.st_size == 0) {
         close(fd);
-        return hive_err(h, RH_ECORRUPT, "%s: file is empty", path);
+        return hive_err(h, RH_ECORRUPT, "file offset 0x0: %s: file is empty",
+                        path);
     }
     void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
