@@ -21,6 +21,8 @@ if [ -d "$corpus" ]; then
     find "$corpus" -type f -size -64k ! -name '*.tsv' ! -name '*.md' \
         -exec cp {} "$work"/ \; 2>/dev/null || true
 fi
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+[ -n "${EXTRA_SEEDS:-}" ] && cp "$EXTRA_SEEDS"/* "$work"/
 mkdir -p "fuzz/artifacts/$target"
 "build-fuzz/${target}_fuzz" -max_total_time="$secs" -max_len=65536 \
     -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
