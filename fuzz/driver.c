@@ -1,7 +1,8 @@
 /*
- * driver.c - replay driver for the fuzz targets without libFuzzer: calls
- * LLVMFuzzerTestOneInput on every file named, or under each directory
- * named (one level).  Used by `make check` to replay fuzz/corpus/<name>.
+ * driver.c - standalone replay driver for the fuzz targets: calls
+ * LLVMFuzzerTestOneInput once on every file named on the command line,
+ * and on every regular file of every directory named.  Used by
+ * `make check` to replay fuzz/corpus/NAME/ without libFuzzer.
  */
 #include <dirent.h>
 #include <stdint.h>
@@ -12,6 +13,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Run the target on one file; returns 0, or 1 if it cannot be read. */
 static int
 run_file(const char *path)
 {
@@ -20,62 +22,78 @@ run_file(const char *path)
         perror(path);
         return 1;
     }
-    size_t cap = 1 << 16, n = 0, r;
+    size_t cap = 4096, n = 0, got;
     uint8_t *buf = malloc(cap);
-    while (buf && (r = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += r;
+    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
         if (n == cap) {
-            uint8_t *b = realloc(buf, cap * 2);
-            if (!b) {
+            uint8_t *p = realloc(buf, cap * 2);
+            if (!p) {
                 free(buf);
                 buf = NULL;
                 break;
             }
-            buf = b;
+            buf = p;
             cap *= 2;
         }
     }
     fclose(f);
-    if (!buf)
+    if (!buf) {
+        fprintf(stderr, "%s: out of memory\n", path);
         return 1;
-    LLVMFuzzerTestOneInput(buf, n);
+    }
+    /* An exact-size copy so ASan sees reads past the end. */
+    uint8_t *exact = malloc(n ? n : 1);
+    if (exact) {
+        memcpy(exact, buf, n);
+        LLVMFuzzerTestOneInput(exact, n);
+        free(exact);
+    }
     free(buf);
-    return 0;
+    return exact ? 0 : 1;
 }
 
 int
 main(int argc, char **argv)
 {
-    int rc = 0, count = 0;
+    int bad = 0, runs = 0;
     for (int i = 1; i < argc; i++) {
         struct stat st;
         if (stat(argv[i], &st) != 0) {
             perror(argv[i]);
-            rc = 1;
+            bad = 1;
             continue;
         }
         if (!S_ISDIR(st.st_mode)) {
-            rc |= run_file(argv[i]);
-            count++;
+            bad |= run_file(argv[i]);
+            runs++;
             continue;
         }
         DIR *d = opendir(argv[i]);
-        struct dirent *de;
-        while (d && (de = readdir(d)) != NULL) {
-            if (de->d_name[0] == '.')
+        if (!d) {
+            perror(argv[i]);
+            bad = 1;
+            continue;
+        }
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (e->d_name[0] == '.')
                 continue;
-            size_t n = strlen(argv[i]) + strlen(de->d_name) + 2;
-            char *p = malloc(n);
-            if (!p)
-                return 1;
-            snprintf(p, n, "%s/%s", argv[i], de->d_name);
-            rc |= run_file(p);
-            count++;
+            size_t len = strlen(argv[i]) + strlen(e->d_name) + 2;
+            char *p = malloc(len);
+            if (!p) {
+                bad = 1;
+                break;
+            }
+            snprintf(p, len, "%s/%s", argv[i], e->d_name);
+            if (stat(p, &st) == 0 && S_ISREG(st.st_mode)) {
+                bad |= run_file(p);
+                runs++;
+            }
             free(p);
         }
-        if (d)
-            closedir(d);
+        closedir(d);
     }
-    printf("replayed %d inputs\n", count);
-    return rc;
+    printf("replayed %d input%s\n", runs, runs == 1 ? "" : "s");
+    return bad;
 }

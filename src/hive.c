@@ -200,9 +200,12 @@ hive_load(rh_hive *h)
 
     h->root = rd_u32(f, BASE_ROOT);
     span nk;
-    if ((rc = cell_get_sig(h, h->root, "nk", &nk)) < 0)
+    if ((rc = cell_get_sig(h, h->root, "nk", &nk)) < 0) {
+        char why[sizeof h->msg];
+        memcpy(why, h->msg, sizeof why); /* h->msg is rewritten below */
         return hive_err(h, rc, "file offset 0x24: root key offset 0x%x: %s",
-                        h->root, h->msg);
+                        h->root, why);
+    }
     return 0;
 }
 
@@ -429,7 +432,7 @@ open_path(const char *path, const char *const *logs, size_t nlogs,
     if ((rc = map_file(h, path, &m, &len)) < 0)
         return rc;
     if (!m)
-        return hive_err(h, RH_ECORRUPT, "%s: file is empty", path);
+        return hive_err(h, RH_ECORRUPT, "file offset 0x0: file is empty");
     h->map = m;
     h->maplen = len;
     h->data = m;
