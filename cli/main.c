@@ -21,6 +21,24 @@ const struct cmd cli_cmds[] = {
      "write a subtree as a .reg file (regedit 5.00) or JSON lines"},
     {"check", cmd_check, "check HIVE",
      "verify every structural invariant; exit 0 only when clean"},
+    {"new", cmd_new, "new HIVE [--version 1.3|1.5] [-f]",
+     "create an empty hive (root key, default security); -f replaces"},
+    {"add", cmd_add,
+     "add HIVE KEY [-v NAME | -ve] [-t TYPE] [-d DATA] [-s SEP] [-f] "
+     "[--data-file F] [--backup] [--dry-run]",
+     "create KEY (and missing parents) and set a value, like reg add;\n"
+     "           -d is text for REG_SZ/EXPAND_SZ, \\0-separated (or SEP) for\n"
+     "           REG_MULTI_SZ, decimal or 0x hex for REG_DWORD/QWORD, hex\n"
+     "           digits for REG_BINARY, REG_NONE and other types; -f\n"
+     "           overwrites an existing value without asking"},
+    {"delete", cmd_delete,
+     "delete HIVE KEY [-v NAME | -ve | -va] [-f] [--backup] [--dry-run] "
+     "[--all-control-sets]",
+     "delete KEY with its subtree (or values), like reg delete; asks\n"
+     "           first when stdin is a terminal, proceeds without asking\n"
+     "           otherwise (or with -f); --backup keeps HIVE.bak;\n"
+     "           --dry-run only shows what would change;\n"
+     "           --all-control-sets deletes from every ControlSet00N"},
     {NULL, NULL, NULL, NULL}};
 
 int
@@ -35,7 +53,7 @@ usage(const char *name)
 static void
 help(void)
 {
-    printf("reghive - read, check and export Windows registry hives "
+    printf("reghive - read, check, export and edit Windows registry hives "
            "offline\n\nusage: reghive COMMAND ARGS...\n\n");
     for (const struct cmd *c = cli_cmds; c->name; c++)
         printf("  %-8s %s\n           reghive %s\n", c->name, c->help,

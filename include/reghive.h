@@ -19,6 +19,8 @@
  *     buffer given to rh_open_mem(), which it borrows until rh_close().
  *  4. Reading is zero-copy over that buffer or a read-only mmap of the file:
  *     opening a hive allocates only a bitmap of 1 bit per 8 bytes of bins.
+ *     A hive opened for writing (RH_OPEN_WRITE) instead holds a heap copy
+ *     of the whole image: it costs its file size in heap.
  *
  * Strings are UTF-8 with an explicit length where names may hold NUL.
  * UTF-16 that is not well formed (unpaired surrogates) is carried as WTF-8
@@ -58,7 +60,7 @@ enum {
 };
 
 /* Open flags. */
-#define RH_OPEN_WRITE 0x1u   /* reserved for the write engine */
+#define RH_OPEN_WRITE 0x1u   /* edit a heap copy; see rh_commit */
 #define RH_OPEN_RECOVER 0x2u /* tolerate damaged bins: skip, don't refuse */
 
 /* Value types (winnt.h). */
@@ -221,6 +223,66 @@ RH_API int rh_value_type(rh_hive *h, rh_value v, uint32_t *type, size_t *len);
 /* Raw data bytes (malloc'd, plus one extra NUL byte not counted in *len). */
 RH_API int rh_value_data(rh_hive *h, rh_value v, uint32_t *type, void **data,
                          size_t *len);
+
+/* ---- editing ---------------------------------------------------------- */
+/*
+ * A hive opened with RH_OPEN_WRITE (rh_open, rh_open_mem) or made by
+ * rh_create() is edited in a heap copy owned by the hive: a writable hive
+ * costs its file size in heap (and grows with it).  Edits change only that
+ * copy; rh_commit() writes it out.  Write calls on a read-only hive return
+ * RH_EREADONLY.  Rule 3 above still holds: deleting a key invalidates the
+ * handles of that key and its subtree (and of deleted values) only.
+ */
+
+/* Create an empty hive in memory, format 1.minor (0 means 1.5; 3..6):
+ * a root key "ROOT" flagged as Windows flags roots (HIVE_ENTRY, NO_DELETE)
+ * and a default security descriptor (owner Administrators, group SYSTEM,
+ * full control to SYSTEM and Administrators, read to Everyone, inherited
+ * by subkeys).  *out is set even on failure (except RH_ENOMEM); close it. */
+RH_API int rh_create(unsigned minor, rh_hive **out);
+
+/* Subkey name (UTF-8, namelen bytes, 1..255 characters, no '\') of
+ * parent: the existing key if there is one, else a new key inheriting the
+ * parent's security.  *created (may be NULL) tells which. */
+RH_API int rh_key_add(rh_hive *h, rh_key parent, const char *name,
+                      size_t namelen, rh_key *out, int *created);
+
+/* Key at path, creating missing keys along it like `reg add` (path syntax
+ * as rh_key_lookup: root prefixes stripped, CurrentControlSet resolved).
+ * *created (may be NULL) is 1 if any key was created. */
+RH_API int rh_key_create_path(rh_hive *h, const char *path, rh_key *out,
+                              int *created);
+
+/* Delete key k and its whole subtree, freeing every cell they own.  The
+ * root and keys Windows flags KEY_NO_DELETE are refused (RH_EINVAL). */
+RH_API int rh_key_delete(rh_hive *h, rh_key k);
+
+/* Create or replace value name ("" = default) of k with type and len
+ * bytes of data (copied; data may be NULL when len is 0). */
+RH_API int rh_value_set(rh_hive *h, rh_key k, const char *name, size_t namelen,
+                        uint32_t type, const void *data, size_t len);
+
+/* Delete value name of k; RH_ENOTFOUND if absent. */
+RH_API int rh_value_delete(rh_hive *h, rh_key k, const char *name,
+                           size_t namelen);
+
+/* Delete every value of k. */
+RH_API int rh_value_delete_all(rh_hive *h, rh_key k);
+
+/* Commit flags. */
+#define RH_COMMIT_BACKUP 0x1u /* keep the replaced file as PATH.bak */
+/* RH_COMMIT_FORCE: replace PATH even if it is not the file opened or it
+ * changed since. */
+#define RH_COMMIT_FORCE 0x2u
+
+/* Write the hive to path (NULL: the file it was opened from): base block
+ * sequence numbers, timestamp, sizes and checksum are updated; the image
+ * goes to a new file in the same directory, is fsynced and renamed over
+ * path (mode and owner kept), then the directory is fsynced, so path holds
+ * the old or the new hive whatever happens.  Refuses (RH_EIO) to replace
+ * a file that changed since rh_open or that is not the one opened, unless
+ * RH_COMMIT_FORCE.  The hive stays open and writable. */
+RH_API int rh_commit(rh_hive *h, const char *path, unsigned flags);
 
 /* ---- checking and text ------------------------------------------------ */
 

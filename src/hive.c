@@ -267,11 +267,42 @@ rh_open_mem(const void *buf, size_t len, unsigned flags, rh_hive **out)
     *out = h;
     if (!h)
         return RH_ENOMEM;
-    if (flags & RH_OPEN_WRITE)
-        return hive_err(h, RH_EINVAL, "writing is not supported yet");
+    if (flags & RH_OPEN_WRITE) {
+        if (flags & RH_OPEN_RECOVER)
+            return hive_err(h, RH_EINVAL,
+                            "a hive opened in recovery mode cannot be "
+                            "written");
+        if (!(h->wbuf = malloc(len ? len : 1)))
+            return hive_err(h, RH_ENOMEM, "out of memory");
+        memcpy(h->wbuf, buf, len);
+        h->wcap = len;
+        buf = h->wbuf;
+    }
     h->data = buf;
     h->len = len;
     return hive_load(h);
+}
+
+/* Read the whole file into a heap buffer owned by h (writable hives). */
+static int
+read_all(rh_hive *h, int fd, const char *path, size_t size)
+{
+    size_t got = 0;
+    if (!(h->wbuf = malloc(size)))
+        return hive_err(h, RH_ENOMEM, "out of memory");
+    h->wcap = size;
+    while (got < size) {
+        ssize_t r = read(fd, h->wbuf + got, size - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return hive_err(h, RH_EIO, "%s: read: %s", path,
+                            r < 0 ? strerror(errno) : "short read");
+        got += (size_t)r;
+    }
+    h->data = h->wbuf;
+    h->len = size;
+    return 0;
 }
 
 int
@@ -283,8 +314,9 @@ rh_open(const char *path, unsigned flags, rh_hive **out)
     *out = h;
     if (!h)
         return RH_ENOMEM;
-    if (flags & RH_OPEN_WRITE)
-        return hive_err(h, RH_EINVAL, "writing is not supported yet");
+    if ((flags & RH_OPEN_WRITE) && (flags & RH_OPEN_RECOVER))
+        return hive_err(h, RH_EINVAL,
+                        "a hive opened in recovery mode cannot be written");
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return hive_err(h, RH_EIO, "%s: %s", path, strerror(errno));
@@ -299,6 +331,21 @@ rh_open(const char *path, unsigned flags, rh_hive **out)
     if (st.st_size == 0) {
         close(fd);
         return hive_err(h, RH_ECORRUPT, "%s: file is empty", path);
+    }
+    if (flags & RH_OPEN_WRITE) {
+        int rc = read_all(h, fd, path, (size_t)st.st_size);
+        close(fd);
+        if (rc < 0)
+            return rc;
+        if (!(h->path = strdup(path)))
+            return hive_err(h, RH_ENOMEM, "out of memory");
+        h->id.valid = 1;
+        h->id.dev = (uint64_t)st.st_dev;
+        h->id.ino = (uint64_t)st.st_ino;
+        h->id.size = (uint64_t)st.st_size;
+        h->id.mtime_s = (int64_t)st.st_mtim.tv_sec;
+        h->id.mtime_ns = (int64_t)st.st_mtim.tv_nsec;
+        return hive_load(h);
     }
     void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
@@ -318,8 +365,28 @@ rh_close(rh_hive *h)
         return;
     if (h->map)
         munmap(h->map, h->maplen);
+    hive_wfree(h);
     free(h->used);
     free(h);
+}
+
+void
+hive_wfree(rh_hive *h)
+{
+    if (h->al) {
+        for (size_t i = 0; i < ALLOC_NCLASS; i++) {
+            free(h->al->cls[i].off);
+            free(h->al->cls[i].size);
+        }
+        free(h->al->fstart);
+        free(h->al->binof);
+        free(h->al);
+        h->al = NULL;
+    }
+    free(h->wbuf);
+    h->wbuf = NULL;
+    free(h->path);
+    h->path = NULL;
 }
 
 const char *

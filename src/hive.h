@@ -14,8 +14,29 @@
 
 #include <stdarg.h>
 
+/* Free-space index of a writable hive (alloc.c fills and uses it). */
+#define ALLOC_NCLASS 160
+typedef struct freelist {
+    uint32_t *off, *size; /* candidate free cells; may hold stale entries */
+    size_t n, cap;
+} freelist;
+typedef struct hive_alloc {
+    freelist cls[ALLOC_NCLASS];
+    uint8_t *fstart; /* bit per 8 bytes: a free cell starts here */
+    uint32_t *binof; /* per 4 KiB page of bins: offset of its bin */
+    size_t nfree;    /* live free cells */
+    size_t nentries; /* entries in all lists (live + stale) */
+} hive_alloc;
+
+/* Identity of the file opened, to refuse committing over a changed file. */
+typedef struct hive_id {
+    int valid;
+    uint64_t dev, ino, size;
+    int64_t mtime_s, mtime_ns;
+} hive_id;
+
 struct rh_hive {
-    const uint8_t *data; /* the whole image (mmap, caller buffer) */
+    const uint8_t *data; /* the whole image (mmap, caller buffer, wbuf) */
     size_t len;
     void *map; /* mmap base when we own the mapping */
     size_t maplen;
@@ -25,6 +46,11 @@ struct rh_hive {
     uint32_t bins_end; /* end of validated bins (from the first bin) */
     uint8_t *used;     /* bit per 8 bytes: an allocated cell starts here */
     uint64_t nbins;
+    uint8_t *wbuf;  /* writable image owned by the hive; NULL if read-only */
+    size_t wcap;    /* bytes allocated at wbuf */
+    hive_alloc *al; /* free-space index, built on the first edit */
+    char *path;     /* file opened (malloc'd), for rh_commit(h, NULL) */
+    hive_id id;
     char msg[256];
     char warn[512];
 };
@@ -48,6 +74,9 @@ int cell_get(rh_hive *h, uint32_t off, span *out);
 
 /* Like cell_get but checks the 2-byte signature too. */
 int cell_get_sig(rh_hive *h, uint32_t off, const char sig[2], span *out);
+
+/* Free the writable-image state (wbuf, free lists). */
+void hive_wfree(rh_hive *h);
 
 /* Is off the start of an allocated cell? */
 static inline int
