@@ -11,8 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LEAF_MAX 507 /* entries that fit one 4 KiB page: Windows splits here   \
-                      */
+#define LEAF_MAX                                                               \
+    507 /* entries that fit one 4 KiB page: Windows splits here                \
+         */
 #define KEY_NAME_MAX 255
 #define VALUE_NAME_MAX 16383
 
@@ -68,6 +69,31 @@ static uint32_t
 max_u32(uint32_t a, uint32_t b)
 {
     return a > b ? a : b;
+}
+
+/* Make the cell at *off (0: none yet) hold size bytes.  A cell that fits
+ * and is not wasteful is kept; one that is too small grows by half again
+ * (up to maxcap): lists grow an entry at a time, and exact-size cells
+ * would leave a trail of just-too-small holes behind them. */
+static int
+fit_cell(rh_hive *h, uint32_t *off, uint32_t size, uint32_t maxcap)
+{
+    uint8_t *p;
+    size_t cap;
+    int rc;
+    if (!*off)
+        return cell_alloc(h, size, off);
+    if ((rc = cell_mut(h, *off, &p, &cap)) < 0)
+        return rc;
+    if (cap >= size && cap <= 2 * (size_t)size + 64)
+        return 0;
+    uint32_t want = size;
+    if (cap < size) {
+        want = size + size / 2;
+        if (want > maxcap)
+            want = maxcap > size ? maxcap : size;
+    }
+    return cell_realloc(h, off, want);
 }
 
 /* ---- security cells --------------------------------------------------- */
@@ -137,7 +163,7 @@ leaf_write(rh_hive *h, uint32_t *off, const char sig[2], const uint8_t *e,
            size_t cnt, size_t es)
 {
     uint32_t size = (uint32_t)(LIST_ELEMS + cnt * es);
-    int rc = *off ? cell_realloc(h, off, size) : cell_alloc(h, size, off);
+    int rc = fit_cell(h, off, size, (uint32_t)(LIST_ELEMS + LEAF_MAX * es));
     if (rc < 0)
         return rc;
     uint8_t *p = P(h, *off);
@@ -353,7 +379,7 @@ leaf_remove(rh_hive *h, uint32_t off, size_t i, size_t cnt, size_t es)
     uint8_t *p = P(h, off) + LIST_ELEMS;
     memmove(p + i * es, p + (i + 1) * es, (cnt - i - 1) * es);
     wr_u16(P(h, off) + LIST_COUNT, (uint16_t)(cnt - 1));
-    return cell_realloc(h, &off, (uint32_t)(LIST_ELEMS + (cnt - 1) * es));
+    return fit_cell(h, &off, (uint32_t)(LIST_ELEMS + (cnt - 1) * es), 0);
 }
 
 /* Find child in the leaf: index or -1. */
@@ -489,7 +515,11 @@ data_write(rh_hive *h, const uint8_t *d, uint32_t len, uint32_t *rawlen,
         uint32_t n = len - i * DB_SEGMENT;
         if (n > DB_SEGMENT)
             n = DB_SEGMENT;
-        if ((rc = cell_alloc(h, n, &c)) < 0)
+        /* Segment cells keep 4 bytes spare, as in Windows' hives: a
+         * full segment fills a 16352-byte cell (16 KiB bin less its
+         * header), and hivex and libregf read at most cell size - 8
+         * bytes from each segment. */
+        if ((rc = cell_alloc(h, n + 4, &c)) < 0)
             return rc;
         memcpy(P(h, c), d + (size_t)i * DB_SEGMENT, n);
         wr_u32(P(h, list) + 4 * i, c);
@@ -607,8 +637,7 @@ rh_value_set(rh_hive *h, rh_key key, const char *name, size_t namelen,
         if ((rc = nk_get(h, key, &k)) < 0)
             goto out;
         vl = k.nval ? k.vals : 0;
-        rc =
-            vl ? cell_realloc(h, &vl, (k.nval + 1) * 4) : cell_alloc(h, 4, &vl);
+        rc = fit_cell(h, &vl, (k.nval + 1) * 4, 0xFFFFFFFFu);
         if (rc < 0)
             goto out;
         wr_u32(P(h, vl) + k.nval * 4, voff);
@@ -652,7 +681,7 @@ value_remove(rh_hive *h, uint32_t key, size_t i, uint32_t voff)
         uint8_t *l = P(h, k.vals);
         uint32_t vl = k.vals;
         memmove(l + i * 4, l + (i + 1) * 4, (k.nval - i - 1) * 4);
-        if ((rc = cell_realloc(h, &vl, (k.nval - 1) * 4)) < 0)
+        if ((rc = fit_cell(h, &vl, (k.nval - 1) * 4, 0)) < 0)
             return rc;
     }
     wr_u32(P(h, key) + NK_NVALUES, k.nval - 1);
