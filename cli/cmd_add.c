@@ -180,9 +180,19 @@ cmd_add(int argc, char **argv)
     const char *hive = NULL, *key = NULL, *vname = NULL, *data = NULL;
     const char *sep = "\\0", *dfile = NULL, *tname = NULL;
     int force = 0, backup = 0, dry = 0, rc = 1;
+    int dashdash = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "-v") == 0 && i + 1 < argc)
+        if (dashdash || a[0] != '-' || !a[1]) {
+            if (!hive)
+                hive = a;
+            else if (!key)
+                key = a;
+            else
+                return usage("add");
+        } else if (strcmp(a, "--") == 0)
+            dashdash = 1;
+        else if (strcmp(a, "-v") == 0 && i + 1 < argc)
             vname = argv[++i];
         else if (strcmp(a, "-ve") == 0)
             vname = "";
@@ -200,12 +210,6 @@ cmd_add(int argc, char **argv)
             backup = 1;
         else if (strcmp(a, "--dry-run") == 0)
             dry = 1;
-        else if (a[0] == '-' && a[1])
-            return usage("add");
-        else if (!hive)
-            hive = a;
-        else if (!key)
-            key = a;
         else
             return usage("add");
     }

@@ -143,9 +143,19 @@ cmd_delete(int argc, char **argv)
     const char *hive = NULL, *key = NULL;
     struct del d = {0};
     int backup = 0, allcs = 0, rc = 1, done = 0, failed = 0;
+    int dashdash = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "-v") == 0 && i + 1 < argc)
+        if (dashdash || a[0] != '-' || !a[1]) {
+            if (!hive)
+                hive = a;
+            else if (!key)
+                key = a;
+            else
+                return usage("delete");
+        } else if (strcmp(a, "--") == 0)
+            dashdash = 1;
+        else if (strcmp(a, "-v") == 0 && i + 1 < argc)
             d.vname = argv[++i];
         else if (strcmp(a, "-ve") == 0)
             d.vname = "";
@@ -159,12 +169,6 @@ cmd_delete(int argc, char **argv)
             d.dry = 1;
         else if (strcmp(a, "--all-control-sets") == 0)
             allcs = 1;
-        else if (a[0] == '-' && a[1])
-            return usage("delete");
-        else if (!hive)
-            hive = a;
-        else if (!key)
-            key = a;
         else
             return usage("delete");
     }

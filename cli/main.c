@@ -60,7 +60,9 @@ help(void)
                c->usage);
     printf("\nKEY paths are '\\'-separated from the hive root; a leading "
            "HKLM\\SYSTEM\\-style\nprefix is accepted, and "
-           "CurrentControlSet resolves through Select\\Current.\n");
+           "CurrentControlSet resolves through Select\\Current.\n"
+           "add and delete take '--' to end options (for a KEY starting "
+           "with '-').\n");
 }
 
 int

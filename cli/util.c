@@ -156,6 +156,6 @@ commit_hive(rh_hive *h, const char *path, int backup)
         return 1;
     }
     if (backup)
-        fprintf(stderr, "reghive: previous hive kept as %s.bak\n", path);
+        printf("previous hive kept as %s.bak\n", path);
     return 0;
 }

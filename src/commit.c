@@ -145,13 +145,16 @@ rh_commit(rh_hive *h, const char *path, unsigned flags)
     if (exists && !S_ISREG(st.st_mode))
         return hive_err(h, RH_EIO, "%s: not a regular file", path);
     if (exists && !(flags & RH_COMMIT_FORCE)) {
-        if (!h->id.valid || (uint64_t)st.st_dev != h->id.dev ||
-            (uint64_t)st.st_ino != h->id.ino)
+        int same_path = h->path && strcmp(h->path, path) == 0;
+        if (!same_path && (!h->id.valid || (uint64_t)st.st_dev != h->id.dev ||
+                           (uint64_t)st.st_ino != h->id.ino))
             return hive_err(h, RH_EIO,
                             "%s exists and is not the hive that was "
                             "opened; refusing to replace it",
                             path);
-        if ((uint64_t)st.st_size != h->id.size ||
+        if ((uint64_t)st.st_dev != h->id.dev ||
+            (uint64_t)st.st_ino != h->id.ino ||
+            (uint64_t)st.st_size != h->id.size ||
             (int64_t)st.st_mtim.tv_sec != h->id.mtime_s ||
             (int64_t)st.st_mtim.tv_nsec != h->id.mtime_ns)
             return hive_err(h, RH_EIO,

@@ -233,13 +233,13 @@ def test_split(d):
     m = Model()
     # One commit per add is slow; build many keys through a REG-free loop
     # of adds on one path each (the CLI is what users run).
-    names = ['Key%04d' % i for i in range(1200)]
+    names = ['Key%04d' % i for i in range(800)]
     random.Random(7).shuffle(names)
     for n in names:
         run('add', h, 'P\\' + n)
         m.add_key(('P', n))
     compare(h, m, 'ri split')
-    for n in names[:1100]:
+    for n in names[:700]:
         run('delete', h, 'P\\' + n, '-f')
         m.delete_key(('P', n))
     compare(h, m, 'ri shrink')
@@ -309,7 +309,7 @@ def rname(rng, lo=1, hi=12):
 
 def test_random(d):
     seed = int(os.environ.get('RH_RANDOM_SEED') or time.time_ns() % 1000000)
-    nops = int(os.environ.get('RH_RANDOM_OPS') or 1200)
+    nops = int(os.environ.get('RH_RANDOM_OPS') or 800)
     every = max(1, nops // 8)
     print('random: seed %d, %d ops (reproduce: RH_RANDOM_SEED=%d RH_RANDOM_OPS=%d)'
           % (seed, nops, seed, nops))
@@ -326,10 +326,10 @@ def test_random(d):
             path = k + tuple(rname(rng) for _ in range(rng.randint(1, 4)))
             if len(path) > 12:
                 continue
-            run('add', h, kpath(path))
+            run('add', '--', h, kpath(path))
             m.add_key(path)
         elif op < 0.38 and k:
-            run('delete', h, kpath(k), '-f')
+            run('delete', '-f', '--', h, kpath(k))
             m.delete_key(k)
         elif op < 0.85:
             name = '' if rng.random() < 0.1 else rname(rng, 1, 20)
@@ -339,20 +339,21 @@ def test_random(d):
             data = rng.randbytes(n)
             t = rng.choice([0, 1, 2, 3, 4, 7, 11, 0x12345])
             open(blob, 'wb').write(data)
-            run('add', h, kpath(k) or '\\', *(['-ve'] if not name else ['-v', name]),
-                '-t', str(t), '--data-file', blob, '-f')
+            run('add', *(['-ve'] if not name else ['-v', name]),
+                '-t', str(t), '--data-file', blob, '-f', '--', h, kpath(k) or '\\')
             m.set_value(k, name, t, data)
         else:
             vals = list(m.keys[k])
             if not vals:
                 continue
             if rng.random() < 0.1:
-                run('delete', h, kpath(k) or '\\', '-va', '-f')
+                run('delete', '-va', '-f', '--', h, kpath(k) or '\\')
                 for n in vals:
                     m.delete_value(k, n)
             else:
                 n = rng.choice(vals)
-                run('delete', h, kpath(k) or '\\', *(['-ve'] if not n else ['-v', n]), '-f')
+                run('delete', *(['-ve'] if not n else ['-v', n]), '-f', '--', h,
+                    kpath(k) or '\\')
                 m.delete_value(k, n)
         if (i + 1) % every == 0 or i + 1 == nops:
             before = FAILS
