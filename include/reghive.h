@@ -280,8 +280,10 @@ RH_API int rh_value_delete_all(rh_hive *h, rh_key k);
  * goes to a new file in the same directory, is fsynced and renamed over
  * path (mode and owner kept), then the directory is fsynced, so path holds
  * the old or the new hive whatever happens.  Refuses (RH_EIO) to replace
- * a file that changed since rh_open or that is not the one opened, unless
- * RH_COMMIT_FORCE.  The hive stays open and writable. */
+ * a file that changed since rh_open or that is not the one opened, and
+ * (RH_EINVAL) a hive that was dirty when opened (unapplied transaction
+ * logs would be lost), unless RH_COMMIT_FORCE.  The hive stays open and
+ * writable. */
 RH_API int rh_commit(rh_hive *h, const char *path, unsigned flags);
 
 /* ---- checking and text ------------------------------------------------ */

@@ -137,6 +137,11 @@ rh_commit(rh_hive *h, const char *path, unsigned flags)
 
     if (!h->wbuf)
         return hive_err(h, RH_EREADONLY, "hive is opened read-only");
+    if (h->dirty && !(flags & RH_COMMIT_FORCE))
+        return hive_err(h, RH_EINVAL,
+                        "hive is dirty (its sequence numbers differ): its "
+                        "newest changes are in transaction logs that are "
+                        "not applied, and committing would discard them");
     if (!path && !(path = h->path))
         return hive_err(h, RH_EINVAL, "no file to commit to");
     exists = stat(path, &st) == 0;

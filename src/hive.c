@@ -135,7 +135,8 @@ hive_load(rh_hive *h)
              "base block checksum 0x%08x does not match computed 0x%08x "
              "(Windows accepts this when the sequence numbers agree)",
              rd_u32(f, BASE_CHECKSUM), sum);
-    if (rd_u32(f, BASE_SEQ1) != rd_u32(f, BASE_SEQ2))
+    h->dirty = rd_u32(f, BASE_SEQ1) != rd_u32(f, BASE_SEQ2);
+    if (h->dirty)
         warn(h,
              "hive is dirty: sequence numbers %u != %u; its newest changes "
              "are in the transaction logs, which are not applied",

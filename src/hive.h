@@ -51,6 +51,7 @@ struct rh_hive {
     hive_alloc *al; /* free-space index, built on the first edit */
     char *path;     /* file opened (malloc'd), for rh_commit(h, NULL) */
     hive_id id;
+    int dirty; /* sequence numbers differed at open (logs not applied) */
     char msg[256];
     char warn[512];
 };

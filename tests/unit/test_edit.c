@@ -172,7 +172,7 @@ test_values_and_refusals(void)
     for (size_t i = 0; i < big; i++)
         d[i] = (uint8_t)(i * 7);
     CHECK_RC(rh_value_set(h, a, "big", 3, RH_REG_BINARY, d, big), 0);
-    CHECK_RC(rh_value_set(h, a, "", 0, RH_REG_SZ, "x\0", 4), 0);
+    CHECK_RC(rh_value_set(h, a, "", 0, RH_REG_SZ, "x\0\0", 4), 0);
     CHECK_RC(rh_value_set(h, a, "BIG", 3, RH_REG_BINARY, d, 20000), 0);
     rh_value v;
     void *out;
@@ -238,7 +238,7 @@ test_commit_safety(void)
     snprintf(bak, sizeof bak, "%s.bak", path);
     CHECK(access(bak, F_OK) == 0);
     /* later commits of the same handle work: identity was refreshed */
-    CHECK_RC(rh_value_set(h, k, "y", 1, RH_REG_SZ, "z\0", 4), 0);
+    CHECK_RC(rh_value_set(h, k, "y", 1, RH_REG_SZ, "z\0\0", 4), 0);
     CHECK_RC(rh_commit(h, NULL, 0), 0);
     rh_close(h);
     rh_close(h2);
