@@ -272,6 +272,82 @@ default_kind(rh_hive *h)
     return h->minor >= 5 ? "lh" : "lf";
 }
 
+/* Binary search of an ri's leaves: *at = the first leaf whose last key
+ * sorts at or after q (m when none does). */
+static int
+ri_pick(rh_hive *h, uint32_t ri, span top, const uint16_t *q, size_t qn,
+        size_t *at)
+{
+    size_t lo = 0, hi = rd_u16(top, LIST_COUNT);
+    if (!span_has(top, LIST_ELEMS, hi * 4))
+        return CORRUPT(h, ri, "bad index root count %zu", hi);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        uint32_t leaf = rd_u32(top, LIST_ELEMS + mid * 4);
+        span lc;
+        nk k;
+        int rc = cell_get(h, leaf, &lc);
+        if (rc < 0)
+            return rc;
+        size_t cnt = rd_u16(lc, LIST_COUNT), es = elem_size(lc.p);
+        if (cnt == 0 || !span_has(lc, LIST_ELEMS, cnt * es))
+            return CORRUPT(h, leaf, "empty or overlong leaf under an ri");
+        if ((rc = nk_get(h, rd_u32(lc, LIST_ELEMS + (cnt - 1) * es), &k)) < 0)
+            return rc;
+        if (name_cmp(k.name, k.comp, q, qn) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *at = lo;
+    return 0;
+}
+
+/* The subkey named q of a key whose list is at list, by binary search as
+ * Windows looks keys up (lists are sorted); RH_ENOTFOUND if absent. */
+static int
+list_find(rh_hive *h, uint32_t list, const uint16_t *q, size_t qn,
+          uint32_t *out)
+{
+    span c;
+    size_t at;
+    int rc;
+    if ((rc = cell_get(h, list, &c)) < 0)
+        return rc;
+    if (rd_sig(c, 0, "ri")) {
+        if ((rc = ri_pick(h, list, c, q, qn, &at)) < 0)
+            return rc;
+        if (at == rd_u16(c, LIST_COUNT))
+            return RH_ENOTFOUND;
+        list = rd_u32(c, LIST_ELEMS + at * 4);
+        if ((rc = cell_get(h, list, &c)) < 0)
+            return rc;
+    } else if (!rd_sig(c, 0, "lf") && !rd_sig(c, 0, "lh") &&
+               !rd_sig(c, 0, "li")) {
+        return CORRUPT(h, list, "not a subkey list (li, lf, lh or ri)");
+    }
+    size_t es = elem_size(c.p), cnt = rd_u16(c, LIST_COUNT);
+    if (!span_has(c, LIST_ELEMS, cnt * es))
+        return CORRUPT(h, list, "subkey list count %zu exceeds its cell", cnt);
+    size_t lo = 0, hi = cnt;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        nk k;
+        if ((rc = nk_get(h, rd_u32(c, LIST_ELEMS + mid * es), &k)) < 0)
+            return rc;
+        int cmp = name_cmp(k.name, k.comp, q, qn);
+        if (cmp == 0) {
+            *out = k.off;
+            return 0;
+        }
+        if (cmp < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return RH_ENOTFOUND;
+}
+
 /* Add key child (named q) to parent's subkey list; counts and fields. */
 static int
 list_insert(rh_hive *h, uint32_t parent, uint32_t child, const uint16_t *q,
@@ -308,28 +384,15 @@ list_insert(rh_hive *h, uint32_t parent, uint32_t child, const uint16_t *q,
                 set_subs(h, parent, ri);
             }
         } else {
-            size_t m = rd_u16(top, LIST_COUNT), at = m ? m - 1 : 0;
+            size_t m = rd_u16(top, LIST_COUNT), at;
             uint32_t ri = p.subs;
-            if (m == 0 || !span_has(top, LIST_ELEMS, m * 4))
-                return CORRUPT(h, ri, "bad index root count %zu", m);
+            if (m == 0)
+                return CORRUPT(h, ri, "empty index root");
             /* The first leaf whose last key sorts after q takes it. */
-            for (size_t i = 0; i < m; i++) {
-                span lc;
-                nk k;
-                if ((rc = cell_get(h, rd_u32(top, LIST_ELEMS + i * 4), &lc)) <
-                    0)
-                    return rc;
-                size_t lcnt = rd_u16(lc, LIST_COUNT), les = elem_size(lc.p);
-                if (lcnt == 0 || !span_has(lc, LIST_ELEMS, lcnt * les))
-                    continue;
-                if ((rc = nk_get(h, rd_u32(lc, LIST_ELEMS + (lcnt - 1) * les),
-                                 &k)) < 0)
-                    return rc;
-                if (name_cmp(k.name, k.comp, q, qn) > 0) {
-                    at = i;
-                    break;
-                }
-            }
+            if ((rc = ri_pick(h, ri, top, q, qn, &at)) < 0)
+                return rc;
+            if (at == m)
+                at = m - 1;
             uint32_t leaf = rd_u32(top, LIST_ELEMS + at * 4);
             span lc;
             if ((rc = cell_get(h, leaf, &lc)) < 0)
@@ -771,7 +834,7 @@ rh_key_add(rh_hive *h, rh_key parent, const char *name, size_t namelen,
            rh_key *out, int *created)
 {
     uint16_t u[KEY_NAME_MAX + 1], q[KEY_NAME_MAX + 1];
-    uint32_t off;
+    uint32_t off = 0;
     nk p;
     int rc;
     long n;
@@ -788,7 +851,8 @@ rh_key_add(rh_hive *h, rh_key parent, const char *name, size_t namelen,
             return hive_err(h, RH_EINVAL, "key name contains '\\'");
     if ((rc = nk_get(h, parent, &p)) < 0)
         return rc;
-    rc = nk_child(h, &p, q, (size_t)n, &off);
+    rc = p.nsub && p.subs != CELL_NIL ? list_find(h, p.subs, q, (size_t)n, &off)
+                                      : RH_ENOTFOUND;
     if (rc == 0) {
         *out = off;
         return 0;
