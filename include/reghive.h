@@ -96,7 +96,8 @@ enum {
  * failure (except RH_ENOMEM) so rh_errmsg() can explain; always close it. */
 RH_API int rh_open(const char *path, unsigned flags, rh_hive **out);
 
-/* Open a hive image in memory; buf is borrowed until rh_close(). */
+/* Open a hive image in memory; buf is borrowed until rh_close() (copied
+ * instead with RH_OPEN_WRITE). */
 RH_API int rh_open_mem(const void *buf, size_t len, unsigned flags,
                        rh_hive **out);
 

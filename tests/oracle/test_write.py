@@ -246,6 +246,28 @@ def test_split(d):
     print('split: ok (%d bytes)' % os.path.getsize(h))
 
 
+def test_prompt(d):
+    """Without -f and with stdin a terminal, delete asks like reg.exe."""
+    import pty
+    h = os.path.join(d, 'p')
+    run('new', h)
+    run('add', h, 'A\\B')
+    for answer, gone in ((b'No\n', False), (b'yes\n', True)):
+        master, slave = pty.openpty()
+        p = subprocess.Popen([R, 'delete', h, 'HKLM\\SOFTWARE\\A'], stdin=slave,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        os.write(master, answer)
+        out, err = p.communicate(timeout=10)
+        os.close(master)
+        os.close(slave)
+        if b'Permanently delete the registry key HKEY_LOCAL_MACHINE\\SOFTWARE\\A' not in err:
+            fail('no prompt: %r' % err)
+        exists = run('query', h, 'A', ok=False).returncode == 0
+        if exists == gone:
+            fail('answer %r: key %s' % (answer, 'kept' if exists else 'deleted'))
+    print('prompt: ok')
+
+
 def kb_hive(d):
     h = os.path.join(d, 'SYSTEM')
     m = Model()
@@ -309,7 +331,7 @@ def rname(rng, lo=1, hi=12):
 
 def test_random(d):
     seed = int(os.environ.get('RH_RANDOM_SEED') or time.time_ns() % 1000000)
-    nops = int(os.environ.get('RH_RANDOM_OPS') or 800)
+    nops = int(os.environ.get('RH_RANDOM_OPS') or 1500)
     every = max(1, nops // 8)
     print('random: seed %d, %d ops (reproduce: RH_RANDOM_SEED=%d RH_RANDOM_OPS=%d)'
           % (seed, nops, seed, nops))
@@ -372,7 +394,7 @@ def main():
         return 77
     with tempfile.TemporaryDirectory() as d:
         only = os.environ.get('RH_WRITE_TESTS', '').split()
-        for t in (test_basic, test_kb, test_split, test_random):
+        for t in (test_basic, test_prompt, test_kb, test_split, test_random):
             if only and t.__name__ not in only:
                 continue
             sub = os.path.join(d, t.__name__)
