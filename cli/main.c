@@ -39,6 +39,8 @@ const struct cmd cli_cmds[] = {
      "           otherwise (or with -f); --backup keeps HIVE.bak;\n"
      "           --dry-run only shows what would change;\n"
      "           --all-control-sets deletes from every ControlSet00N"},
+    {"rename", cmd_rename, "rename HIVE KEY NEWNAME [--backup] [--dry-run]",
+     "rename a key (its subtree and values move with it)"},
     {NULL, NULL, NULL, NULL}};
 
 int
@@ -58,11 +60,12 @@ help(void)
     for (const struct cmd *c = cli_cmds; c->name; c++)
         printf("  %-8s %s\n           reghive %s\n", c->name, c->help,
                c->usage);
-    printf("\nKEY paths are '\\'-separated from the hive root; a leading "
-           "HKLM\\SYSTEM\\-style\nprefix is accepted, and "
-           "CurrentControlSet resolves through Select\\Current.\n"
-           "add and delete take '--' to end options (for a KEY starting "
-           "with '-').\n");
+    printf(
+        "\nKEY paths are '\\'-separated from the hive root; a leading "
+        "HKLM\\SYSTEM\\-style\nprefix is accepted, and "
+        "CurrentControlSet resolves through Select\\Current.\n"
+        "add, delete and rename take '--' to end options (for a KEY starting "
+        "with '-').\n");
 }
 
 int

@@ -258,6 +258,12 @@ RH_API int rh_key_create_path(rh_hive *h, const char *path, rh_key *out,
  * root and keys Windows flags KEY_NO_DELETE are refused (RH_EINVAL). */
 RH_API int rh_key_delete(rh_hive *h, rh_key k);
 
+/* Rename key k (re-sorting its parent's list).  The key node may move:
+ * *out (may be NULL) gets its handle, and k is invalid afterwards.  A
+ * sibling of that name, the root and KEY_NO_DELETE keys are refused. */
+RH_API int rh_key_rename(rh_hive *h, rh_key k, const char *name, size_t namelen,
+                         rh_key *out);
+
 /* Create or replace value name ("" = default) of k with type and len
  * bytes of data (copied; data may be NULL when len is 0). */
 RH_API int rh_value_set(rh_hive *h, rh_key k, const char *name, size_t namelen,

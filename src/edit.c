@@ -1002,6 +1002,68 @@ rh_key_delete(rh_hive *h, rh_key key)
     return free_tree(h, key, 0);
 }
 
+int
+rh_key_rename(rh_hive *h, rh_key key, const char *name, size_t namelen,
+              rh_key *out)
+{
+    uint16_t u[KEY_NAME_MAX + 1], q[KEY_NAME_MAX + 1];
+    uint32_t other = 0, off = key;
+    nk k, p;
+    int rc;
+    long n;
+    if ((rc = alloc_begin(h)) < 0)
+        return rc;
+    if (key == h->root)
+        return hive_err(h, RH_EINVAL, "the root key cannot be renamed");
+    if ((n = name_in(h, name, namelen, u, q, KEY_NAME_MAX, "key")) < 0)
+        return (int)n;
+    if (n == 0)
+        return hive_err(h, RH_EINVAL, "key name is empty");
+    for (long i = 0; i < n; i++)
+        if (u[i] == '\\')
+            return hive_err(h, RH_EINVAL, "key name contains '\\'");
+    if ((rc = nk_get(h, key, &k)) < 0 || (rc = nk_get(h, k.parent, &p)) < 0)
+        return rc;
+    if (k.flags & RH_KEY_NO_DELETE)
+        return hive_err(h, RH_EINVAL,
+                        "Windows marks this key no-delete "
+                        "(KEY_NO_DELETE); refusing to rename it");
+    rc = list_find(h, p.subs, q, (size_t)n, &other);
+    if (rc == 0 && other != key)
+        return hive_err(h, RH_EINVAL, "a key named %.*s already exists",
+                        (int)namelen, name);
+    if (rc < 0 && rc != RH_ENOTFOUND)
+        return rc;
+    uint32_t parent = k.parent;
+    if ((rc = list_remove(h, parent, key)) < 0)
+        return rc;
+    int comp = name_fits_latin1(u, (size_t)n);
+    size_t nb = name_bytes(u, (size_t)n, comp);
+    if ((rc = cell_realloc(h, &off, (uint32_t)(NK_NAME + nb))) < 0)
+        return rc;
+    uint8_t *np = P(h, off);
+    span nc = {np, NK_NAME};
+    uint16_t fl = rd_u16(nc, NK_FLAGS) & (uint16_t)~RH_KEY_COMP_NAME;
+    wr_u16(np + NK_FLAGS, (uint16_t)(fl | (comp ? RH_KEY_COMP_NAME : 0)));
+    wr_u16(np + NK_NAMELEN, (uint16_t)nb);
+    name_store(np + NK_NAME, u, (size_t)n, comp);
+    if (off != key) { /* the node moved: its subkeys point back to it */
+        rh_key *subs = NULL;
+        size_t ns = 0;
+        if ((rc = rh_key_subkeys(h, off, &subs, &ns)) < 0)
+            return rc;
+        for (size_t i = 0; i < ns; i++)
+            wr_u32(P(h, subs[i]) + NK_PARENT, off);
+        free(subs);
+    }
+    touch(h, off);
+    if ((rc = list_insert(h, parent, off, q, (size_t)n)) < 0)
+        return rc;
+    if (out)
+        *out = off;
+    return 0;
+}
+
 /* ---- new hives -------------------------------------------------------- */
 
 /* Default security: owner Administrators, group SYSTEM; DACL: full

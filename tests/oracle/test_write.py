@@ -64,6 +64,15 @@ class Model:
             del self.keys[k]
             del self.names[tuple(x.upper() for x in k)]
 
+    def rename_key(self, path, new):
+        p = self.find(path)
+        q = p[:-1] + (new,)
+        for k in sorted([k for k in self.keys if k[:len(p)] == p], key=len):
+            nk = q + k[len(p):]
+            self.keys[nk] = self.keys.pop(k)
+            del self.names[tuple(x.upper() for x in k)]
+            self.names[tuple(x.upper() for x in nk)] = nk
+
     def set_value(self, path, name, t, data):
         vals = self.keys[self.find(path)]
         for n in vals:
@@ -121,6 +130,13 @@ def compare(path, model, what):
             if w and w[1] is None:  # 1-3 bytes: libregf's data is unreliable
                 vals[n] = (t, None)
                 continue
+            # libregf cuts string data after its first NUL unit
+            if w and data is not None and w[1] is not None and t in (1, 2, 6, 7):
+                cut = next((i + 2 for i in range(0, len(w[1]) - 1, 2)
+                            if w[1][i:i + 2] == b'\0\0'), None)
+                if cut is not None and cut < len(w[1]) and data == w[1][:cut]:
+                    vals[n] = (t, w[1])
+                    continue
             # libregf appends NUL bytes to string data that lacks a
             # terminating NUL unit (or has odd length)
             if (w and data and w[1] is not None and t in (1, 2, 6, 7) and
@@ -197,6 +213,21 @@ def test_basic(d):
     for n in list(m.keys[('Software', 'Vendor', 'App')]):
         m.delete_value(('Software', 'Vendor', 'App'), n)
     compare(h, m, 'after key delete')
+    # renames: case only, longer (the node moves), UTF-16, with a subtree
+    run('add', h, 'Software\\Vendor\\App\\Sub\\Deeper', '-v', 'x', '-d', 'y')
+    m.add_key(('Software', 'Vendor', 'App', 'Sub', 'Deeper'))
+    m.set_value(('Software', 'Vendor', 'App', 'Sub', 'Deeper'), 'x', 1, sz('y'))
+    for old, new in ((('Software', 'Vendor'), 'VENDOR'),
+                     (('Software', 'VENDOR', 'App'), 'A much longer application name ' * 3),
+                     (('Software', 'VENDOR'), 'Vendeur Ω')):
+        run('rename', h, kpath(old), new)
+        m.rename_key(old, new)
+    compare(h, m, 'after renames')
+    run('add', h, 'Software\\Other')
+    m.add_key(('Software', 'Other'))
+    p = run('rename', h, 'Software\\Vendeur Ω', 'OTHER', ok=False)
+    if p.returncode == 0:
+        fail('rename over an existing sibling succeeded')
     # refusals
     p = run('delete', h, '\\', '-f', ok=False)
     if p.returncode == 0 or b'root' not in p.stderr:
@@ -353,6 +384,12 @@ def test_random(d):
         elif op < 0.38 and k:
             run('delete', '-f', '--', h, kpath(k))
             m.delete_key(k)
+        elif op < 0.43 and k:
+            new = rname(rng)
+            if new.upper() != k[-1].upper() and m.find(k[:-1] + (new,)) is not None:
+                continue  # a sibling has that name
+            run('rename', '--', h, kpath(k), new)
+            m.rename_key(k, new)
         elif op < 0.85:
             name = '' if rng.random() < 0.1 else rname(rng, 1, 20)
             r = rng.random()

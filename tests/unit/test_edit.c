@@ -159,7 +159,7 @@ test_values_and_refusals(void)
 {
     rh_hive *h;
     rh_stats st0, st;
-    rh_key a, b;
+    rh_key a, b, k2;
     CHECK_RC(rh_create(5, &h), 0);
     CHECK_RC(rh_hive_stats(h, &st0), 0);
     CHECK_RC(rh_key_create_path(h, "HKLM\\SOFTWARE\\A\\B\\C", &a, NULL), 0);
@@ -195,6 +195,21 @@ test_values_and_refusals(void)
     CHECK_RC(rh_key_delete(h, b), RH_EINVAL);
     CHECK(strstr(rh_errmsg(h), "no-delete") != NULL);
     wr_u16(np + NK_FLAGS, RH_KEY_COMP_NAME);
+    /* rename: the node moves to fit the longer name; children follow */
+    rh_key bk, ren, par;
+    CHECK_RC(rh_key_lookup(h, "A\\B", &bk), 0);
+    const char *ln = "B with a much longer name than before \xce\xa9";
+    CHECK_RC(rh_key_rename(h, bk, ln, strlen(ln), &ren), 0);
+    CHECK(ren != bk);
+    CHECK_RC(
+        rh_key_lookup(h, "A\\b WITH A MUCH LONGER NAME THAN BEFORE \xce\xa9\\C",
+                      &k2),
+        0);
+    CHECK_RC(rh_key_parent(h, k2, &par), 0);
+    CHECK(par == ren);
+    CHECK_RC(rh_key_rename(h, ren, "b", 1, &ren), 0); /* shrinks in place */
+    CHECK_RC(rh_key_rename(h, h->root, "x", 1, NULL), RH_EINVAL);
+    CHECK_RC(alloc_verify(h), 0);
     rh_key top;
     CHECK_RC(rh_key_lookup(h, "A", &top), 0);
     CHECK_RC(rh_key_delete(h, top), 0);
