@@ -420,7 +420,21 @@ def test_random(d):
             if FAILS != before:
                 return
     info = run('info', h).stdout.decode()
-    print('random: ok, %d keys; %s' % (len(m.keys), ' '.join(
+    nkeys = len(m.keys)
+    # no leaked cells: with everything deleted, the cells in use are
+    # exactly those of a new hive
+    for k in [k for k in m.keys if len(k) == 1]:
+        run('delete', '-f', '--', h, kpath(k))
+    if m.keys[()]:
+        run('delete', '-va', '-f', '--', h, '\\')
+    fresh = os.path.join(d, 'fresh')
+    run('new', fresh)
+    used = lambda p: [l for l in run('info', p).stdout.decode().splitlines()
+                      if l.startswith('used')]
+    if used(h) != used(fresh):
+        fail('random seed %d: after deleting everything %s, a new hive %s'
+             % (seed, used(h), used(fresh)))
+    print('random: ok, %d keys; %s' % (nkeys, ' '.join(
         l.split(None, 1)[1].strip() for l in info.splitlines()
         if l.startswith(('size', 'used', 'free')))))
 
