@@ -37,6 +37,21 @@ int cli_log_options(int *argc, char **argv);
 int cli_open(const char *path, unsigned flags, rh_hive **out);
 /* The "transaction logs" section of reghive info. */
 void print_log_state(rh_hive *h);
+int cmd_new(int argc, char **argv);
+int cmd_add(int argc, char **argv);
+int cmd_delete(int argc, char **argv);
+int cmd_rename(int argc, char **argv);
+
+/* Ask prompt on stderr and read Yes/No from stdin when stdin is a TTY;
+ * returns 1 for yes.  Not a TTY: returns 1 without asking. */
+int confirm(const char *prompt);
+
+/* Display form of key k ("HKEY_LOCAL_MACHINE\SYSTEM\..." when the user
+ * path had a root prefix); malloc'd, NULL on error. */
+char *key_display(rh_hive *h, rh_key k, const char *userpath);
+
+/* Commit h back to its file, printing errors; returns 0 or 1. */
+int commit_hive(rh_hive *h, const char *path, int backup);
 
 /* Print "reghive: <what>: <message>" for rc from h. */
 void die_rc(rh_hive *h, const char *what, int rc);

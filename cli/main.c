@@ -33,6 +33,26 @@ const struct cmd cli_cmds[] = {
     {"services", cmd_services,
      "services [HIVE | --windows DIR] [--json] [--orphans]",
      "services and drivers of the active control set; stale entries"},
+    {"new", cmd_new, "new HIVE [--version 1.3|1.5] [-f]",
+     "create an empty hive (root key, default security); -f replaces"},
+    {"add", cmd_add,
+     "add HIVE KEY [-v NAME | -ve] [-t TYPE] [-d DATA] [-s SEP] [-f] "
+     "[--data-file F] [--backup] [--dry-run]",
+     "create KEY (and missing parents) and set a value, like reg add;\n"
+     "           -d is text for REG_SZ/EXPAND_SZ, \\0-separated (or SEP) for\n"
+     "           REG_MULTI_SZ, decimal or 0x hex for REG_DWORD/QWORD, hex\n"
+     "           digits for REG_BINARY, REG_NONE and other types; -f\n"
+     "           overwrites an existing value without asking"},
+    {"delete", cmd_delete,
+     "delete HIVE KEY [-v NAME | -ve | -va] [-f] [--backup] [--dry-run] "
+     "[--all-control-sets]",
+     "delete KEY with its subtree (or values), like reg delete; asks\n"
+     "           first when stdin is a terminal, proceeds without asking\n"
+     "           otherwise (or with -f); --backup keeps HIVE.bak;\n"
+     "           --dry-run only shows what would change;\n"
+     "           --all-control-sets deletes from every ControlSet00N"},
+    {"rename", cmd_rename, "rename HIVE KEY NEWNAME [--backup] [--dry-run]",
+     "rename a key (its subtree and values move with it)"},
     {NULL, NULL, NULL, NULL}};
 
 int
@@ -47,7 +67,7 @@ usage(const char *name)
 static void
 help(void)
 {
-    printf("reghive - read, check and export Windows registry hives "
+    printf("reghive - read, check, export and edit Windows registry hives "
            "offline\n\nusage: reghive COMMAND ARGS...\n\n");
     for (const struct cmd *c = cli_cmds; c->name; c++)
         printf("  %-8s %s\n           reghive %s\n", c->name, c->help,
@@ -57,7 +77,9 @@ help(void)
            "CurrentControlSet resolves through Select\\Current.\n"
            "\nreghive --windows DIR [--user NAME] COMMAND ... takes KEY paths "
            "rooted at\nHKLM\\<hive>, HKU\\<SID> or HKCU on a mounted Windows "
-           "tree instead of HIVE.\n");
+           "tree instead of HIVE.\n"
+           "add, delete and rename take '--' to end options (for a KEY "
+           "starting with '-').\n");
 
     printf("\nA dirty hive is read with its transaction logs (HIVE.LOG1, "
            "HIVE.LOG2, HIVE.LOG\nnext to it) applied in memory. Options "

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 void
 die_rc(rh_hive *h, const char *what, int rc)
@@ -112,4 +113,49 @@ int
 write_file(void *ctx, const void *buf, size_t len)
 {
     return fwrite(buf, 1, len, (FILE *)ctx) == len ? 0 : -1;
+}
+
+int
+confirm(const char *prompt)
+{
+    char line[64];
+    if (!isatty(0))
+        return 1;
+    fprintf(stderr, "%s ", prompt);
+    fflush(stderr);
+    if (!fgets(line, sizeof line, stdin))
+        return 0;
+    return line[0] == 'y' || line[0] == 'Y';
+}
+
+char *
+key_display(rh_hive *h, rh_key k, const char *userpath)
+{
+    char *kp, *pre = display_prefix(userpath), *out;
+    size_t n;
+    if (!pre)
+        return NULL;
+    if (rh_key_path(h, k, &kp, &n) < 0) {
+        free(pre);
+        return NULL;
+    }
+    out = malloc(strlen(pre) + n + 2);
+    if (out)
+        sprintf(out, "%s%s%s", pre, *pre && n ? "\\" : "", kp);
+    free(pre);
+    free(kp);
+    return out;
+}
+
+int
+commit_hive(rh_hive *h, const char *path, int backup)
+{
+    int rc = rh_commit(h, path, backup ? RH_COMMIT_BACKUP : 0);
+    if (rc < 0) {
+        die_rc(h, "commit", rc);
+        return 1;
+    }
+    if (backup)
+        printf("previous hive kept as %s.bak\n", path);
+    return 0;
 }

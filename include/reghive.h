@@ -23,6 +23,8 @@
  *     logs is read from a heap copy of the recovered image (as large as the
  *     primary file, plus any growth the logs record); the file stays
  *     untouched.  RH_OPEN_NOLOGS keeps the zero-copy read of the primary.
+ *     A hive opened for writing (RH_OPEN_WRITE) instead holds a heap copy
+ *     of the whole image: it costs its file size in heap.
  *
  * Strings are UTF-8 with an explicit length where names may hold NUL.
  * UTF-16 that is not well formed (unpaired surrogates) is carried as WTF-8
@@ -62,7 +64,7 @@ enum {
 };
 
 /* Open flags. */
-#define RH_OPEN_WRITE 0x1u   /* reserved for the write engine */
+#define RH_OPEN_WRITE 0x1u   /* edit a heap copy; see rh_commit */
 #define RH_OPEN_RECOVER 0x2u /* tolerate damaged bins: skip, don't refuse */
 #define RH_OPEN_NOLOGS 0x4u  /* do not look for or apply transaction logs */
 
@@ -101,7 +103,8 @@ enum {
  * RH_ENOMEM) so rh_errmsg() can explain; always close it. */
 RH_API int rh_open(const char *path, unsigned flags, rh_hive **out);
 
-/* Open a hive image in memory; buf is borrowed until rh_close(). */
+/* Open a hive image in memory; buf is borrowed until rh_close() (copied
+ * instead with RH_OPEN_WRITE). */
 RH_API int rh_open_mem(const void *buf, size_t len, unsigned flags,
                        rh_hive **out);
 
@@ -309,6 +312,74 @@ RH_API int rh_value_type(rh_hive *h, rh_value v, uint32_t *type, size_t *len);
 /* Raw data bytes (malloc'd, plus one extra NUL byte not counted in *len). */
 RH_API int rh_value_data(rh_hive *h, rh_value v, uint32_t *type, void **data,
                          size_t *len);
+
+/* ---- editing ---------------------------------------------------------- */
+/*
+ * A hive opened with RH_OPEN_WRITE (rh_open, rh_open_mem) or made by
+ * rh_create() is edited in a heap copy owned by the hive: a writable hive
+ * costs its file size in heap (and grows with it).  Edits change only that
+ * copy; rh_commit() writes it out.  Write calls on a read-only hive return
+ * RH_EREADONLY.  Rule 3 above still holds: deleting a key invalidates the
+ * handles of that key and its subtree (and of deleted values) only.
+ */
+
+/* Create an empty hive in memory, format 1.minor (0 means 1.5; 3..6):
+ * a root key "ROOT" flagged as Windows flags roots (HIVE_ENTRY, NO_DELETE)
+ * and a default security descriptor (owner Administrators, group SYSTEM,
+ * full control to SYSTEM and Administrators, read to Everyone, inherited
+ * by subkeys).  *out is set even on failure (except RH_ENOMEM); close it. */
+RH_API int rh_create(unsigned minor, rh_hive **out);
+
+/* Subkey name (UTF-8, namelen bytes, 1..255 characters, no '\') of
+ * parent: the existing key if there is one, else a new key inheriting the
+ * parent's security.  *created (may be NULL) tells which. */
+RH_API int rh_key_add(rh_hive *h, rh_key parent, const char *name,
+                      size_t namelen, rh_key *out, int *created);
+
+/* Key at path, creating missing keys along it like `reg add` (path syntax
+ * as rh_key_lookup: root prefixes stripped, CurrentControlSet resolved).
+ * *created (may be NULL) is 1 if any key was created. */
+RH_API int rh_key_create_path(rh_hive *h, const char *path, rh_key *out,
+                              int *created);
+
+/* Delete key k and its whole subtree, freeing every cell they own.  The
+ * root and keys Windows flags KEY_NO_DELETE are refused (RH_EINVAL). */
+RH_API int rh_key_delete(rh_hive *h, rh_key k);
+
+/* Rename key k (re-sorting its parent's list).  The key node may move:
+ * *out (may be NULL) gets its handle, and k is invalid afterwards.  A
+ * sibling of that name, the root and KEY_NO_DELETE keys are refused. */
+RH_API int rh_key_rename(rh_hive *h, rh_key k, const char *name, size_t namelen,
+                         rh_key *out);
+
+/* Create or replace value name ("" = default) of k with type and len
+ * bytes of data (copied; data may be NULL when len is 0). */
+RH_API int rh_value_set(rh_hive *h, rh_key k, const char *name, size_t namelen,
+                        uint32_t type, const void *data, size_t len);
+
+/* Delete value name of k; RH_ENOTFOUND if absent. */
+RH_API int rh_value_delete(rh_hive *h, rh_key k, const char *name,
+                           size_t namelen);
+
+/* Delete every value of k. */
+RH_API int rh_value_delete_all(rh_hive *h, rh_key k);
+
+/* Commit flags. */
+#define RH_COMMIT_BACKUP 0x1u /* keep the replaced file as PATH.bak */
+/* RH_COMMIT_FORCE: replace PATH even if it is not the file opened or it
+ * changed since. */
+#define RH_COMMIT_FORCE 0x2u
+
+/* Write the hive to path (NULL: the file it was opened from): base block
+ * sequence numbers, timestamp, sizes and checksum are updated; the image
+ * goes to a new file in the same directory, is fsynced and renamed over
+ * path (mode and owner kept), then the directory is fsynced, so path holds
+ * the old or the new hive whatever happens.  Refuses (RH_EIO) to replace
+ * a file that changed since rh_open or that is not the one opened, and
+ * (RH_EINVAL) a hive that was dirty when opened (unapplied transaction
+ * logs would be lost), unless RH_COMMIT_FORCE.  The hive stays open and
+ * writable. */
+RH_API int rh_commit(rh_hive *h, const char *path, unsigned flags);
 
 /* ---- checking and text ------------------------------------------------ */
 

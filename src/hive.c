@@ -137,7 +137,8 @@ hive_load(rh_hive *h)
              "base block checksum 0x%08x does not match computed 0x%08x "
              "(Windows accepts this when the sequence numbers agree)",
              rd_u32(f, BASE_CHECKSUM), sum);
-    if (rd_u32(f, BASE_SEQ1) != rd_u32(f, BASE_SEQ2))
+    h->dirty = rd_u32(f, BASE_SEQ1) != rd_u32(f, BASE_SEQ2);
+    if (h->dirty)
         warn(h,
              "hive is dirty: sequence numbers %u != %u; its newest changes "
              "are in the transaction logs, which are not applied",
@@ -260,8 +261,17 @@ rh_open_mem(const void *buf, size_t len, unsigned flags, rh_hive **out)
     *out = h;
     if (!h)
         return RH_ENOMEM;
-    if (flags & RH_OPEN_WRITE)
-        return hive_err(h, RH_EINVAL, "writing is not supported yet");
+    if (flags & RH_OPEN_WRITE) {
+        if (flags & RH_OPEN_RECOVER)
+            return hive_err(h, RH_EINVAL,
+                            "a hive opened in recovery mode cannot be "
+                            "written");
+        if (!(h->wbuf = malloc(len ? len : 1)))
+            return hive_err(h, RH_ENOMEM, "out of memory");
+        memcpy(h->wbuf, buf, len);
+        h->wcap = len;
+        buf = h->wbuf;
+    }
     h->data = buf;
     h->len = len;
     return hive_load(h);
@@ -269,7 +279,7 @@ rh_open_mem(const void *buf, size_t len, unsigned flags, rh_hive **out)
 
 /* Map path read-only; *m is NULL for an empty file.  Errors go to h. */
 static int
-map_file(rh_hive *h, const char *path, void **m, size_t *len)
+map_file(rh_hive *h, const char *path, void **m, size_t *len, struct stat *stp)
 {
     struct stat st;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -295,6 +305,8 @@ map_file(rh_hive *h, const char *path, void **m, size_t *len)
         *len = (size_t)st.st_size;
     }
     close(fd);
+    if (stp)
+        *stp = st;
     return 0;
 }
 
@@ -392,7 +404,7 @@ hive_apply_logs(rh_hive *h, const char *const *paths, size_t n)
     for (size_t i = 0; i < n; i++) {
         size_t len = 0;
         ioerr[i][0] = 0;
-        if (map_file(h, paths[i], &maps[i], &len) < 0)
+        if (map_file(h, paths[i], &maps[i], &len, NULL) < 0)
             copy_str(ioerr[i], sizeof ioerr[i], h->msg);
         src[i].p = maps[i];
         src[i].n = len;
@@ -413,6 +425,31 @@ hive_apply_logs(rh_hive *h, const char *const *paths, size_t n)
     return 0;
 }
 
+/* Load h->data; a writable hive first takes its image to the heap: the
+ * recovered image when the logs were applied (so an edit of a dirty hive
+ * starts from its recovered state), else a copy of the mapped file. */
+static int
+load_image(rh_hive *h)
+{
+    if (h->flags & RH_OPEN_WRITE) {
+        if (h->owned) {
+            h->wbuf = h->owned;
+            h->owned = NULL;
+        } else {
+            if (!(h->wbuf = malloc(h->len)))
+                return hive_err(h, RH_ENOMEM, "out of memory");
+            memcpy(h->wbuf, h->data, h->len);
+        }
+        h->wcap = h->len;
+        h->data = h->wbuf;
+        if (h->map) {
+            munmap(h->map, h->maplen);
+            h->map = NULL;
+        }
+    }
+    return hive_load(h);
+}
+
 static int
 open_path(const char *path, const char *const *logs, size_t nlogs,
           int explicit_logs, unsigned flags, rh_hive **out)
@@ -424,12 +461,14 @@ open_path(const char *path, const char *const *logs, size_t nlogs,
     *out = h;
     if (!h)
         return RH_ENOMEM;
-    if (flags & RH_OPEN_WRITE)
-        return hive_err(h, RH_EINVAL, "writing is not supported yet");
+    struct stat st;
+    if ((flags & RH_OPEN_WRITE) && (flags & RH_OPEN_RECOVER))
+        return hive_err(h, RH_EINVAL,
+                        "a hive opened in recovery mode cannot be written");
     if (nlogs > RH_MAX_LOGS)
         return hive_err(h, RH_EINVAL, "at most %d transaction logs",
                         RH_MAX_LOGS);
-    if ((rc = map_file(h, path, &m, &len)) < 0)
+    if ((rc = map_file(h, path, &m, &len, &st)) < 0)
         return rc;
     if (!m)
         return hive_err(h, RH_ECORRUPT, "file offset 0x0: file is empty");
@@ -437,10 +476,22 @@ open_path(const char *path, const char *const *logs, size_t nlogs,
     h->maplen = len;
     h->data = m;
     h->len = len;
+    if (flags & RH_OPEN_WRITE) {
+        /* Remember what was opened, so rh_commit can refuse to replace a
+         * file that changed underneath. */
+        if (!(h->path = strdup(path)))
+            return hive_err(h, RH_ENOMEM, "out of memory");
+        h->id.valid = 1;
+        h->id.dev = (uint64_t)st.st_dev;
+        h->id.ino = (uint64_t)st.st_ino;
+        h->id.size = (uint64_t)st.st_size;
+        h->id.mtime_s = (int64_t)st.st_mtim.tv_sec;
+        h->id.mtime_ns = (int64_t)st.st_mtim.tv_nsec;
+    }
     if (flags & RH_OPEN_NOLOGS) {
         snprintf(h->rec.status, sizeof h->rec.status,
                  "transaction logs not consulted (no-logs option)");
-        return hive_load(h);
+        return load_image(h);
     }
 
     char *found[RH_MAX_LOGS] = {NULL, NULL, NULL};
@@ -460,7 +511,7 @@ open_path(const char *path, const char *const *logs, size_t nlogs,
              h->rec.status);
     else if (h->rec.dirty)
         warn(h, "transaction logs not applied: %s", h->rec.status);
-    if ((rc = hive_load(h)) == 0 || !h->owned)
+    if ((rc = load_image(h)) == 0 || !h->owned)
         return rc;
     /* The recovered image does not hold together: read the primary. */
     warn(h,
@@ -473,7 +524,7 @@ open_path(const char *path, const char *const *logs, size_t nlogs,
     h->len = h->maplen;
     h->rec.applied = 0;
     hive_unload(h);
-    return hive_load(h);
+    return load_image(h);
 }
 
 int
@@ -533,8 +584,28 @@ rh_close(rh_hive *h)
     if (h->map)
         munmap(h->map, h->maplen);
     free(h->owned);
+    hive_wfree(h);
     free(h->used);
     free(h);
+}
+
+void
+hive_wfree(rh_hive *h)
+{
+    if (h->al) {
+        for (size_t i = 0; i < ALLOC_NCLASS; i++) {
+            free(h->al->cls[i].off);
+            free(h->al->cls[i].size);
+        }
+        free(h->al->fstart);
+        free(h->al->binof);
+        free(h->al);
+        h->al = NULL;
+    }
+    free(h->wbuf);
+    h->wbuf = NULL;
+    free(h->path);
+    h->path = NULL;
 }
 
 const char *

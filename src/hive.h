@@ -15,8 +15,29 @@
 
 #include <stdarg.h>
 
+/* Free-space index of a writable hive (alloc.c fills and uses it). */
+#define ALLOC_NCLASS 160
+typedef struct freelist {
+    uint32_t *off, *size; /* candidate free cells; may hold stale entries */
+    size_t n, cap;
+} freelist;
+typedef struct hive_alloc {
+    freelist cls[ALLOC_NCLASS];
+    uint8_t *fstart; /* bit per 8 bytes: a free cell starts here */
+    uint32_t *binof; /* per 4 KiB page of bins: offset of its bin */
+    size_t nfree;    /* live free cells */
+    size_t nentries; /* entries in all lists (live + stale) */
+} hive_alloc;
+
+/* Identity of the file opened, to refuse committing over a changed file. */
+typedef struct hive_id {
+    int valid;
+    uint64_t dev, ino, size;
+    int64_t mtime_s, mtime_ns;
+} hive_id;
+
 struct rh_hive {
-    const uint8_t *data; /* the whole image (mmap, caller buffer) */
+    const uint8_t *data; /* the whole image (mmap, caller buffer, wbuf) */
     size_t len;
     void *map; /* mmap base when we own the mapping */
     size_t maplen;
@@ -28,6 +49,12 @@ struct rh_hive {
     uint64_t nbins;
     uint8_t *owned;  /* heap image (recovered from logs) that data points to */
     rh_recovery rec; /* what the transaction logs did at open */
+    uint8_t *wbuf;   /* writable image owned by the hive; NULL if read-only */
+    size_t wcap;     /* bytes allocated at wbuf */
+    hive_alloc *al;  /* free-space index, built on the first edit */
+    char *path;      /* file opened (malloc'd), for rh_commit(h, NULL) */
+    hive_id id;
+    int dirty; /* sequence numbers differed at open (logs not applied) */
     char msg[256];
     char warn[512];
 };
@@ -44,6 +71,9 @@ int hive_corrupt(rh_hive *h, uint32_t off, const char *fmt, ...)
 
 /* Parse the base block and walk the bins of h->data/len. */
 int hive_load(rh_hive *h);
+
+/* Free the writable-image state (wbuf, free lists). */
+void hive_wfree(rh_hive *h);
 
 /* Is off the start of an allocated cell? */
 static inline int

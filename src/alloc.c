@@ -1,0 +1,502 @@
+/*
+ * alloc.c - cell allocator of a writable hive (hive-file layer).
+ *
+ * Policy: segregated free lists by size class with best fit.  Cells up to
+ * 1 KiB (nearly every nk, vk, list and small data cell) get one exact-size
+ * class per 8 bytes, so a request is first served by a free cell of exactly
+ * its size and otherwise by the smallest larger one (split, the remainder
+ * stays free); larger cells go to power-of-two classes scanned first fit.
+ * Registry cells come in few sizes that repeat (a deleted key's cells are
+ * what the next added key needs), so exact classes reuse holes without
+ * splitting; the image grows by whole bins only when no free cell fits.
+ * The lists are rebuilt at the first edit from the bins walk.  Entries are
+ * validated lazily (a bitmap of free-cell starts plus the stored size), so
+ * coalescing never searches a list: stale entries are dropped when met and
+ * the lists are rebuilt when stale ones outnumber live ones.
+ * Freeing zeroes the cell and merges it with free neighbours in its bin
+ * (the previous cell is found by walking the bin, at most 4 KiB of cell
+ * headers for ordinary bins).
+ */
+#include "alloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define NEXACT 128 /* classes 0..127: sizes 8..1024 */
+
+static uint8_t *
+binsp(rh_hive *h)
+{
+    return h->wbuf + BASE_SIZE;
+}
+
+static int32_t
+csize(rh_hive *h, uint32_t off)
+{
+    span b = {binsp(h), h->bins_end};
+    return (int32_t)rd_u32(b, off);
+}
+
+static void
+set_csize(rh_hive *h, uint32_t off, int32_t sz)
+{
+    wr_u32(binsp(h) + off, (uint32_t)sz);
+}
+
+static void
+bit_set(uint8_t *m, uint32_t off, int on)
+{
+    uint8_t b = (uint8_t)(1u << ((off >> 3) & 7));
+    if (on)
+        m[off >> 6] |= b;
+    else
+        m[off >> 6] &= (uint8_t)~b;
+}
+
+static int
+bit_get(const uint8_t *m, uint32_t off)
+{
+    return (m[off >> 6] >> ((off >> 3) & 7)) & 1;
+}
+
+static size_t
+class_of(uint32_t n)
+{
+    if (n <= 8 * NEXACT)
+        return n / 8 - 1;
+    size_t b = 31 - (size_t)__builtin_clz(n); /* >= 10 */
+    return NEXACT + b - 10;
+}
+
+uint64_t
+filetime_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ((uint64_t)ts.tv_sec + 11644473600u) * 10000000u +
+           (uint64_t)ts.tv_nsec / 100;
+}
+
+static int
+push(rh_hive *h, uint32_t off, uint32_t size)
+{
+    freelist *l = &h->al->cls[class_of(size)];
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        uint32_t *o = realloc(l->off, cap * sizeof *o);
+        if (!o)
+            return hive_err(h, RH_ENOMEM, "out of memory");
+        l->off = o;
+        uint32_t *s = realloc(l->size, cap * sizeof *s);
+        if (!s)
+            return hive_err(h, RH_ENOMEM, "out of memory");
+        l->size = s;
+        l->cap = cap;
+    }
+    l->off[l->n] = off;
+    l->size[l->n++] = size;
+    h->al->nentries++;
+    return 0;
+}
+
+/* Is (off, size) still a free cell of exactly that size? */
+static int
+live(rh_hive *h, uint32_t off, uint32_t size)
+{
+    return off < h->bins_end && bit_get(h->al->fstart, off) &&
+           csize(h, off) == (int32_t)size;
+}
+
+static void
+drop(hive_alloc *al, freelist *l, size_t i)
+{
+    l->off[i] = l->off[l->n - 1];
+    l->size[i] = l->size[l->n - 1];
+    l->n--;
+    al->nentries--;
+}
+
+/* Index every free cell of the bins; binof for every page. */
+static int
+rebuild(rh_hive *h)
+{
+    hive_alloc *al = h->al;
+    span b = {binsp(h), h->bins_end};
+    for (size_t i = 0; i < ALLOC_NCLASS; i++)
+        al->cls[i].n = 0;
+    al->nentries = al->nfree = 0;
+    memset(al->fstart, 0, (size_t)h->bins_end / 64 + 1);
+    for (uint32_t bin = 0; bin < h->bins_end;) {
+        uint32_t bsize = rd_u32(b, bin + HBIN_SIZE);
+        for (uint32_t p = 0; p < bsize; p += HBIN_PAGE)
+            al->binof[(bin + p) / HBIN_PAGE] = bin;
+        for (uint32_t c = bin + HBIN_HDR; c < bin + bsize;) {
+            int32_t sz = csize(h, c);
+            uint32_t n = sz < 0 ? (uint32_t)-sz : (uint32_t)sz;
+            if (sz > 0) {
+                bit_set(al->fstart, c, 1);
+                al->nfree++;
+                if (push(h, c, n) < 0)
+                    return RH_ENOMEM;
+            }
+            c += n;
+        }
+        bin += bsize;
+    }
+    return 0;
+}
+
+int
+alloc_begin(rh_hive *h)
+{
+    if (!h->wbuf)
+        return hive_err(h, RH_EREADONLY,
+                        "hive is opened read-only (open it with "
+                        "RH_OPEN_WRITE to edit)");
+    if (h->al)
+        return 0;
+    hive_alloc *al = calloc(1, sizeof *al);
+    if (!al)
+        return hive_err(h, RH_ENOMEM, "out of memory");
+    h->al = al;
+    al->fstart = calloc((size_t)h->bins_end / 64 + 1, 1);
+    al->binof = calloc((size_t)h->bins_end / HBIN_PAGE + 1, sizeof(uint32_t));
+    if (!al->fstart || !al->binof)
+        return hive_err(h, RH_ENOMEM, "out of memory");
+    /* Bytes past the bins (slack after the last bin) are dropped: new
+     * bins are appended at bins_end and commit writes up to there. */
+    h->len = BASE_SIZE + (size_t)h->bins_end;
+    return rebuild(h);
+}
+
+/* Find, unlink and return a live free cell of at least need bytes. */
+static int
+take(rh_hive *h, uint32_t need, uint32_t *off, uint32_t *size)
+{
+    hive_alloc *al = h->al;
+    for (size_t c = class_of(need); c < ALLOC_NCLASS; c++) {
+        freelist *l = &al->cls[c];
+        for (size_t i = l->n; i-- > 0;) {
+            if (i >= l->n)
+                continue;
+            if (!live(h, l->off[i], l->size[i])) {
+                drop(al, l, i);
+                continue;
+            }
+            if (l->size[i] < need)
+                continue; /* only in the shared large classes */
+            *off = l->off[i];
+            *size = l->size[i];
+            drop(al, l, i);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int
+grow_maps(rh_hive *h, uint32_t newend)
+{
+    size_t oldm = (size_t)h->bins_end / 64 + 1, newm = (size_t)newend / 64 + 1;
+    uint8_t *u = realloc(h->used, newm);
+    if (!u)
+        return hive_err(h, RH_ENOMEM, "out of memory");
+    memset(u + oldm, 0, newm - oldm);
+    h->used = u;
+    uint8_t *f = realloc(h->al->fstart, newm);
+    if (!f)
+        return hive_err(h, RH_ENOMEM, "out of memory");
+    memset(f + oldm, 0, newm - oldm);
+    h->al->fstart = f;
+    uint32_t *bo =
+        realloc(h->al->binof, ((size_t)newend / HBIN_PAGE + 1) * sizeof *bo);
+    if (!bo)
+        return hive_err(h, RH_ENOMEM, "out of memory");
+    h->al->binof = bo;
+    return 0;
+}
+
+/* Append a bin big enough for a cell of need bytes; index its free cell. */
+static int
+grow(rh_hive *h, uint32_t need)
+{
+    uint32_t bsize = (need + HBIN_HDR + HBIN_PAGE - 1) & ~(uint32_t)0xFFF;
+    uint32_t off = h->bins_end;
+    size_t total = BASE_SIZE + (size_t)off + bsize;
+    int rc;
+    if ((uint64_t)off + bsize > 0x7FFFF000u)
+        return hive_err(h, RH_ERANGE, "hive would exceed 2 GiB");
+    if (total > h->wcap) {
+        size_t cap = h->wcap + h->wcap / 2;
+        if (cap < total)
+            cap = total;
+        uint8_t *p = realloc(h->wbuf, cap);
+        if (!p)
+            return hive_err(h, RH_ENOMEM, "out of memory");
+        h->wbuf = p;
+        h->data = p;
+        h->wcap = cap;
+    }
+    if ((rc = grow_maps(h, off + bsize)) < 0)
+        return rc;
+    uint8_t *b = binsp(h) + off;
+    memset(b, 0, bsize);
+    memcpy(b, "hbin", 4);
+    wr_u32(b + HBIN_OFFSET, off);
+    wr_u32(b + HBIN_SIZE, bsize);
+    wr_u64(b + HBIN_TIME, filetime_now());
+    for (uint32_t p = 0; p < bsize; p += HBIN_PAGE)
+        h->al->binof[(off + p) / HBIN_PAGE] = off;
+    h->bins_end = off + bsize;
+    h->nbins++;
+    h->len = total;
+    wr_u32(h->wbuf + BASE_BINS_SIZE, h->bins_end);
+    set_csize(h, off + HBIN_HDR, (int32_t)(bsize - HBIN_HDR));
+    bit_set(h->al->fstart, off + HBIN_HDR, 1);
+    h->al->nfree++;
+    return push(h, off + HBIN_HDR, bsize - HBIN_HDR);
+}
+
+/* Turn the free cell (off, size) into a used cell of need bytes. */
+static int
+carve(rh_hive *h, uint32_t off, uint32_t size, uint32_t need)
+{
+    hive_alloc *al = h->al;
+    bit_set(al->fstart, off, 0);
+    if (size > need) {
+        uint32_t rest = off + need;
+        set_csize(h, rest, (int32_t)(size - need));
+        bit_set(al->fstart, rest, 1);
+        if (push(h, rest, size - need) < 0)
+            return RH_ENOMEM;
+    } else {
+        al->nfree--;
+    }
+    set_csize(h, off, -(int32_t)need);
+    bit_set(h->used, off, 1);
+    memset(binsp(h) + off + 4, 0, need - 4);
+    return 0;
+}
+
+int
+cell_alloc(rh_hive *h, uint32_t size, uint32_t *out)
+{
+    uint32_t need, off, have;
+    int rc;
+    if ((rc = alloc_begin(h)) < 0)
+        return rc;
+    if (size > ALLOC_MAX)
+        return hive_err(h, RH_ERANGE, "cell of %u bytes is too large", size);
+    need = (size + 4 + 7) & ~(uint32_t)7;
+    if (need < 8)
+        need = 8;
+    if (h->al->nentries > 2 * h->al->nfree + 4096 && rebuild(h) < 0)
+        return hive_err(h, RH_ENOMEM, "out of memory");
+    if (!take(h, need, &off, &have)) {
+        if ((rc = grow(h, need)) < 0)
+            return rc;
+        if (!take(h, need, &off, &have))
+            return hive_err(h, RH_ECORRUPT, "allocator: new bin not found");
+    }
+    if ((rc = carve(h, off, have, need)) < 0)
+        return rc;
+    *out = off;
+    return 0;
+}
+
+int
+cell_free(rh_hive *h, uint32_t off)
+{
+    hive_alloc *al;
+    int rc;
+    if ((rc = alloc_begin(h)) < 0)
+        return rc;
+    al = h->al;
+    if (!cell_is_used(h, off))
+        return CORRUPT(h, off, "freeing a cell that is not allocated");
+    uint32_t n = (uint32_t)-csize(h, off);
+    uint32_t bin = al->binof[off / HBIN_PAGE];
+    span b = {binsp(h), h->bins_end};
+    uint32_t bend = bin + rd_u32(b, bin + HBIN_SIZE);
+    uint32_t prev = 0, start = off, tot = n;
+    for (uint32_t c = bin + HBIN_HDR; c < off;) {
+        int32_t sz = csize(h, c);
+        prev = c;
+        c += sz < 0 ? (uint32_t)-sz : (uint32_t)sz;
+    }
+    bit_set(h->used, off, 0);
+    memset(binsp(h) + off, 0, n);
+    if (prev && csize(h, prev) > 0) { /* merge into the free cell before */
+        start = prev;
+        tot += (uint32_t)csize(h, prev);
+        al->nfree--;
+    }
+    uint32_t next = off + n;
+    if (next < bend && csize(h, next) > 0) { /* absorb the free cell after */
+        tot += (uint32_t)csize(h, next);
+        bit_set(al->fstart, next, 0);
+        set_csize(h, next, 0);
+        al->nfree--;
+    }
+    set_csize(h, start, (int32_t)tot);
+    bit_set(al->fstart, start, 1);
+    al->nfree++;
+    return push(h, start, tot);
+}
+
+int
+cell_realloc(rh_hive *h, uint32_t *off, uint32_t size)
+{
+    uint32_t need = (size + 4 + 7) & ~(uint32_t)7, o = *off, n, nw;
+    int rc;
+    if ((rc = alloc_begin(h)) < 0)
+        return rc;
+    if (!cell_is_used(h, o))
+        return CORRUPT(h, o, "resizing a cell that is not allocated");
+    if (size > ALLOC_MAX)
+        return hive_err(h, RH_ERANGE, "cell of %u bytes is too large", size);
+    n = (uint32_t)-csize(h, o);
+    if (need <= n) {
+        if (n - need >= 8) { /* give the tail back */
+            set_csize(h, o, -(int32_t)need);
+            set_csize(h, o + need, -(int32_t)(n - need));
+            bit_set(h->used, o + need, 1);
+            return cell_free(h, o + need);
+        }
+        return 0;
+    }
+    /* Grow in place over a free cell that follows in the same bin. */
+    uint32_t bin = h->al->binof[o / HBIN_PAGE];
+    span b = {binsp(h), h->bins_end};
+    uint32_t next = o + n;
+    if (next < bin + rd_u32(b, bin + HBIN_SIZE) && csize(h, next) > 0 &&
+        n + (uint32_t)csize(h, next) >= need) {
+        uint32_t fsz = (uint32_t)csize(h, next);
+        /* carve() the neighbour then fuse it into this cell. */
+        if ((rc = carve(h, next, fsz, need - n)) < 0)
+            return rc;
+        bit_set(h->used, next, 0);
+        memset(binsp(h) + next, 0, 4);
+        set_csize(h, o, -(int32_t)need);
+        return 0;
+    }
+    if ((rc = cell_alloc(h, size, &nw)) < 0)
+        return rc;
+    memcpy(binsp(h) + nw + 4, binsp(h) + o + 4, n - 4);
+    if ((rc = cell_free(h, o)) < 0)
+        return rc;
+    *off = nw;
+    return 0;
+}
+
+int
+cell_mut(rh_hive *h, uint32_t off, uint8_t **p, size_t *n)
+{
+    if (!h->wbuf)
+        return hive_err(h, RH_EREADONLY, "hive is opened read-only");
+    if (!cell_is_used(h, off))
+        return CORRUPT(h, off, "writing a cell that is not allocated");
+    *p = binsp(h) + off + 4;
+    if (n)
+        *n = (size_t)(uint32_t)-csize(h, off) - 4;
+    return 0;
+}
+
+int
+alloc_new_image(rh_hive *h, uint32_t minor)
+{
+    size_t len = BASE_SIZE + HBIN_PAGE;
+    uint64_t now = filetime_now();
+    if (!(h->wbuf = calloc(1, len)) ||
+        !(h->used = calloc(HBIN_PAGE / 64 + 1, 1)))
+        return hive_err(h, RH_ENOMEM, "out of memory");
+    h->wcap = len;
+    h->data = h->wbuf;
+    h->len = len;
+    h->minor = minor;
+    uint8_t *base = h->wbuf;
+    memcpy(base, "regf", 4);
+    wr_u32(base + BASE_SEQ1, 1);
+    wr_u32(base + BASE_SEQ2, 1);
+    wr_u64(base + BASE_TIME, now);
+    wr_u32(base + BASE_MAJOR, 1);
+    wr_u32(base + BASE_MINOR, minor);
+    wr_u32(base + BASE_TYPE, 0);
+    wr_u32(base + BASE_FORMAT, 1);
+    wr_u32(base + BASE_BINS_SIZE, HBIN_PAGE);
+    wr_u32(base + BASE_CLUSTER, 1);
+    uint8_t *b = base + BASE_SIZE;
+    memcpy(b, "hbin", 4);
+    wr_u32(b + HBIN_SIZE, HBIN_PAGE);
+    wr_u64(b + HBIN_TIME, now);
+    wr_u32(b + HBIN_HDR, HBIN_PAGE - HBIN_HDR);
+    h->bins_end = HBIN_PAGE;
+    h->nbins = 1;
+    wr_u32(base + BASE_CHECKSUM, base_checksum(base));
+    return alloc_begin(h);
+}
+
+int
+alloc_verify(rh_hive *h)
+{
+    int rc;
+    if ((rc = alloc_begin(h)) < 0)
+        return rc;
+    hive_alloc *al = h->al;
+    span b = {binsp(h), h->bins_end};
+    uint8_t *listed = calloc((size_t)h->bins_end / 64 + 1, 1);
+    size_t nfree = 0;
+    if (!listed)
+        return hive_err(h, RH_ENOMEM, "out of memory");
+    for (size_t c = 0; c < ALLOC_NCLASS; c++)
+        for (size_t i = 0; i < al->cls[c].n; i++)
+            if (live(h, al->cls[c].off[i], al->cls[c].size[i])) {
+                if (class_of(al->cls[c].size[i]) != c)
+                    rc = CORRUPT(h, al->cls[c].off[i], "wrong class");
+                bit_set(listed, al->cls[c].off[i], 1);
+            }
+    for (uint32_t bin = 0; bin < h->bins_end && rc == 0;) {
+        uint32_t bsize = rd_u32(b, bin + HBIN_SIZE);
+        if (!rd_sig(b, bin, "hb") || rd_u32(b, bin + HBIN_OFFSET) != bin ||
+            bsize < HBIN_PAGE || bsize % HBIN_PAGE ||
+            bsize > h->bins_end - bin) {
+            rc = CORRUPT(h, bin, "bad bin header");
+            break;
+        }
+        for (uint32_t p = 0; p < bsize; p += HBIN_PAGE)
+            if (al->binof[(bin + p) / HBIN_PAGE] != bin)
+                rc = CORRUPT(h, bin + p, "page maps to the wrong bin");
+        int prevfree = 0;
+        uint32_t c = bin + HBIN_HDR;
+        while (c < bin + bsize && rc == 0) {
+            int32_t sz = csize(h, c);
+            uint32_t n = sz < 0 ? (uint32_t)-sz : (uint32_t)sz;
+            if (n < 8 || n % 8 || n > bin + bsize - c) {
+                rc = CORRUPT(h, c, "bad cell size %d", sz);
+                break;
+            }
+            if (sz > 0) {
+                nfree++;
+                if (prevfree)
+                    rc = CORRUPT(h, c, "two adjacent free cells");
+                else if (cell_is_used(h, c) || !bit_get(al->fstart, c))
+                    rc = CORRUPT(h, c, "free cell with wrong bitmap bits");
+                else if (!bit_get(listed, c))
+                    rc = CORRUPT(h, c, "free cell missing from the lists");
+            } else if (!cell_is_used(h, c) || bit_get(al->fstart, c)) {
+                rc = CORRUPT(h, c, "used cell with wrong bitmap bits");
+            }
+            prevfree = sz > 0;
+            c += n;
+        }
+        if (rc == 0 && c != bin + bsize)
+            rc = CORRUPT(h, bin, "cells overrun their bin");
+        bin += bsize;
+    }
+    if (rc == 0 && nfree != al->nfree)
+        rc = hive_err(h, RH_ECORRUPT, "free cell count %zu, index says %zu",
+                      nfree, al->nfree);
+    free(listed);
+    return rc;
+}
