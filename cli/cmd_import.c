@@ -56,8 +56,8 @@ slurp(const char *path, uint8_t **buf, size_t *len)
 typedef struct ent {
     char *k; /* upcased path, or path "\x01" name for values */
     size_t kn;
-    long cre, del; /* sequence of the last create/set and delete, -1 */
-    uint32_t type;    /* value: type and data of the set that made it */
+    long cre, del;       /* sequence of the last create/set and delete, -1 */
+    uint32_t type;       /* value: type and data of the set that made it */
     const uint8_t *data; /* (borrowed from the document) */
     size_t len;
 } ent;
@@ -201,8 +201,7 @@ lookup(rh_hive *h, const char *rel, size_t n, rh_key *k)
 /* Does the key exist now (plan first, then the hive)?  *k gets the hive
  * key when the answer comes from the hive. */
 static int
-key_exists(struct run *r, const char *rel, const char *up, size_t n,
-           rh_key *k)
+key_exists(struct run *r, const char *rel, const char *up, size_t n, rh_key *k)
 {
     long del = deleted_at(&r->t, up, n);
     ent *e = tab_find(&r->t, up, n, 0);
@@ -242,8 +241,16 @@ line_out(struct run *r, const rh_reg_op *op, const char *action,
     putchar('\n');
 }
 
-enum { C_ADDKEY, C_DELKEY, C_SET_NEW, C_SET_CHANGED, C_SET_SAME, C_DELVAL,
-       C_SKIP, C_NOP };
+enum {
+    C_ADDKEY,
+    C_DELKEY,
+    C_SET_NEW,
+    C_SET_CHANGED,
+    C_SET_SAME,
+    C_DELVAL,
+    C_SKIP,
+    C_NOP
+};
 
 static int
 plan_op(struct run *r, const rh_reg_op *op, const char *prefix)
@@ -251,8 +258,8 @@ plan_op(struct run *r, const rh_reg_op *op, const char *prefix)
     const char *rest;
     size_t rn;
     int rc = rh_reg_map_key(op->key, op->keylen, prefix, &rest, &rn);
-    int value = op->kind == RH_REG_OP_SET_VALUE ||
-                op->kind == RH_REG_OP_DELETE_VALUE;
+    int value =
+        op->kind == RH_REG_OP_SET_VALUE || op->kind == RH_REG_OP_DELETE_VALUE;
     if (rc == RH_EINVAL) {
         fprintf(stderr, "reghive: %s:%u: empty component in key path '%s'\n",
                 r->file, op->line, op->key);
@@ -290,8 +297,7 @@ plan_op(struct run *r, const rh_reg_op *op, const char *prefix)
     char action[64];
     switch (op->kind) {
     case RH_REG_OP_CREATE_KEY: {
-        line_out(r, op, exists ? "add key (exists)" : "add key (new)", rel,
-                 0);
+        line_out(r, op, exists ? "add key (exists)" : "add key (new)", rel, 0);
         r->counts[C_ADDKEY]++;
         /* The key and its missing parents now exist. */
         for (size_t i = 0; i <= rn; i++) {
@@ -410,8 +416,7 @@ auto_prefix(const rh_reg_doc *doc, rh_hive *h, const char *file)
 {
     rh_reg_op op;
     for (size_t i = 0; rh_reg_doc_op(doc, i, &op) == 0; i++) {
-        if (op.kind != RH_REG_OP_CREATE_KEY &&
-            op.kind != RH_REG_OP_DELETE_KEY)
+        if (op.kind != RH_REG_OP_CREATE_KEY && op.kind != RH_REG_OP_DELETE_KEY)
             continue;
         if (op.keylen && op.key[0] == '\\')
             continue;
@@ -561,8 +566,7 @@ cmd_import(int argc, char **argv)
     printf("plan: %zu add key, %zu delete key, %zu set value (%zu new, "
            "%zu changed, %zu unchanged), %zu delete value, %zu skipped\n",
            r.counts[C_ADDKEY], r.counts[C_DELKEY],
-           r.counts[C_SET_NEW] + r.counts[C_SET_CHANGED] +
-               r.counts[C_SET_SAME],
+           r.counts[C_SET_NEW] + r.counts[C_SET_CHANGED] + r.counts[C_SET_SAME],
            r.counts[C_SET_NEW], r.counts[C_SET_CHANGED], r.counts[C_SET_SAME],
            r.counts[C_DELVAL], r.counts[C_SKIP]);
     rc = r.errors ? 1 : 0;

@@ -226,9 +226,8 @@ looks_regedit4(const uint8_t *p, size_t n)
 }
 
 int
-regparse_decode(const uint8_t *buf, size_t len, unsigned enc,
-                uint16_t **units, size_t *n, unsigned *used, char *err,
-                size_t errlen)
+regparse_decode(const uint8_t *buf, size_t len, unsigned enc, uint16_t **units,
+                size_t *n, unsigned *used, char *err, size_t errlen)
 {
     const uint8_t *p = buf;
     size_t i = 0, k = 0;
@@ -242,8 +241,9 @@ regparse_decode(const uint8_t *buf, size_t len, unsigned enc,
         i = 3;
     } else if (len >= 2 && p[0] == 0xFE && p[1] == 0xFF) {
         if (err && errlen)
-            snprintf(err, errlen, "1:1: UTF-16BE is not supported "
-                                  "(expected UTF-16LE with BOM FF FE)");
+            snprintf(err, errlen,
+                     "1:1: UTF-16BE is not supported "
+                     "(expected UTF-16LE with BOM FF FE)");
         return RH_EINVAL;
     } else if (enc == RH_REG_ENC_AUTO) {
         enc = looks_regedit4(p, len) ? RH_REG_ENC_CP1252 : RH_REG_ENC_UTF8;
@@ -320,7 +320,7 @@ regparse_decode(const uint8_t *buf, size_t len, unsigned enc,
     *units = u;
     *n = k;
     return 0;
-bad: {
+bad : {
     int rc = errat(u, k, k, err, errlen, "invalid UTF-8 byte sequence");
     free(u);
     return rc;
@@ -338,7 +338,7 @@ typedef struct op {
 } op;
 
 struct rh_reg_doc {
-    arena ar;  /* strings and data */
+    arena ar; /* strings and data */
     op *ops;
     size_t nops, cap;
     int version;
@@ -348,13 +348,13 @@ struct rh_reg_doc {
 typedef struct ps {
     const uint16_t *u;
     size_t n;
-    size_t pos;          /* start of the next line */
-    size_t ls, le;       /* current line [ls, le) */
-    size_t line;         /* current line number, 1-based */
+    size_t pos;    /* start of the next line */
+    size_t ls, le; /* current line [ls, le) */
+    size_t line;   /* current line number, 1-based */
     rh_reg_doc *d;
     unsigned flags;
-    int have_key;        /* an open key for values */
-    size_t key, keylen;  /* its path in the arena */
+    int have_key;       /* an open key for values */
+    size_t key, keylen; /* its path in the arena */
     char *err;
     size_t errlen;
     int rc;
@@ -502,8 +502,9 @@ quoted(ps *s, size_t i, int utf16, size_t *end)
             return fail(s, i + 1, "unterminated string: expected '\"'");
         uint16_t e = s->u[++i];
         if (e == '0')
-            return fail(s, i - 1, "\\0 is not allowed in a string "
-                                  "(regedit rejects embedded NULs)");
+            return fail(s, i - 1,
+                        "\\0 is not allowed in a string "
+                        "(regedit rejects embedded NULs)");
         uint16_t out = e == 'n' ? '\n' : e == 'r' ? '\r' : e;
         if (utf16)
             ar_u16(ar, out);
@@ -538,9 +539,10 @@ ansi_to_utf16(ps *s, size_t off, size_t at)
     for (size_t i = 0; i < n;) {
         uint32_t c = tmp[i];
         if (enc == RH_REG_ENC_UTF8 && c >= 0x80) {
-            size_t m = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
-                                             : (c & 0xF8) == 0xF0 ? 4
-                                                                  : 0;
+            size_t m = (c & 0xE0) == 0xC0   ? 2
+                       : (c & 0xF0) == 0xE0 ? 3
+                       : (c & 0xF8) == 0xF0 ? 4
+                                            : 0;
             uint32_t v = c & (m == 2 ? 0x1Fu : m == 3 ? 0x0Fu : 0x07u);
             if (m == 0 || n - i < m) {
                 free(tmp);
@@ -595,8 +597,9 @@ hex_data(ps *s, size_t i)
                     break;
             }
             if (!is_hex(s->u[i]))
-                return fail(s, i, "expected a hex byte on the "
-                                  "continuation line");
+                return fail(s, i,
+                            "expected a hex byte on the "
+                            "continuation line");
             continue;
         }
         if (!is_hex(s->u[i]))
@@ -616,7 +619,7 @@ hex_data(ps *s, size_t i)
             continue;
         }
         if (!end_ok(s, i))
-            return fail(s, i, "expected ',' after a hex byte");
+            return fail(s, skip_blanks(s, i), "expected ',' after a hex byte");
         return 0;
     }
 }
@@ -662,7 +665,8 @@ value_data(ps *s, size_t i, size_t line)
         if (i == start)
             return fail(s, i, "expected hex digits after 'dword:'");
         if (!end_ok(s, i))
-            return fail(s, i, "expected end of line after the dword");
+            return fail(s, skip_blanks(s, i),
+                        "expected end of line after the dword");
         uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
                         (uint8_t)(v >> 24)};
         ar_put(ar, b, 4);
@@ -675,12 +679,13 @@ value_data(ps *s, size_t i, size_t line)
             type = 0;
             for (; i < le && is_hex(s->u[i]); i++) {
                 if (i - start == 8)
-                    return fail(s, start, "hex(N): N takes at most 8 hex "
-                                          "digits");
+                    return fail(s, start,
+                                "hex(N): N takes at most 8 hex "
+                                "digits");
                 type = type << 4 | hexval(s->u[i]);
             }
             if (i == start || !match(s, i, "):"))
-                return fail(s, i == start ? i : i,
+                return fail(s, i,
                             i == start ? "expected a hex type number in "
                                          "hex(N):"
                                        : "expected '):' after hex(N");
@@ -705,9 +710,10 @@ value_data(ps *s, size_t i, size_t line)
                 ar_u16(ar, 0);
         }
     } else {
-        return fail(s, i, i == le ? "expected value data after '='"
-                                  : "expected '\"', 'dword:', 'hex:', "
-                                    "'hex(N):' or '-' after '='");
+        return fail(s, i,
+                    i == le ? "expected value data after '='"
+                            : "expected '\"', 'dword:', 'hex:', "
+                              "'hex(N):' or '-' after '='");
     }
     (void)line;
     o = &s->d->ops[s->d->nops - 1];
@@ -722,10 +728,11 @@ value_line(ps *s, size_t i)
     arena *ar = &s->d->ar;
     size_t line = s->line, name = 0, namelen = 0;
     if (!s->have_key)
-        return fail(s, i, s->d->nops ? "value after a key deletion: "
-                                       "expected '[KEY]' first"
-                                     : "value outside a key: expected "
-                                       "'[KEY]' first");
+        return fail(s, i,
+                    s->d->nops ? "value after a key deletion: "
+                                 "expected '[KEY]' first"
+                               : "value outside a key: expected "
+                                 "'[KEY]' first");
     if (s->u[i] == '@') {
         i++;
         name = ar->n;
@@ -764,8 +771,7 @@ key_line(ps *s, size_t i)
     if (b == a)
         return fail(s, s->le, "expected ']' to end the key name");
     if (!end_ok(s, b))
-        return fail(s, skip_blanks(s, b),
-                    "expected end of line after ']'");
+        return fail(s, skip_blanks(s, b), "expected end of line after ']'");
     b--; /* the ']' */
     int del = a < b && s->u[a] == '-';
     if (del) {
@@ -795,8 +801,9 @@ static int
 header(ps *s)
 {
     if (!next_line(s))
-        return fail(s, 0, "empty file: expected 'Windows Registry Editor "
-                          "Version 5.00' or 'REGEDIT4'");
+        return fail(s, 0,
+                    "empty file: expected 'Windows Registry Editor "
+                    "Version 5.00' or 'REGEDIT4'");
     size_t i = skip_blanks(s, s->ls);
     static const char v5[] = "Windows Registry Editor Version 5.00";
     if (match(s, i, v5) && i + sizeof v5 - 1 == s->le) {
@@ -809,8 +816,9 @@ header(ps *s)
     }
     if (match(s, i, "REGEDIT") && i + 7 == s->le)
         return fail(s, i, "Windows 3.1 'REGEDIT' files are not supported");
-    return fail(s, i, "unknown header: expected 'Windows Registry Editor "
-                      "Version 5.00' or 'REGEDIT4'");
+    return fail(s, i,
+                "unknown header: expected 'Windows Registry Editor "
+                "Version 5.00' or 'REGEDIT4'");
 }
 
 int
@@ -856,8 +864,9 @@ rh_reg_parse(const void *buf, size_t len, unsigned flags, rh_reg_doc **out,
         else if (s.u[i] == '"' || s.u[i] == '@')
             rc = value_line(&s, i);
         else
-            rc = fail(&s, i, "expected '[KEY]', a value (\"name\"= or @=), "
-                             "a ';' comment or a blank line");
+            rc = fail(&s, i,
+                      "expected '[KEY]', a value (\"name\"= or @=), "
+                      "a ';' comment or a blank line");
         if (rc < 0 || s.rc < 0)
             goto out;
     }
@@ -929,10 +938,11 @@ rh_reg_doc_free(rh_reg_doc *doc)
 
 /* ---- key path mapping ------------------------------------------------- */
 
-static const char *const root_names[][2] = {
-    {"HKLM", "HKEY_LOCAL_MACHINE"}, {"HKU", "HKEY_USERS"},
-    {"HKCU", "HKEY_CURRENT_USER"},  {"HKCR", "HKEY_CLASSES_ROOT"},
-    {"HKCC", "HKEY_CURRENT_CONFIG"}};
+static const char *const root_names[][2] = {{"HKLM", "HKEY_LOCAL_MACHINE"},
+                                            {"HKU", "HKEY_USERS"},
+                                            {"HKCU", "HKEY_CURRENT_USER"},
+                                            {"HKCR", "HKEY_CLASSES_ROOT"},
+                                            {"HKCC", "HKEY_CURRENT_CONFIG"}};
 
 static int
 ieq(const char *a, size_t an, const char *b, size_t bn)
