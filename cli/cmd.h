@@ -28,6 +28,7 @@ int cmd_export(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_services(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 
 /* Transaction logs (cmd_recover.c). */
 int cmd_recover(int argc, char **argv);

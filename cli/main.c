@@ -20,6 +20,11 @@ const struct cmd cli_cmds[] = {
      "export HIVE [KEY] [-o FILE] [--prefix ROOT] [--utf8 | --utf16] "
      "[--json]",
      "write a subtree as a .reg file (regedit 5.00) or JSON lines"},
+    {"import", cmd_import,
+     "import HIVE FILE.reg... [--prefix ROOT] [--encoding CP] [--strict] "
+     "[--backup] [--dry-run] [--hex-verbatim]",
+     "parse .reg files (regedit 4/5, any encoding); --dry-run prints the "
+     "plan"},
     {"check", cmd_check, "check HIVE",
      "verify every structural invariant; exit 0 only when clean"},
     /* transaction logs */

@@ -403,6 +403,89 @@ typedef int (*rh_write_fn)(void *ctx, const void *buf, size_t len);
 RH_API int rh_export(rh_hive *h, rh_key k, const char *prefix, unsigned flags,
                      rh_write_fn fn, void *ctx);
 
+/* ---- .reg documents (parser; no hive needed) -------------------------- *
+ * rh_reg_parse() turns a regedit file (REGEDIT4 or "Windows Registry
+ * Editor Version 5.00"; UTF-16LE with BOM, UTF-8 with or without BOM, or
+ * an 8-bit code page) into an ordered list of operations.  It is all or
+ * nothing: any syntax error anywhere returns RH_EINVAL and no document,
+ * with "LINE:COLUMN: what was expected" in err (columns count characters
+ * from 1).  Grammar and decisions, with sources: src/regparse.c. */
+
+enum {
+    RH_REG_OP_CREATE_KEY = 1,  /* [KEY]: create (with missing parents) */
+    RH_REG_OP_DELETE_KEY = 2,  /* [-KEY]: delete the key and its subtree */
+    RH_REG_OP_SET_VALUE = 3,   /* "name"=data, @=data */
+    RH_REG_OP_DELETE_VALUE = 4 /* "name"=- , @=- */
+};
+
+/* Input encoding (flags & RH_REG_ENC_MASK).  AUTO: a BOM decides (FF FE
+ * UTF-16LE, EF BB BF UTF-8); without one a REGEDIT4 file is read in
+ * Windows-1252 and any other in UTF-8.  The others force the decoding of
+ * BOM-less input. */
+#define RH_REG_ENC_AUTO 0u
+#define RH_REG_ENC_UTF8 1u
+#define RH_REG_ENC_CP1252 2u
+#define RH_REG_ENC_LATIN1 3u
+#define RH_REG_ENC_UTF16LE 4u
+#define RH_REG_ENC_MASK 0xFu
+/* Store hex(1)/hex(2)/hex(7) bytes exactly as written (as hivexregedit
+ * --merge does) instead of adding the NUL terminator regedit adds. */
+#define RH_REG_HEX_VERBATIM 0x100u
+
+typedef struct rh_reg_doc rh_reg_doc; /* opaque; one allocation arena */
+
+typedef struct rh_reg_op {
+    int kind;         /* RH_REG_OP_* */
+    const char *key;  /* key path as written, UTF-8 (WTF-8), NUL-ended */
+    size_t keylen;    /* bytes in key */
+    const char *name; /* value name, "" for the default value, NULL for
+                         key operations; may hold NUL: use namelen */
+    size_t namelen;
+    uint32_t type;       /* RH_REG_* (SET_VALUE) */
+    const uint8_t *data; /* value bytes as the hive stores them */
+    size_t len;
+    uint32_t line; /* line of the [KEY] or value in the file */
+} rh_reg_op;
+
+/* Parse buf (len bytes; borrowed only during the call).  flags:
+ * RH_REG_ENC_* | RH_REG_HEX_VERBATIM.  On success *out owns everything
+ * (free with rh_reg_doc_free); on failure *out is NULL and err (may be
+ * NULL) holds the message. */
+RH_API int rh_reg_parse(const void *buf, size_t len, unsigned flags,
+                        rh_reg_doc **out, char *err, size_t errlen);
+
+/* Number of operations. */
+RH_API size_t rh_reg_doc_count(const rh_reg_doc *doc);
+
+/* Operation i (pointers borrowed from doc until rh_reg_doc_free);
+ * RH_ERANGE if i is past the end. */
+RH_API int rh_reg_doc_op(const rh_reg_doc *doc, size_t i, rh_reg_op *out);
+
+/* 4 for REGEDIT4, 5 for version 5.00. */
+RH_API int rh_reg_doc_version(const rh_reg_doc *doc);
+
+/* The encoding the document was decoded from (RH_REG_ENC_*). */
+RH_API unsigned rh_reg_doc_encoding(const rh_reg_doc *doc);
+
+RH_API void rh_reg_doc_free(rh_reg_doc *doc);
+
+/* Length of the standard hive root at the start of a key path (0 if
+ * none): HKEY_LOCAL_MACHINE\X and HKEY_USERS\X (two components; short
+ * forms HKLM, HKU), HKEY_CURRENT_USER, HKEY_CLASSES_ROOT,
+ * HKEY_CURRENT_CONFIG (one; HKCU, HKCR, HKCC). */
+RH_API size_t rh_reg_auto_prefix(const char *path, size_t len);
+
+/* Map a key path from a document into a hive: 0 with *rest and *restlen set
+ * to the hive-relative path ("" for the root; trailing '\' dropped, as
+ * Windows does), RH_ENOTFOUND when the path lies outside the hive, or
+ * RH_EINVAL for an empty component.  "\..." (what hivexregedit and
+ * reghive export write without a prefix) is always relative to the hive
+ * root; otherwise the path must start with prefix (NULL: none matches),
+ * compared component by component, ASCII case-insensitively, with short
+ * roots (HKLM ...) equal to long ones. */
+RH_API int rh_reg_map_key(const char *path, size_t len, const char *prefix,
+                          const char **rest, size_t *restlen);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,581 @@
+/*
+ * cmd_import.c - reghive import HIVE FILE.reg... [--prefix ROOT]
+ *                [--encoding CP] [--strict] [--backup] [--dry-run]
+ *                [--hex-verbatim]
+ * Every file is parsed completely first (a syntax error anywhere stops
+ * everything); --dry-run then prints the plan against the hive as it is
+ * now.  Applying needs the write engine, which is not merged yet.
+ */
+#include "cmd.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- reading input ---------------------------------------------------- */
+
+static int
+slurp(const char *path, uint8_t **buf, size_t *len)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f) {
+        perror(path);
+        return -1;
+    }
+    size_t cap = 1 << 16, n = 0, r;
+    uint8_t *b = malloc(cap);
+    while (b && (r = fread(b + n, 1, cap - n, f)) > 0) {
+        n += r;
+        if (n == cap) {
+            uint8_t *nb = realloc(b, cap * 2);
+            if (!nb) {
+                free(b);
+                b = NULL;
+                break;
+            }
+            b = nb;
+            cap *= 2;
+        }
+    }
+    int bad = ferror(f);
+    if (f != stdin)
+        fclose(f);
+    if (!b || bad) {
+        fprintf(stderr, "reghive: %s: %s\n", path,
+                b ? "read error" : "out of memory");
+        free(b);
+        return -1;
+    }
+    *buf = b;
+    *len = n;
+    return 0;
+}
+
+/* ---- plan state: what earlier operations of the plan did -------------- */
+
+typedef struct ent {
+    char *k; /* upcased path, or path "\x01" name for values */
+    size_t kn;
+    long cre, del;       /* sequence of the last create/set and delete, -1 */
+    uint32_t type;       /* value: type and data of the set that made it */
+    const uint8_t *data; /* (borrowed from the document) */
+    size_t len;
+} ent;
+
+typedef struct tab {
+    ent *e;
+    size_t cap, n;
+} tab;
+
+static uint64_t
+fnv(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211u;
+    return h;
+}
+
+static ent *
+tab_find(tab *t, const char *k, size_t kn, int add)
+{
+    if (add && (t->n + 1) * 2 > t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 1024;
+        ent *e = calloc(cap, sizeof *e);
+        if (!e)
+            return NULL;
+        for (size_t i = 0; i < t->cap; i++) {
+            if (!t->e[i].k)
+                continue;
+            size_t j = fnv(t->e[i].k, t->e[i].kn) & (cap - 1);
+            while (e[j].k)
+                j = (j + 1) & (cap - 1);
+            e[j] = t->e[i];
+        }
+        free(t->e);
+        t->e = e;
+        t->cap = cap;
+    }
+    if (!t->cap)
+        return NULL;
+    size_t j = fnv(k, kn) & (t->cap - 1);
+    while (t->e[j].k) {
+        if (t->e[j].kn == kn && memcmp(t->e[j].k, k, kn) == 0)
+            return &t->e[j];
+        j = (j + 1) & (t->cap - 1);
+    }
+    if (!add)
+        return NULL;
+    char *c = malloc(kn + 1);
+    if (!c)
+        return NULL;
+    memcpy(c, k, kn);
+    c[kn] = 0;
+    t->e[j].k = c;
+    t->e[j].kn = kn;
+    t->e[j].cre = t->e[j].del = -1;
+    t->n++;
+    return &t->e[j];
+}
+
+static void
+tab_free(tab *t)
+{
+    for (size_t i = 0; i < t->cap; i++)
+        free(t->e[i].k);
+    free(t->e);
+}
+
+/* ASCII-upcased copy (Windows compares names case-insensitively; the
+ * plan state folds ASCII only, the hive lookups fold fully). */
+static char *
+upcopy(const char *s, size_t n)
+{
+    char *c = malloc(n + 1);
+    if (!c)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        c[i] = (s[i] >= 'a' && s[i] <= 'z') ? (char)(s[i] - 32) : s[i];
+    c[n] = 0;
+    return c;
+}
+
+/* Latest deletion (seq) of path p or one of its ancestors in the plan. */
+static long
+deleted_at(tab *t, const char *p, size_t n)
+{
+    long best = -1;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && p[i] != '\\')
+            continue;
+        ent *e = tab_find(t, p, i, 0);
+        if (e && e->del > best)
+            best = e->del;
+    }
+    return best;
+}
+
+/* ---- the dry run ------------------------------------------------------ */
+
+struct run {
+    rh_hive *h;
+    tab t;
+    long seq;
+    const char *file;
+    int strict, errors;
+    size_t counts[8];
+};
+
+static size_t
+subtree_count(rh_hive *h, rh_key k, int depth)
+{
+    rh_key *subs;
+    size_t n, total = 0;
+    if (depth > RH_MAX_DEPTH || rh_key_subkeys(h, k, &subs, &n) < 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        total += 1 + subtree_count(h, subs[i], depth + 1);
+    free(subs);
+    return total;
+}
+
+/* rh_key_lookup, or a walk by rh_key_child when a name holds NUL. */
+static int
+lookup(rh_hive *h, const char *rel, size_t n, rh_key *k)
+{
+    if (strlen(rel) == n)
+        return rh_key_lookup(h, rel, k);
+    rh_key cur = rh_root(h);
+    for (size_t i = 0; i < n;) {
+        const char *e = memchr(rel + i, '\\', n - i);
+        size_t m = e ? (size_t)(e - (rel + i)) : n - i;
+        int rc = rh_key_child(h, cur, rel + i, m, &cur);
+        if (rc < 0)
+            return rc;
+        i += m + 1;
+    }
+    *k = cur;
+    return 0;
+}
+
+/* Does the key exist now (plan first, then the hive)?  *k gets the hive
+ * key when the answer comes from the hive. */
+static int
+key_exists(struct run *r, const char *rel, const char *up, size_t n, rh_key *k)
+{
+    long del = deleted_at(&r->t, up, n);
+    ent *e = tab_find(&r->t, up, n, 0);
+    *k = 0;
+    /* The hive key counts unless a deletion in the plan removed it. */
+    int inhive = del < 0 && lookup(r->h, rel, n, k) == 0;
+    if (!inhive)
+        *k = 0;
+    return inhive || (e && e->cre > del);
+}
+
+static void
+print_name(const rh_reg_op *op)
+{
+    if (op->namelen == 0) {
+        fputs("@", stdout);
+        return;
+    }
+    putchar('"');
+    for (size_t i = 0; i < op->namelen; i++) {
+        if (op->name[i] == '"' || op->name[i] == '\\')
+            putchar('\\');
+        putchar(op->name[i]);
+    }
+    putchar('"');
+}
+
+static void
+line_out(struct run *r, const rh_reg_op *op, const char *action,
+         const char *rel, int value)
+{
+    printf("%s:%u: %s: \\%s", r->file, op->line, action, rel);
+    if (value) {
+        fputs(": ", stdout);
+        print_name(op);
+    }
+    putchar('\n');
+}
+
+enum {
+    C_ADDKEY,
+    C_DELKEY,
+    C_SET_NEW,
+    C_SET_CHANGED,
+    C_SET_SAME,
+    C_DELVAL,
+    C_SKIP,
+    C_NOP
+};
+
+static int
+plan_op(struct run *r, const rh_reg_op *op, const char *prefix)
+{
+    const char *rest;
+    size_t rn;
+    int rc = rh_reg_map_key(op->key, op->keylen, prefix, &rest, &rn);
+    int value =
+        op->kind == RH_REG_OP_SET_VALUE || op->kind == RH_REG_OP_DELETE_VALUE;
+    if (rc == RH_EINVAL) {
+        fprintf(stderr, "reghive: %s:%u: empty component in key path '%s'\n",
+                r->file, op->line, op->key);
+        r->errors++;
+        return 0;
+    }
+    if (rc < 0) {
+        if (r->strict) {
+            fprintf(stderr,
+                    "reghive: %s:%u: key '%s' is outside the hive "
+                    "(--strict)\n",
+                    r->file, op->line, op->key);
+            r->errors++;
+            return 0;
+        }
+        /* Report each outside key once, not every value under it. */
+        if (!value) {
+            printf("%s:%u: skip: outside hive: [%s]\n", r->file, op->line,
+                   op->key);
+            r->counts[C_SKIP]++;
+        }
+        return 0;
+    }
+    char *rel = malloc(rn + 1), *up = upcopy(rest, rn);
+    if (!rel || !up) {
+        free(rel);
+        free(up);
+        return -1;
+    }
+    memcpy(rel, rest, rn);
+    rel[rn] = 0;
+    long seq = r->seq++;
+    rh_key k;
+    int exists = key_exists(r, rel, up, rn, &k);
+    char action[64];
+    switch (op->kind) {
+    case RH_REG_OP_CREATE_KEY: {
+        line_out(r, op, exists ? "add key (exists)" : "add key (new)", rel, 0);
+        r->counts[C_ADDKEY]++;
+        /* The key and its missing parents now exist. */
+        for (size_t i = 0; i <= rn; i++) {
+            if (i < rn && up[i] != '\\')
+                continue;
+            ent *e = tab_find(&r->t, up, i, 1);
+            if (!e) {
+                free(rel);
+                free(up);
+                return -1;
+            }
+            e->cre = seq;
+        }
+        break;
+    }
+    case RH_REG_OP_DELETE_KEY: {
+        if (!exists) {
+            snprintf(action, sizeof action, "delete key (absent)");
+        } else {
+            size_t nsub = k ? subtree_count(r->h, k, 0) : 0;
+            if (k)
+                snprintf(action, sizeof action, "delete key (%zu subkeys)",
+                         nsub);
+            else
+                snprintf(action, sizeof action,
+                         "delete key (added by this plan)");
+        }
+        line_out(r, op, action, rel, 0);
+        r->counts[C_DELKEY]++;
+        ent *e = tab_find(&r->t, up, rn, 1);
+        if (!e) {
+            free(rel);
+            free(up);
+            return -1;
+        }
+        e->del = seq;
+        break;
+    }
+    default: {
+        /* Value state: plan events, then the hive. */
+        size_t vn = rn + 1 + op->namelen;
+        char *vk = malloc(vn + 1);
+        if (!vk) {
+            free(rel);
+            free(up);
+            return -1;
+        }
+        memcpy(vk, up, rn);
+        vk[rn] = 1;
+        for (size_t i = 0; i < op->namelen; i++) {
+            char c = op->name[i];
+            vk[rn + 1 + i] = (c >= 'a' && c <= 'z') ? (char)(c - 32) : c;
+        }
+        ent *e = tab_find(&r->t, vk, vn, 1);
+        free(vk);
+        if (!e) {
+            free(rel);
+            free(up);
+            return -1;
+        }
+        long kdel = deleted_at(&r->t, up, rn);
+        int have = 0;
+        uint32_t otype = 0;
+        const void *odata = NULL;
+        size_t olen = 0;
+        void *hdata = NULL;
+        if (e->cre > kdel && e->cre > e->del) {
+            have = 1;
+            otype = e->type;
+            odata = e->data;
+            olen = e->len;
+        } else if (e->del < 0 && kdel < 0 && k) {
+            rh_value v;
+            if (rh_value_get(r->h, k, op->name, op->namelen, &v) == 0 &&
+                rh_value_data(r->h, v, &otype, &hdata, &olen) == 0) {
+                have = 1;
+                odata = hdata;
+            }
+        }
+        if (op->kind == RH_REG_OP_DELETE_VALUE) {
+            line_out(r, op, have ? "delete value" : "delete value (absent)",
+                     rel, 1);
+            r->counts[C_DELVAL]++;
+            e->del = seq;
+        } else {
+            const char *what = "set value (new)";
+            int c = C_SET_NEW;
+            if (have && otype == op->type && olen == op->len &&
+                (olen == 0 || memcmp(odata, op->data, olen) == 0)) {
+                what = "set value (unchanged)";
+                c = C_SET_SAME;
+            } else if (have) {
+                what = "set value (changed)";
+                c = C_SET_CHANGED;
+            }
+            line_out(r, op, what, rel, 1);
+            r->counts[c]++;
+            e->cre = seq;
+            e->type = op->type;
+            e->data = op->data;
+            e->len = op->len;
+        }
+        free(hdata);
+        break;
+    }
+    }
+    free(rel);
+    free(up);
+    return 0;
+}
+
+/* The prefix a file's keys are mapped with when --prefix is not given:
+ * the standard hive root its first rooted key names. */
+static char *
+auto_prefix(const rh_reg_doc *doc, rh_hive *h, const char *file)
+{
+    rh_reg_op op;
+    for (size_t i = 0; rh_reg_doc_op(doc, i, &op) == 0; i++) {
+        if (op.kind != RH_REG_OP_CREATE_KEY && op.kind != RH_REG_OP_DELETE_KEY)
+            continue;
+        if (op.keylen && op.key[0] == '\\')
+            continue;
+        size_t n = rh_reg_auto_prefix(op.key, op.keylen);
+        if (!n)
+            return NULL;
+        char *p = malloc(n + 1);
+        if (!p)
+            return NULL;
+        memcpy(p, op.key, n);
+        p[n] = 0;
+        /* HKLM\X names a hive file: warn when this hive says otherwise. */
+        rh_info info;
+        const char *sl = strchr(p, '\\');
+        if (sl && rh_hive_info(h, &info) == 0 && info.file_name[0]) {
+            const char *base = strrchr(info.file_name, '\\');
+            base = base ? base + 1 : info.file_name;
+            if (strncasecmp(p, "HKLM", 4) == 0 ||
+                strncasecmp(p, "HKEY_LOCAL_MACHINE", 18) == 0) {
+                if (strcasecmp(base, sl + 1) != 0)
+                    fprintf(stderr,
+                            "reghive: %s: warning: keys under %s mapped to "
+                            "a hive named '%s' (use --prefix to choose)\n",
+                            file, p, base);
+            }
+        }
+        return p;
+    }
+    return NULL;
+}
+
+static unsigned
+parse_encoding(const char *s)
+{
+    if (!strcasecmp(s, "utf-8") || !strcasecmp(s, "utf8"))
+        return RH_REG_ENC_UTF8;
+    if (!strcasecmp(s, "cp1252") || !strcasecmp(s, "windows-1252") ||
+        !strcasecmp(s, "1252"))
+        return RH_REG_ENC_CP1252;
+    if (!strcasecmp(s, "latin1") || !strcasecmp(s, "latin-1") ||
+        !strcasecmp(s, "iso-8859-1") || !strcasecmp(s, "28591"))
+        return RH_REG_ENC_LATIN1;
+    if (!strcasecmp(s, "utf-16le") || !strcasecmp(s, "utf16le"))
+        return RH_REG_ENC_UTF16LE;
+    return 0xFFu;
+}
+
+int
+cmd_import(int argc, char **argv)
+{
+    const char *hive = NULL, *prefix = NULL;
+    const char **files = calloc((size_t)argc, sizeof *files);
+    int nfiles = 0, strict = 0, dry = 0, rc = 1;
+    unsigned flags = 0;
+    if (!files)
+        return 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--prefix") == 0 && i + 1 < argc) {
+            prefix = argv[++i];
+        } else if (strcmp(a, "--encoding") == 0 && i + 1 < argc) {
+            unsigned e = parse_encoding(argv[++i]);
+            if (e == 0xFFu) {
+                fprintf(stderr,
+                        "reghive: import: unknown encoding '%s' (utf-8, "
+                        "cp1252, latin1, utf-16le)\n",
+                        argv[i]);
+                free(files);
+                return EXIT_USAGE;
+            }
+            flags = (flags & ~RH_REG_ENC_MASK) | e;
+        } else if (strcmp(a, "--strict") == 0) {
+            strict = 1;
+        } else if (strcmp(a, "--backup") == 0) {
+            /* Used by the apply step (not merged yet). */
+        } else if (strcmp(a, "--dry-run") == 0 || strcmp(a, "-n") == 0) {
+            dry = 1;
+        } else if (strcmp(a, "--hex-verbatim") == 0) {
+            flags |= RH_REG_HEX_VERBATIM;
+        } else if (a[0] == '-' && a[1]) {
+            free(files);
+            return usage("import");
+        } else if (!hive) {
+            hive = a;
+        } else {
+            files[nfiles++] = a;
+        }
+    }
+    if (!hive || nfiles == 0) {
+        free(files);
+        return usage("import");
+    }
+    /* Parse everything before touching the hive. */
+    rh_reg_doc **docs = calloc((size_t)nfiles, sizeof *docs);
+    if (!docs) {
+        free(files);
+        return 1;
+    }
+    int ok = 1;
+    for (int i = 0; i < nfiles && ok; i++) {
+        uint8_t *buf;
+        size_t len;
+        char err[256];
+        if (slurp(files[i], &buf, &len) < 0) {
+            ok = 0;
+            break;
+        }
+        int prc = rh_reg_parse(buf, len, flags, &docs[i], err, sizeof err);
+        free(buf);
+        if (prc < 0) {
+            fprintf(stderr, "reghive: %s:%s\n",
+                    strcmp(files[i], "-") == 0 ? "<stdin>" : files[i],
+                    *err ? err : rh_strerror(prc));
+            ok = 0;
+        }
+    }
+    if (!ok)
+        goto out;
+    if (!dry) {
+        fprintf(stderr, "reghive: import: not yet: applying changes needs "
+                        "the write engine; use --dry-run to see the plan\n");
+        goto out;
+    }
+    rh_hive *h = open_hive(hive, 0);
+    if (!h)
+        goto out;
+    struct run r;
+    memset(&r, 0, sizeof r);
+    r.h = h;
+    r.strict = strict;
+    for (int i = 0; i < nfiles; i++) {
+        r.file = strcmp(files[i], "-") == 0 ? "<stdin>" : files[i];
+        char *ap = prefix ? NULL : auto_prefix(docs[i], h, r.file);
+        const char *p = prefix ? prefix : ap;
+        rh_reg_op op;
+        for (size_t j = 0; rh_reg_doc_op(docs[i], j, &op) == 0; j++) {
+            if (plan_op(&r, &op, p) < 0) {
+                fprintf(stderr, "reghive: out of memory\n");
+                free(ap);
+                tab_free(&r.t);
+                rh_close(h);
+                goto out;
+            }
+        }
+        free(ap);
+    }
+    printf("plan: %zu add key, %zu delete key, %zu set value (%zu new, "
+           "%zu changed, %zu unchanged), %zu delete value, %zu skipped\n",
+           r.counts[C_ADDKEY], r.counts[C_DELKEY],
+           r.counts[C_SET_NEW] + r.counts[C_SET_CHANGED] + r.counts[C_SET_SAME],
+           r.counts[C_SET_NEW], r.counts[C_SET_CHANGED], r.counts[C_SET_SAME],
+           r.counts[C_DELVAL], r.counts[C_SKIP]);
+    rc = r.errors ? 1 : 0;
+    tab_free(&r.t);
+    rh_close(h);
+out:
+    for (int i = 0; i < nfiles; i++)
+        rh_reg_doc_free(docs[i]);
+    free(docs);
+    free(files);
+    return rc;
+}
