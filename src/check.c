@@ -702,6 +702,7 @@ rh_check(rh_hive *h, rh_report_fn fn, void *ctx, size_t *nproblems)
     int rc = 0;
     nk root;
     c.h = h;
+    hive_validate_all(h); /* the checks below test cell_is_used() directly */
     c.fn = fn;
     c.ctx = ctx;
     if (nproblems)

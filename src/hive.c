@@ -165,6 +165,17 @@ hive_load(rh_hive *h)
     h->used = calloc((size_t)bins_size / 64 + 1, 1);
     if (!h->used)
         return hive_err(h, RH_ENOMEM, "out of memory");
+    /* A read-only open checks every bin header now and each bin's cells
+     * when first touched, so a reader pays for the bins it reads (and
+     * reads them while they are in cache).  Writers and recovery-mode
+     * opens (check) walk everything now. */
+    int lazy = !(h->flags & (RH_OPEN_WRITE | RH_OPEN_RECOVER));
+    if (lazy) {
+        h->binof = malloc(((size_t)bins_size / HBIN_PAGE) * sizeof *h->binof);
+        h->pending = calloc((size_t)bins_size / HBIN_PAGE / 8 + 1, 1);
+        if (!h->binof || !h->pending)
+            return hive_err(h, RH_ENOMEM, "out of memory");
+    }
 
     span bins = {h->data + BASE_SIZE, bins_size};
     uint32_t off = 0;
@@ -190,7 +201,13 @@ hive_load(rh_hive *h)
             off += HBIN_PAGE;
             continue;
         }
-        if ((rc = walk_cells(h, bins, off, bsize)) < 0) {
+        if (lazy) {
+            for (uint32_t pg = off / HBIN_PAGE; pg < (off + bsize) / HBIN_PAGE;
+                 pg++)
+                h->binof[pg] = off;
+            h->pending[off / HBIN_PAGE / 8] |=
+                (uint8_t)(1u << (off / HBIN_PAGE % 8));
+        } else if ((rc = walk_cells(h, bins, off, bsize)) < 0) {
             if (!(h->flags & RH_OPEN_RECOVER))
                 return rc;
         }
@@ -221,6 +238,66 @@ cell_bad(rh_hive *h, uint32_t off)
                        "cell offset outside the hive bins "
                        "or unaligned");
     return CORRUPT(h, off, "not the start of an allocated cell");
+}
+
+/* Walk the pending bin starting at b.  On damage the bin stays pending
+ * with no cell marked, so every later access reports the same damage. */
+static int
+walk_pending(rh_hive *h, uint32_t b)
+{
+    span bins = {h->data + BASE_SIZE, h->bins_end};
+    uint32_t bsize = rd_u32(bins, b + HBIN_SIZE);
+    int rc = walk_cells(h, bins, b, bsize);
+    if (rc < 0) {
+        for (uint32_t c = b; c < b + bsize; c += 64)
+            h->used[c >> 6] = 0;
+        return rc;
+    }
+    h->pending[b / HBIN_PAGE / 8] &= (uint8_t) ~(1u << (b / HBIN_PAGE % 8));
+    return 0;
+}
+
+static int
+bin_pending(const rh_hive *h, uint32_t b)
+{
+    return h->pending[b / HBIN_PAGE / 8] >> (b / HBIN_PAGE % 8) & 1;
+}
+
+int
+cell_miss(rh_hive *h, uint32_t off)
+{
+    if (h->binof && off < h->bins_end && (off & 7) == 0) {
+        uint32_t b = h->binof[off / HBIN_PAGE];
+        if (bin_pending(h, b)) {
+            int rc = walk_pending(h, b);
+            if (rc < 0)
+                return rc;
+            if (cell_is_used(h, off))
+                return 0;
+        }
+    }
+    return cell_bad(h, off);
+}
+
+void
+hive_validate_all(rh_hive *h)
+{
+    if (!h->binof)
+        return;
+    span bins = {h->data + BASE_SIZE, h->bins_end};
+    for (uint32_t b = 0; b < h->bins_end;) {
+        uint32_t bsize = rd_u32(bins, b + HBIN_SIZE);
+        if (bin_pending(h, b)) {
+            walk_cells(h, bins, b, bsize); /* marks the valid prefix */
+            h->pending[b / HBIN_PAGE / 8] &=
+                (uint8_t) ~(1u << (b / HBIN_PAGE % 8));
+        }
+        b += bsize;
+    }
+    free(h->binof);
+    free(h->pending);
+    h->binof = NULL;
+    h->pending = NULL;
 }
 
 int
@@ -384,6 +461,10 @@ hive_unload(rh_hive *h)
 {
     free(h->used);
     h->used = NULL;
+    free(h->binof);
+    h->binof = NULL;
+    free(h->pending);
+    h->pending = NULL;
     h->nbins = 0;
     h->bins_end = 0;
     h->root = 0;
@@ -586,6 +667,8 @@ rh_close(rh_hive *h)
     free(h->owned);
     hive_wfree(h);
     free(h->used);
+    free(h->binof);
+    free(h->pending);
     free(h);
 }
 

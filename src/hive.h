@@ -47,6 +47,12 @@ struct rh_hive {
     uint32_t bins_end; /* end of validated bins (from the first bin) */
     uint8_t *used;     /* bit per 8 bytes: an allocated cell starts here */
     uint64_t nbins;
+    /* Lazy validation (read-only opens): a bin's cells are walked when a
+     * cell in it is first asked for.  binof[page] is the offset of the bin
+     * holding that 4 KiB page; pending has a bit per bin start page whose
+     * cells are not walked yet.  NULL when everything was walked at open. */
+    uint32_t *binof;
+    uint8_t *pending;
     uint8_t *owned;  /* heap image (recovered from logs) that data points to */
     rh_recovery rec; /* what the transaction logs did at open */
     uint8_t *wbuf;   /* writable image owned by the hive; NULL if read-only */
@@ -86,6 +92,16 @@ cell_is_used(const rh_hive *h, uint32_t off)
 /* Record why off is not an allocated cell; returns RH_ECORRUPT. */
 int cell_bad(rh_hive *h, uint32_t off);
 
+/* off is not marked allocated: walk its bin if that is still pending
+ * (lazy validation), then 0 if off is an allocated cell after all, else
+ * RH_ECORRUPT with the reason (the bin's own damage, or cell_bad's). */
+int cell_miss(rh_hive *h, uint32_t off);
+
+/* Walk every pending bin now, marking what is valid (errors ignored: the
+ * caller re-walks the bins to report them).  For whole-hive passes that
+ * test cell_is_used() directly (check, the allocator). */
+void hive_validate_all(rh_hive *h);
+
 /* Record that the cell at off lacks signature sig; returns RH_ECORRUPT. */
 int cell_bad_sig(rh_hive *h, uint32_t off, const char sig[2]);
 
@@ -95,12 +111,13 @@ int cell_bad_sig(rh_hive *h, uint32_t off, const char sig[2]);
 static inline int
 cell_get(rh_hive *h, uint32_t off, span *out)
 {
-    if (!cell_is_used(h, off)) {
+    if (!cell_is_used(h, off) && cell_miss(h, off) < 0) {
         out->p = NULL;
         out->n = 0;
-        return cell_bad(h, off);
+        return RH_ECORRUPT;
     }
-    /* Validated at open: a negative size of at least 8 inside its bin. */
+    /* Validated by its bin walk: a negative size of at least 8 inside its
+     * bin. */
     span bins = {h->data + BASE_SIZE, h->bins_end};
     int32_t sz = (int32_t)rd_u32(bins, off);
     out->p = bins.p + off + 4;
