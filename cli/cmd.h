@@ -90,6 +90,9 @@ void progress_init(struct progress *p, const char *what, const char *unit);
 void progress_update(void *ctx, uint64_t done, uint64_t total);
 /* Erase the line if one was drawn. */
 void progress_end(struct progress *p);
+/* Keys in the subtree at k (k included), for a progress total; stops
+ * counting at what it cannot read. */
+uint64_t progress_count_keys(rh_hive *h, rh_key k);
 
 /* Minimal getopt-like scanner over argv with long/short options. */
 struct opts {

@@ -5,6 +5,7 @@
  */
 #include "cmd.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -56,4 +57,24 @@ progress_end(struct progress *p)
         fflush(stderr);
     }
     p->shown = 0;
+}
+
+static uint64_t
+count_keys(rh_hive *h, rh_key k, int depth)
+{
+    rh_key *subs;
+    size_t n;
+    uint64_t total = 1;
+    if (depth > RH_MAX_DEPTH || rh_key_subkeys(h, k, &subs, &n) < 0)
+        return total;
+    for (size_t i = 0; i < n; i++)
+        total += count_keys(h, subs[i], depth + 1);
+    free(subs);
+    return total;
+}
+
+uint64_t
+progress_count_keys(rh_hive *h, rh_key k)
+{
+    return count_keys(h, k, 0);
 }
