@@ -332,6 +332,7 @@ check_images(struct ctx *c, const struct win *w, size_t *unchecked)
         int found;
         char *host = resolve_cmd(w, img, &winpath, &found);
         if (!host) {
+            progress_end(&c->pg); /* the message gets its own line */
             fprintf(stderr,
                     "reghive: services: %s: %s is not on the mounted "
                     "system drive; not checked\n",
@@ -351,6 +352,7 @@ check_images(struct ctx *c, const struct win *w, size_t *unchecked)
             }
             char *dh = dll ? win_host_path(w, dll, &found) : NULL;
             if (dll && !dh) {
+                progress_end(&c->pg);
                 fprintf(stderr,
                         "reghive: services: %s: ServiceDll %s is not on "
                         "the mounted system drive; not checked\n",
