@@ -76,6 +76,24 @@ void json_string(FILE *f, const char *s, size_t n);
 /* rh_write_fn over a FILE *. */
 int write_file(void *ctx, const void *buf, size_t len);
 
+/* A progress line on stderr, drawn only when stderr is a TTY
+ * (progress.c). */
+struct progress {
+    const char *what, *unit;
+    int on, shown;
+    uint64_t last; /* ms of the last redraw */
+};
+/* Start: what ("export") and unit ("keys") are borrowed. */
+void progress_init(struct progress *p, const char *what, const char *unit);
+/* Report done of total (0: unknown); ctx is a struct progress.  Redraws
+ * at most 10 times a second (the first and the final report always). */
+void progress_update(void *ctx, uint64_t done, uint64_t total);
+/* Erase the line if one was drawn. */
+void progress_end(struct progress *p);
+/* Keys in the subtree at k (k included), for a progress total; stops
+ * counting at what it cannot read. */
+uint64_t progress_count_keys(rh_hive *h, rh_key k);
+
 /* Minimal getopt-like scanner over argv with long/short options. */
 struct opts {
     int argc;

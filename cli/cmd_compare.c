@@ -27,6 +27,8 @@ struct cmp {
     int recurse, show, json;
     const char *vname; /* -v NAME; "" for -ve */
     unsigned long ndiff;
+    struct progress pg;
+    uint64_t done, total; /* keys compared, keys under KEY in HIVE1 */
 };
 
 void
@@ -264,6 +266,8 @@ cmp_key(struct cmp *c, rh_key k[2], const char *p[2], int depth)
                 RH_MAX_DEPTH);
         return RH_ECANCEL;
     }
+    c->done++;
+    progress_update(&c->pg, c->done < c->total ? c->done : c->total, c->total);
     if ((rc = cmp_values(c, k, p, 0)) < 0 || (rc = cmp_values(c, k, p, 1)) < 0)
         return RH_ECANCEL;
     if (c->vname)
@@ -326,7 +330,13 @@ cmd_compare(int argc, char **argv)
     }
     if (rc == 0) {
         const char *p[2] = {path[0], path[1]};
+        progress_init(&c.pg, "compare", "keys");
+        c.pg.on = c.pg.on && c.recurse;
+        if (c.pg.on)
+            c.total = progress_count_keys(c.h[0], k[0]);
         rc = cmp_key(&c, k, p, 0);
+        progress_update(&c.pg, c.total, c.total);
+        progress_end(&c.pg);
     }
     if (rc == 0 && c.vname && !c.ndiff && !(c.show & SHOW_SAME)) {
         /* nothing reported: make sure the value exists at all */

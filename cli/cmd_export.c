@@ -65,7 +65,12 @@ cmd_export(int argc, char **argv)
     if (utf == 0)
         utf = (f != stdout) ? 16 : 8;
     unsigned flags = json ? RH_EXPORT_JSON : (utf == 16 ? RH_EXPORT_UTF16 : 0);
+    struct progress pg;
+    progress_init(&pg, "export", "keys");
+    if (pg.on)
+        rh_set_progress(h, progress_update, &pg);
     rc = rh_export(h, k, prefix, flags, write_file, f);
+    progress_end(&pg);
     if (rc < 0)
         die_rc(h, hive, rc);
     if (f != stdout && fclose(f) != 0) {

@@ -6,8 +6,12 @@
  * Select\Current names) as a service or driver, checks DependOnService /
  * DependOnGroup, and with a mounted tree resolves each image path (and a
  * svchost service's ServiceDll) to a file, to list the stale entries.
+ * --remove NAME deletes Services\NAME and Enum\Root\LEGACY_NAME from every
+ * ControlSet00N, keeping the old hive as HIVE.bak.
  */
 #include "windows.h"
+
+#include <ctype.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +44,7 @@ struct ctx {
     struct problem *p;
     size_t np, pcap;
     int json;
+    struct progress pg;
 };
 
 static int
@@ -122,6 +127,7 @@ load(struct ctx *c)
     for (size_t i = 0; i < ns; i++) {
         struct svc *s = &c->s[c->n];
         rh_key k = subs[i];
+        progress_update(&c->pg, i, ns);
         if ((rc = rh_key_name(c->h, k, &s->name, NULL)) < 0)
             break;
         c->n++;
@@ -138,6 +144,7 @@ load(struct ctx *c)
         s->gdeps = get_multi(c->h, k, "DependOnGroup", &s->ngdeps);
     }
     free(subs);
+    progress_end(&c->pg);
     return rc < 0 ? rc : 0;
 }
 
@@ -315,6 +322,7 @@ check_images(struct ctx *c, const struct win *w, size_t *unchecked)
     int rc = 0;
     for (size_t i = 0; i < c->n && rc == 0; i++) {
         struct svc *s = &c->s[i];
+        progress_update(&c->pg, i, c->n);
         char *img = s->image ? strdup(s->image) : NULL;
         if (!img && is_driver(s) && (img = malloc(strlen(s->name) + 24)))
             sprintf(img, "System32\\drivers\\%s.sys", s->name);
@@ -324,6 +332,7 @@ check_images(struct ctx *c, const struct win *w, size_t *unchecked)
         int found;
         char *host = resolve_cmd(w, img, &winpath, &found);
         if (!host) {
+            progress_end(&c->pg); /* the message gets its own line */
             fprintf(stderr,
                     "reghive: services: %s: %s is not on the mounted "
                     "system drive; not checked\n",
@@ -343,6 +352,7 @@ check_images(struct ctx *c, const struct win *w, size_t *unchecked)
             }
             char *dh = dll ? win_host_path(w, dll, &found) : NULL;
             if (dll && !dh) {
+                progress_end(&c->pg);
                 fprintf(stderr,
                         "reghive: services: %s: ServiceDll %s is not on "
                         "the mounted system drive; not checked\n",
@@ -358,6 +368,7 @@ check_images(struct ctx *c, const struct win *w, size_t *unchecked)
         free(winpath);
         free(img);
     }
+    progress_end(&c->pg);
     return rc;
 }
 
@@ -526,11 +537,149 @@ print_problems(const struct ctx *c)
     }
 }
 
+/* Keys of service name in one control set, relative to the hive root. */
+static int
+is_controlset(const char *s, size_t n)
+{
+    return n == 13 && strncasecmp(s, "ControlSet", 10) == 0 &&
+           isdigit((unsigned char)s[10]) && isdigit((unsigned char)s[11]) &&
+           isdigit((unsigned char)s[12]);
+}
+
+static void
+count_tree(rh_hive *h, rh_key k, unsigned long *keys, unsigned long *values)
+{
+    rh_key *subs;
+    rh_value *vals;
+    size_t n;
+    (*keys)++;
+    if (rh_key_values(h, k, &vals, &n) == 0) {
+        *values += n;
+        free(vals);
+    }
+    if (rh_key_subkeys(h, k, &subs, &n) == 0) {
+        for (size_t i = 0; i < n; i++)
+            count_tree(h, subs[i], keys, values);
+        free(subs);
+    }
+}
+
+/* services --remove NAME: delete the service from every ControlSet00N of
+ * the SYSTEM hive h (and its Enum\Root\LEGACY_NAME device keys, which
+ * Windows creates for non-PnP services and which would otherwise name a
+ * service that no longer exists), then commit with a backup.  Warns about
+ * services of the current control set that depend on it. */
+static int
+remove_service(struct ctx *c, struct win_set *set, const char *pre,
+               const char *name, int dry, int force)
+{
+    rh_hive *h = c->h;
+    rh_key *subs = NULL, cur = 0;
+    size_t ns = 0, nt = 0, cap = 0;
+    char **paths = NULL, *curname = NULL, q[600];
+    int rc = 1;
+    if (rh_key_lookup(h, "CurrentControlSet", &cur) == 0)
+        rh_key_name(h, cur, &curname, NULL);
+    for (size_t i = 0; i < c->n; i++)
+        for (size_t j = 0; j < c->s[i].ndeps; j++)
+            if (strcasecmp(c->s[i].deps[j], name) == 0)
+                fprintf(stderr,
+                        "reghive: services: warning: %s depends on %s "
+                        "(DependOnService); it will fail to start\n",
+                        c->s[i].name, c->s[i].deps[j]);
+    if (rh_key_subkeys(h, rh_root(h), &subs, &ns) < 0) {
+        die_rc(h, "services", RH_ECORRUPT);
+        return 1;
+    }
+    for (size_t i = 0; i < ns; i++) {
+        char *cs;
+        size_t cn;
+        if (rh_key_name(h, subs[i], &cs, &cn) < 0)
+            continue;
+        for (int legacy = 0; legacy < 2 && is_controlset(cs, cn); legacy++) {
+            char path[600];
+            rh_key k;
+            snprintf(path, sizeof path, "%s\\%s%s", cs,
+                     legacy ? "Enum\\Root\\LEGACY_" : "Services\\", name);
+            if (rh_key_lookup(h, path, &k) < 0)
+                continue;
+            if (nt == cap) {
+                cap = cap ? cap * 2 : 8;
+                char **p2 = realloc(paths, cap * sizeof *paths);
+                if (!p2)
+                    break;
+                paths = p2;
+            }
+            if ((paths[nt] = strdup(path)))
+                nt++;
+        }
+        free(cs);
+    }
+    free(subs);
+    if (!nt) {
+        fprintf(stderr,
+                "reghive: services: %s: no such service in any control "
+                "set\n",
+                name);
+        goto out;
+    }
+    snprintf(q, sizeof q,
+             "Permanently delete the service %s from every control set "
+             "(Yes/No)?",
+             name);
+    if (!dry && !force && !confirm(q)) {
+        printf("The operation was cancelled by the user.\n");
+        rc = 0;
+        goto out;
+    }
+    for (size_t i = 0; i < nt; i++) {
+        rh_key k;
+        unsigned long keys = 0, values = 0;
+        int r = rh_key_lookup(h, paths[i], &k);
+        int iscur = curname && strncasecmp(paths[i], curname, 13) == 0;
+        char *kp = NULL;
+        if (r == 0) {
+            count_tree(h, k, &keys, &values);
+            rh_key_path(h, k, &kp, NULL); /* as stored, for display */
+        }
+        if (r == 0 && !dry)
+            r = rh_key_delete(h, k);
+        if (r < 0) {
+            free(kp);
+            die_rc(h, paths[i], r);
+            fprintf(stderr, "reghive: nothing written\n");
+            goto out;
+        }
+        printf("%s key %s%s%s (%lu key%s, %lu value%s)%s\n",
+               dry ? "would delete" : "deleted", pre, *pre ? "\\" : "",
+               kp ? kp : paths[i], keys, keys == 1 ? "" : "s", values,
+               values == 1 ? "" : "s",
+               iscur ? " (the current control set)" : "");
+        free(kp);
+    }
+    if (dry) {
+        printf("dry run: %s not written\n", set->e[0].file);
+        rc = 0;
+        goto out;
+    }
+    win_set_changed(set, h);
+    rc = win_set_commit(set, 1);
+    if (rc == 0)
+        printf("The operation completed successfully.\n");
+out:
+    for (size_t i = 0; i < nt; i++)
+        free(paths[i]);
+    free(paths);
+    free(curname);
+    return rc;
+}
+
 int
 cmd_services(int argc, char **argv)
 {
-    const char *hive = NULL, *dir = NULL;
-    int orphans = 0, rc = 0;
+    const char *hive = NULL, *dir = NULL, *remove = NULL;
+    int orphans = 0, rc = 0, dry = 0, force = 0;
+    struct win_set set = {0};
     struct ctx c = {0};
     struct win w = {0};
     for (int i = 1; i < argc; i++) {
@@ -540,6 +689,12 @@ cmd_services(int argc, char **argv)
             orphans = 1;
         else if (strcmp(argv[i], "--windows") == 0 && i + 1 < argc)
             dir = argv[++i];
+        else if (strcmp(argv[i], "--remove") == 0 && i + 1 < argc)
+            remove = argv[++i];
+        else if (strcmp(argv[i], "--dry-run") == 0)
+            dry = 1;
+        else if (strcmp(argv[i], "-f") == 0)
+            force = 1;
         else if (argv[i][0] == '-' && argv[i][1])
             return usage("services");
         else if (!hive)
@@ -547,8 +702,15 @@ cmd_services(int argc, char **argv)
         else
             return usage("services");
     }
-    if (!hive == !dir)
+    progress_init(&c.pg, "services", "services");
+    if (!hive == !dir || (remove && (orphans || c.json)) ||
+        ((dry || force) && !remove))
         return usage("services");
+    if (remove && (!*remove || strchr(remove, '\\') || strlen(remove) > 255)) {
+        fprintf(stderr, "reghive: services: --remove takes a service name "
+                        "(a key name under Services, no '\\')\n");
+        return EXIT_USAGE;
+    }
     char *sysfile = NULL;
     if (dir) {
         if (win_open(&w, dir) < 0 ||
@@ -558,7 +720,13 @@ cmd_services(int argc, char **argv)
         }
         hive = sysfile;
     }
-    c.h = open_hive(hive, 0);
+    if (remove) {
+        set.w = dir ? &w : NULL;
+        c.h =
+            win_set_open(&set, dir ? "HKLM\\SYSTEM" : NULL, dir ? NULL : hive);
+    } else {
+        c.h = open_hive(hive, 0);
+    }
     if (!c.h) {
         rc = RH_EIO;
         goto out;
@@ -573,6 +741,10 @@ cmd_services(int argc, char **argv)
         goto out;
     }
     size_t ndep = c.np, unchecked = 0;
+    if (remove) {
+        rc = remove_service(&c, &set, set.e[0].root, remove, dry, force);
+        goto out;
+    }
     if (orphans && dir) {
         if ((rc = check_images(&c, &w, &unchecked)) < 0)
             goto out;
@@ -619,7 +791,10 @@ out:
     }
     free(c.s);
     free(c.p);
-    rh_close(c.h);
+    if (remove)
+        win_set_close(&set);
+    else
+        rh_close(c.h);
     free(sysfile);
     win_close(&w);
     return rc < 0 ? 1 : rc;

@@ -36,8 +36,11 @@ const struct cmd cli_cmds[] = {
      "[--json]",
      "added, removed and changed keys and values, like reg compare"},
     {"services", cmd_services,
-     "services [HIVE | --windows DIR] [--json] [--orphans]",
-     "services and drivers of the active control set; stale entries"},
+     "services [HIVE | --windows DIR] [--json] [--orphans] "
+     "[--remove NAME [--dry-run] [-f]]",
+     "services and drivers of the active control set; stale entries;\n"
+     "           --remove deletes a service from every control set\n"
+     "           (keeps HIVE.bak)"},
     {"new", cmd_new, "new HIVE [--version 1.3|1.5] [-f]",
      "create an empty hive (root key, default security); -f replaces"},
     {"add", cmd_add,

@@ -562,6 +562,7 @@ win_main(int argc, char **argv)
         free(av);
         return 1;
     }
+    char *root = display_prefix(av[k]);
     /* "CMD HIVE KEY": insert the hive file before KEY; "CMD HIVE": the
      * root names the hive, so the file replaces it. */
     if (strstr(c->usage, "HIVE KEY") || strstr(c->usage, "HIVE [KEY]")) {
@@ -571,9 +572,116 @@ win_main(int argc, char **argv)
     } else {
         av[k] = hive;
     }
+    /* A write replaces the file (rh_commit renames a new one over it):
+     * a new inode, size or time tells that the hive changed. */
+    struct stat st0, st1;
+    int had = stat(hive, &st0) == 0;
     rc = c->fn(n, av);
+    fflush(stdout);
+    if (had && stat(hive, &st1) == 0 &&
+        (st0.st_ino != st1.st_ino || st0.st_size != st1.st_size ||
+         st0.st_mtim.tv_sec != st1.st_mtim.tv_sec ||
+         st0.st_mtim.tv_nsec != st1.st_mtim.tv_nsec))
+        printf("hive changed: %s (%s)\n", root ? root : "", hive);
+    free(root);
     free(hive);
     free(av);
     win_close(&w);
     return rc;
+}
+
+rh_hive *
+win_set_open(struct win_set *s, const char *key, const char *file)
+{
+    char *path = file ? strdup(file) : NULL;
+    if (!file) {
+        if (!s->w) {
+            fprintf(stderr, "reghive: %s: no mounted tree (--windows DIR)\n",
+                    key);
+            return NULL;
+        }
+        if (!(path = win_hive_for(s->w, s->user, key)))
+            return NULL;
+    }
+    if (!path)
+        return NULL;
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->e[i].file, path) == 0) {
+            free(path);
+            return s->e[i].h;
+        }
+    if (s->n == WIN_SET_MAX) {
+        fprintf(stderr, "reghive: more than %d hives in one edit\n",
+                WIN_SET_MAX);
+        free(path);
+        return NULL;
+    }
+    struct win_hive *e = &s->e[s->n];
+    e->root = file ? strdup("") : display_prefix(key);
+    e->file = path;
+    e->changed = 0;
+    if (!e->root || !(e->h = open_hive(path, RH_OPEN_WRITE))) {
+        free(e->root);
+        free(path);
+        return NULL;
+    }
+    s->n++;
+    return e->h;
+}
+
+void
+win_set_changed(struct win_set *s, rh_hive *h)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->e[i].h == h)
+            s->e[i].changed = 1;
+}
+
+/* "HKEY_LOCAL_MACHINE\SYSTEM (path)" or just the path. */
+static void
+print_hive(FILE *f, const struct win_hive *e)
+{
+    if (*e->root)
+        fprintf(f, "%s (%s)", e->root, e->file);
+    else
+        fputs(e->file, f);
+}
+
+int
+win_set_commit(struct win_set *s, int backup)
+{
+    size_t i = 0, failed = s->n;
+    for (; i < s->n; i++) {
+        if (!s->e[i].changed)
+            continue;
+        if (commit_hive(s->e[i].h, s->e[i].file, backup) != 0) {
+            failed = i;
+            break;
+        }
+        fputs("hive changed: ", stdout);
+        print_hive(stdout, &s->e[i]);
+        putchar('\n');
+    }
+    if (failed == s->n)
+        return 0;
+    fputs("reghive: not written: ", stderr);
+    print_hive(stderr, &s->e[failed]);
+    for (i = failed + 1; i < s->n; i++)
+        if (s->e[i].changed) {
+            fputs(", ", stderr);
+            print_hive(stderr, &s->e[i]);
+        }
+    fputc('\n', stderr);
+    return 1;
+}
+
+void
+win_set_close(struct win_set *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        rh_close(s->e[i].h);
+        free(s->e[i].root);
+        free(s->e[i].file);
+    }
+    s->n = 0;
 }

@@ -46,6 +46,40 @@ char *win_utf16(const void *p, size_t n, size_t *used);
  * NULL if absent. */
 char *win_reg_string(rh_hive *h, rh_key k, const char *name);
 
+/* Hives opened for writing, by registry root or file, committed together:
+ * an edit that spans hives commits each one atomically (rh_commit: the
+ * file holds the old or the new hive) and reports which changed.  Across
+ * hives it is not atomic: when one commit fails the ones before it stay
+ * written, and the report says which. */
+#define WIN_SET_MAX 8
+struct win_set {
+    const struct win *w; /* NULL: only hive files, no mounted tree */
+    const char *user;    /* --user for HKCU */
+    size_t n;
+    struct win_hive {
+        char *root; /* display root ("HKEY_LOCAL_MACHINE\SYSTEM") or "" */
+        char *file; /* host path */
+        rh_hive *h; /* opened with RH_OPEN_WRITE */
+        int changed;
+    } e[WIN_SET_MAX];
+};
+
+/* The writable hive holding key (a registry path rooted at HKLM\<hive>,
+ * HKU\<SID>, HKCU; needs s->w) or, with file set, the hive file itself;
+ * opened once per file.  NULL after printing why. */
+rh_hive *win_set_open(struct win_set *s, const char *key, const char *file);
+
+/* Note that h (from win_set_open) was edited. */
+void win_set_changed(struct win_set *s, rh_hive *h);
+
+/* Commit every changed hive (HIVE.bak kept with backup) and print
+ * "hive changed: ROOT (FILE)" for each.  0, or 1 after saying which
+ * hives were and were not written. */
+int win_set_commit(struct win_set *s, int backup);
+
+/* Close everything win_set_open opened. */
+void win_set_close(struct win_set *s);
+
 /* reghive --windows DIR [--user NAME] COMMAND ARGS...: rewrite the
  * command's HIVE/KEY arguments to hive files and run it. */
 int win_main(int argc, char **argv);

@@ -61,6 +61,8 @@ struct rh_hive {
     char *path;      /* file opened (malloc'd), for rh_commit(h, NULL) */
     hive_id id;
     int dirty; /* sequence numbers differed at open (logs not applied) */
+    void (*progress)(void *ctx, uint64_t done, uint64_t total); /* or NULL */
+    void *progress_ctx;
     char msg[256];
     char warn[512];
 };

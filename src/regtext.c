@@ -56,6 +56,7 @@ typedef struct ex {
     sbuf name; /* scratch for value names */
     seen seen;
     int err;
+    uint64_t done, total; /* keys written, keys in the subtree (progress) */
 } ex;
 
 static const char nl_utf8[] = "\n";
@@ -541,10 +542,64 @@ walk_key(ex *e, uint32_t off, int depth)
                        "a cycle or share a key)");
     if ((rc = key_block(e, &k)) < 0)
         return rc;
+    if (e->h->progress && ++e->done % 1024 == 0)
+        e->h->progress(e->h->progress_ctx, e->done,
+                       e->total > e->done ? e->total : e->done);
     if (k.nsub == 0 || (e->flags & RH_EXPORT_NORECURSE))
         return 0;
     struct walk w = {e, depth};
     return list_foreach(e->h, k.subs, child_cb, &w);
+}
+
+void
+rh_set_progress(rh_hive *h,
+                void (*fn)(void *ctx, uint64_t done, uint64_t total), void *ctx)
+{
+    if (!h)
+        return;
+    h->progress = fn;
+    h->progress_ctx = ctx;
+}
+
+struct count {
+    rh_hive *h;
+    seen *seen;
+    uint64_t n;
+    int depth;
+};
+
+/* Keys in the subtree at off, for the progress total; a damaged or
+ * cyclic tree just stops the count (the export itself reports it). */
+static int
+count_cb(void *ctx, uint32_t off)
+{
+    struct count *c = ctx;
+    nk k;
+    int rc;
+    if (c->depth > RH_MAX_DEPTH || nk_get(c->h, off, &k) < 0 ||
+        seen_test_set(c->seen, off))
+        return 1;
+    c->n++;
+    if (k.nsub == 0)
+        return 0;
+    c->depth++;
+    rc = list_foreach(c->h, k.subs, count_cb, c);
+    c->depth--;
+    return rc;
+}
+
+static uint64_t
+count_keys(rh_hive *h, uint32_t off, unsigned flags)
+{
+    seen s;
+    struct count c = {h, &s, 0, 0};
+    if (flags & RH_EXPORT_NORECURSE)
+        return 1;
+    if (seen_init(h, &s) < 0)
+        return 0;
+    count_cb(&c, off);
+    seen_free(&s);
+    return c.n;
 }
 
 int
@@ -574,11 +629,17 @@ rh_export(rh_hive *h, rh_key k, const char *prefix, unsigned flags,
         sbuf_put(&e.out, "\xff\xfe", 2);
     if (!(flags & RH_EXPORT_JSON))
         sbuf_puts(&e.line, "Windows Registry Editor Version 5.00\n");
+    if (h->progress) {
+        e.total = count_keys(h, k, flags);
+        h->progress(h->progress_ctx, 0, e.total);
+    }
     if ((rc = walk_key(&e, k, 0)) < 0)
         goto out;
     if (!(flags & RH_EXPORT_JSON))
         sbuf_puts(&e.line, nl_utf8);
     rc = flush(&e, 1);
+    if (rc >= 0 && h->progress)
+        h->progress(h->progress_ctx, e.done, e.done);
 out:
     sbuf_free(&e.line);
     sbuf_free(&e.out);

@@ -1,0 +1,80 @@
+/*
+ * progress.c - a progress line on stderr for long operations, only when
+ * stderr is a terminal: "\r"-redrawn at most 10 times a second, erased
+ * when the operation ends, so output that is redirected stays clean.
+ */
+#include "cmd.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static uint64_t
+now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void
+progress_init(struct progress *p, const char *what, const char *unit)
+{
+    memset(p, 0, sizeof *p);
+    p->what = what;
+    p->unit = unit;
+    p->on = isatty(2);
+}
+
+void
+progress_update(void *ctx, uint64_t done, uint64_t total)
+{
+    struct progress *p = ctx;
+    if (!p || !p->on)
+        return;
+    uint64_t t = now_ms();
+    /* the first report and the last one always show; others at 10 Hz */
+    if (p->shown && !(total && done >= total) && t - p->last < 100)
+        return;
+    p->last = t;
+    p->shown = 1;
+    if (total)
+        fprintf(stderr, "\r%s: %llu/%llu %s (%u%%)\033[K", p->what,
+                (unsigned long long)done, (unsigned long long)total, p->unit,
+                (unsigned)(done * 100 / total));
+    else
+        fprintf(stderr, "\r%s: %llu %s\033[K", p->what,
+                (unsigned long long)done, p->unit);
+    fflush(stderr);
+}
+
+void
+progress_end(struct progress *p)
+{
+    if (p->on && p->shown) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+    }
+    p->shown = 0;
+}
+
+static uint64_t
+count_keys(rh_hive *h, rh_key k, int depth)
+{
+    rh_key *subs;
+    size_t n;
+    uint64_t total = 1;
+    if (depth > RH_MAX_DEPTH || rh_key_subkeys(h, k, &subs, &n) < 0)
+        return total;
+    for (size_t i = 0; i < n; i++)
+        total += count_keys(h, subs[i], depth + 1);
+    free(subs);
+    return total;
+}
+
+uint64_t
+progress_count_keys(rh_hive *h, rh_key k)
+{
+    return count_keys(h, k, 0);
+}
