@@ -651,8 +651,8 @@ cp_init(cp *c, rh_hive *s, rh_hive *d)
     c->s = s;
     c->d = d;
     nk r;
-    if (s != d && nk_get(d, d->root, &r) == 0)
-        c->sk_head = r.sk;
+    if (s != d && d->bins_end && nk_get(d, d->root, &r) == 0)
+        c->sk_head = r.sk; /* an existing hive: match its descriptors */
 }
 
 int
