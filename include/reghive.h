@@ -381,7 +381,9 @@ RH_API int rh_key_set_class(rh_hive *h, rh_key k, const char *cls, size_t len);
  * with an identical one in the destination's sk list or added to it.
  * An existing subkey of that name is replaced with RH_COPY_REPLACE, else
  * refused (RH_EINVAL), as is copying a key into its own subtree.
- * *out (may be NULL) gets the new key. */
+ * *out (may be NULL) gets the new key.  A copy that fails half way (out
+ * of memory, a corrupt source) may leave cells no key reaches in dst_h:
+ * close it without committing. */
 RH_API int rh_key_copy(rh_hive *src_h, rh_key src_key, rh_hive *dst_h,
                        rh_key dst_parent, const char *newname, unsigned flags,
                        rh_key *out);
