@@ -69,7 +69,10 @@ build-fuzz/%: fuzz/%.c $(LIB_SRC)
 fuzz: $(FUZZ_BIN)
 
 # Benchmarks (never part of check: tests do not time things).
-BENCH_BIN = $(B)/bench/walk_reghive $(B)/bench/walk_hivex
+BENCH_BIN = $(B)/bench/walk_reghive $(B)/bench/walk_hivex $(B)/bench/build_w128
+$(B)/bench/build_w128: bench/build_w128.c include/reghive.h $(B)/libreghive.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(B)/libreghive.a $(LDFLAGS_ALL)
 $(B)/bench/walk_reghive: bench/walk_reghive.c include/reghive.h $(B)/libreghive.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(B)/libreghive.a $(LDFLAGS_ALL)
@@ -78,6 +81,7 @@ $(B)/bench/walk_hivex: bench/walk_hivex.c
 	$(CC) $(CFLAGS_ALL) -o $@ $< -lhivex $(LDFLAGS_ALL)
 bench: all $(BENCH_BIN)
 	B=$(B) bench/run.sh
+	B=$(B) bench/write.sh
 
 FMT_SRC = $(wildcard include/*.h src/*.[ch] cli/*.[ch] tests/*.c tests/unit/*.[ch] \
             fuzz/*.c bench/*.c)

@@ -42,6 +42,9 @@ int cmd_new(int argc, char **argv);
 int cmd_add(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
 int cmd_rename(int argc, char **argv);
+int cmd_copy(int argc, char **argv);
+int cmd_save(int argc, char **argv);
+int cmd_compact(int argc, char **argv);
 
 /* Ask prompt on stderr and read Yes/No from stdin when stdin is a TTY;
  * returns 1 for yes.  Not a TTY: returns 1 without asking. */

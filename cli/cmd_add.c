@@ -1,6 +1,7 @@
 /*
  * cmd_add.c - reghive add HIVE KEY [-v NAME | -ve] [-t TYPE] [-d DATA]
- *             [-s SEP] [-f] [--data-file F] [--backup] [--dry-run]
+ *             [-s SEP] [-f] [--data-file F] [--class TEXT] [--backup]
+ *             [--dry-run]
  *
  * reg add's vocabulary: missing keys along KEY are created; data is
  * parsed by type (strings as text, REG_MULTI_SZ split at "\0" or SEP,
@@ -178,7 +179,7 @@ int
 cmd_add(int argc, char **argv)
 {
     const char *hive = NULL, *key = NULL, *vname = NULL, *data = NULL;
-    const char *sep = "\\0", *dfile = NULL, *tname = NULL;
+    const char *sep = "\\0", *dfile = NULL, *tname = NULL, *cls = NULL;
     int force = 0, backup = 0, dry = 0, rc = 1;
     int dashdash = 0;
     for (int i = 1; i < argc; i++) {
@@ -204,6 +205,8 @@ cmd_add(int argc, char **argv)
             sep = argv[++i];
         else if (strcmp(a, "--data-file") == 0 && i + 1 < argc)
             dfile = argv[++i];
+        else if (strcmp(a, "--class") == 0 && i + 1 < argc)
+            cls = argv[++i];
         else if (strcmp(a, "-f") == 0)
             force = 1;
         else if (strcmp(a, "--backup") == 0)
@@ -256,6 +259,13 @@ cmd_add(int argc, char **argv)
         goto out;
     }
     disp = key_display(h, k, key);
+    if (cls && dry) {
+        printf("would set the class name of %s to '%s'\n", disp ? disp : key,
+               cls);
+    } else if (cls && (r = rh_key_set_class(h, k, cls, strlen(cls))) < 0) {
+        die_rc(h, key, r);
+        goto out;
+    }
     if (vname) {
         rh_value v;
         int exists = rh_value_get(h, k, vname, strlen(vname), &v) == 0;
@@ -286,7 +296,7 @@ cmd_add(int argc, char **argv)
         printf("key %s exists: nothing to do\n", disp ? disp : key);
         rc = 0;
         goto out;
-    } else if (!created) {
+    } else if (!created && !cls) {
         printf("The operation completed successfully. (key existed)\n");
         rc = 0;
         goto out;

@@ -45,7 +45,7 @@ const struct cmd cli_cmds[] = {
      "create an empty hive (root key, default security); -f replaces"},
     {"add", cmd_add,
      "add HIVE KEY [-v NAME | -ve] [-t TYPE] [-d DATA] [-s SEP] [-f] "
-     "[--data-file F] [--backup] [--dry-run]",
+     "[--data-file F] [--class TEXT] [--backup] [--dry-run]",
      "create KEY (and missing parents) and set a value, like reg add;\n"
      "           -d is text for REG_SZ/EXPAND_SZ, \\0-separated (or SEP) for\n"
      "           REG_MULTI_SZ, decimal or 0x hex for REG_DWORD/QWORD, hex\n"
@@ -61,6 +61,14 @@ const struct cmd cli_cmds[] = {
      "           --all-control-sets deletes from every ControlSet00N"},
     {"rename", cmd_rename, "rename HIVE KEY NEWNAME [--backup] [--dry-run]",
      "rename a key (its subtree and values move with it)"},
+    {"copy", cmd_copy,
+     "copy SRCHIVE KEY DSTHIVE KEY [-s] [-f] [--backup] [--dry-run]",
+     "copy a key's values (-s: its subtree) into another key, like reg copy"},
+    {"save", cmd_save, "save HIVE KEY NEWHIVE [-f]",
+     "write KEY's subtree as a new hive (KEY becomes its root), like reg save"},
+    {"compact", cmd_compact,
+     "compact HIVE [-o OUT [-f]] [--backup] [--dry-run]",
+     "rewrite the hive packed, keys in tree order, no free space"},
     {NULL, NULL, NULL, NULL}};
 
 int

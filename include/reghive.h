@@ -364,6 +364,53 @@ RH_API int rh_value_delete(rh_hive *h, rh_key k, const char *name,
 /* Delete every value of k. */
 RH_API int rh_value_delete_all(rh_hive *h, rh_key k);
 
+/* Set key's class name to len bytes of UTF-8 (NULL or len 0 removes it).
+ * Stored as UTF-16LE; the parent's largest-class field follows. */
+RH_API int rh_key_set_class(rh_hive *h, rh_key k, const char *cls, size_t len);
+
+/* Copy flags. */
+#define RH_COPY_SUBKEYS 0x1u /* the whole subtree (else only the values) */
+#define RH_COPY_REPLACE 0x2u /* replace what exists at the destination */
+
+/* Copy key src_key of src_h as a new subkey of dst_parent in dst_h (the
+ * same hive or another writable one), named newname (UTF-8, NUL-ended;
+ * NULL keeps the source name): names, classes, timestamps, flags (less
+ * the root-only HIVE_ENTRY, and NO_DELETE of a root), values in stored
+ * order and security.  Within a hive the copy shares the sk cells
+ * (references counted); into another hive each descriptor is matched
+ * with an identical one in the destination's sk list or added to it.
+ * An existing subkey of that name is replaced with RH_COPY_REPLACE, else
+ * refused (RH_EINVAL), as is copying a key into its own subtree.
+ * *out (may be NULL) gets the new key.  A copy that fails half way (out
+ * of memory, a corrupt source) may leave cells no key reaches in dst_h:
+ * close it without committing. */
+RH_API int rh_key_copy(rh_hive *src_h, rh_key src_key, rh_hive *dst_h,
+                       rh_key dst_parent, const char *newname, unsigned flags,
+                       rh_key *out);
+
+/* Copy the values of src_key (and with RH_COPY_SUBKEYS its subkeys) into
+ * the existing key dst_key, like `reg copy`: subkeys missing at the
+ * destination are copied whole (as rh_key_copy), existing ones merged
+ * recursively; an existing value is overwritten with RH_COPY_REPLACE,
+ * else kept.  *changed (may be NULL) counts keys and values written. */
+RH_API int rh_key_copy_into(rh_hive *src_h, rh_key src_key, rh_hive *dst_h,
+                            rh_key dst_key, unsigned flags, size_t *changed);
+
+/* A new hive (in memory, writable, same format version as h) whose root
+ * is a copy of key k's subtree, like `reg save`: the root keeps k's name,
+ * class, timestamp, security and values, flagged HIVE_ENTRY|NO_DELETE.
+ * Laid out like rh_compact's output.  Close *out; commit it to a path. */
+RH_API int rh_key_save(rh_hive *h, rh_key k, rh_hive **out);
+
+/* Rewrite h's image with no free space but the tail of the last bin:
+ * keys in tree order (key node, its sk at first use, class, value list,
+ * values and their data, subkey lists, then the subkeys), bins packed.
+ * Everything read is kept: names, classes, timestamps, flags, security
+ * (sk cells in order of first use, references recounted), value order,
+ * list kinds and shapes.  Unreachable cells are dropped.  Handles of keys
+ * and values are invalid afterwards.  rh_commit() writes it. */
+RH_API int rh_compact(rh_hive *h);
+
 /* Commit flags. */
 #define RH_COMMIT_BACKUP 0x1u /* keep the replaced file as PATH.bak */
 /* RH_COMMIT_FORCE: replace PATH even if it is not the file opened or it

@@ -5,15 +5,11 @@
  * with lh hashes / lf hints (split into an ri of leaves of at most 507),
  * counts and largest-name/data fields, security refcounts, timestamps.
  */
-#include "alloc.h"
-#include "reg.h"
+#include "edit.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define LEAF_MAX                                                               \
-    507 /* entries that fit one 4 KiB page: Windows splits here                \
-         */
 #define KEY_NAME_MAX 255
 #define VALUE_NAME_MAX 16383
 
@@ -24,14 +20,14 @@ P(rh_hive *h, uint32_t off)
     return h->wbuf + BASE_SIZE + off + 4;
 }
 
-static void
+void
 touch(rh_hive *h, uint32_t key)
 {
     wr_u64(P(h, key) + NK_TIME, filetime_now());
 }
 
 /* UTF-8 name to UTF-16 units u (and upcased q); checks the length. */
-static long
+long
 name_in(rh_hive *h, const char *s, size_t len, uint16_t *u, uint16_t *q,
         size_t max, const char *what)
 {
@@ -54,7 +50,7 @@ name_bytes(const uint16_t *u, size_t n, int comp)
     return comp ? n : 2 * n;
 }
 
-static void
+void
 name_store(uint8_t *dst, const uint16_t *u, size_t n, int comp)
 {
     for (size_t i = 0; i < n; i++) {
@@ -98,7 +94,7 @@ fit_cell(rh_hive *h, uint32_t *off, uint32_t size, uint32_t maxcap)
 
 /* ---- security cells --------------------------------------------------- */
 
-static int
+int
 sk_ref(rh_hive *h, uint32_t sk, int delta)
 {
     span c;
@@ -132,7 +128,7 @@ elem_size(const uint8_t *sig)
 }
 
 /* List element for key off of kind sig: offset plus lh hash / lf hint. */
-static int
+int
 elem_make(rh_hive *h, const char sig[2], uint32_t off, uint8_t e[8])
 {
     nk k;
@@ -266,7 +262,7 @@ ri_write(rh_hive *h, uint32_t *ri, const uint32_t *leaves, size_t n)
     return rc;
 }
 
-static const char *
+const char *
 default_kind(rh_hive *h)
 {
     return h->minor >= 5 ? "lh" : "lf";
@@ -305,7 +301,7 @@ ri_pick(rh_hive *h, uint32_t ri, span top, const uint16_t *q, size_t qn,
 
 /* The subkey named q of a key whose list is at list, by binary search as
  * Windows looks keys up (lists are sorted); RH_ENOTFOUND if absent. */
-static int
+int
 list_find(rh_hive *h, uint32_t list, const uint16_t *q, size_t qn,
           uint32_t *out)
 {
@@ -349,7 +345,7 @@ list_find(rh_hive *h, uint32_t list, const uint16_t *q, size_t qn,
 }
 
 /* Add key child (named q) to parent's subkey list; counts and fields. */
-static int
+int
 list_insert(rh_hive *h, uint32_t parent, uint32_t child, const uint16_t *q,
             size_t qn)
 {
@@ -940,7 +936,7 @@ rh_key_create_path(rh_hive *h, const char *path, rh_key *out, int *created)
 }
 
 /* Free key off and everything it owns (subkeys first). */
-static int
+int
 free_tree(rh_hive *h, uint32_t off, int depth)
 {
     nk k;
@@ -1150,4 +1146,54 @@ rh_create(unsigned minor, rh_hive **out)
     wr_u32(h->wbuf + BASE_ROOT, nk_off);
     h->root = nk_off;
     return 0;
+}
+
+/* ---- class names ------------------------------------------------------ */
+
+int
+rh_key_set_class(rh_hive *h, rh_key key, const char *cls, size_t len)
+{
+    uint16_t *u;
+    nk k;
+    long n = 0;
+    int rc;
+    if ((rc = alloc_begin(h)) < 0)
+        return rc;
+    if ((rc = nk_get(h, key, &k)) < 0)
+        return rc;
+    if (!(u = malloc(32768 * sizeof *u)))
+        return hive_err(h, RH_ENOMEM, "out of memory");
+    if (cls && len &&
+        (n = utf8_to_utf16(cls, len, u, 32767)) < 0) { /* u16 byte length */
+        free(u);
+        return hive_err(h, RH_EINVAL,
+                        "class name is not valid UTF-8 or longer than "
+                        "32767 characters");
+    }
+    uint32_t off = k.clslen && k.cls != CELL_NIL ? k.cls : 0;
+    if (n == 0) {
+        if (off && (rc = cell_free(h, off)) < 0)
+            goto out;
+        wr_u32(P(h, key) + NK_CLASS, CELL_NIL);
+        wr_u16(P(h, key) + NK_CLASSLEN, 0);
+    } else {
+        uint32_t nb = (uint32_t)n * 2;
+        if ((rc = off ? cell_realloc(h, &off, nb) : cell_alloc(h, nb, &off)) <
+            0)
+            goto out;
+        for (long i = 0; i < n; i++)
+            wr_u16(P(h, off) + 2 * i, u[i]);
+        wr_u32(P(h, key) + NK_CLASS, off);
+        wr_u16(P(h, key) + NK_CLASSLEN, (uint16_t)nb);
+        nk p;
+        if (key != h->root && nk_get(h, k.parent, &p) == 0) {
+            uint8_t *pp = P(h, k.parent);
+            span pc = {pp, NK_NAME};
+            wr_u32(pp + NK_MAXCLASS, max_u32(rd_u32(pc, NK_MAXCLASS), nb));
+        }
+    }
+    touch(h, key);
+out:
+    free(u);
+    return rc;
 }

@@ -1,0 +1,907 @@
+/*
+ * copy.c - copying a key with everything it owns, within a hive, between
+ * hives, into a new hive (rh_key_save) and into a packed rewrite of the
+ * hive itself (rh_compact).  Model layer, over edit.c's helpers.  Cells
+ * come from the destination's allocator (copies) or from a bump allocator
+ * that lays a fresh image out in tree order with no holes (save, compact).
+ */
+#include "edit.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Source sk offset -> destination sk offset (open addressing). */
+typedef struct skmap {
+    uint32_t *key, *val;
+    size_t cap, n;
+} skmap;
+
+enum { A_CELL, A_SEGMENT }; /* segments never take a bin's tail */
+
+typedef struct cp {
+    rh_hive *s, *d;
+    int mirror;       /* save/compact: list shapes and kinds as the source */
+    int keepflags;    /* save/compact: every nk flag as stored */
+    int bump;         /* cells from the bump allocator */
+    uint32_t sk_head; /* first sk cell of the destination list; 0 none */
+    skmap map;
+    sbuf tmp;
+    /* bump allocator: current bin, next cell, last cell of the bin */
+    uint32_t bin, pos, last;
+    int last_ok;
+    size_t ucap; /* bytes allocated for d->used */
+    uint64_t bintime;
+} cp;
+
+static uint8_t *
+P(rh_hive *h, uint32_t off)
+{
+    return h->wbuf + BASE_SIZE + off + 4;
+}
+
+static int
+oom(rh_hive *h)
+{
+    return hive_err(h, RH_ENOMEM, "out of memory");
+}
+
+/* ---- sk map ----------------------------------------------------------- */
+
+static int
+map_get(const skmap *m, uint32_t k, uint32_t *v)
+{
+    if (!m->cap)
+        return 0;
+    for (size_t i = (k * 2654435761u) & (m->cap - 1);;
+         i = (i + 1) & (m->cap - 1)) {
+        if (m->key[i] == k) {
+            *v = m->val[i];
+            return 1;
+        }
+        if (m->key[i] == 0)
+            return 0;
+    }
+}
+
+static int
+map_put(skmap *m, uint32_t k, uint32_t v)
+{
+    if (2 * (m->n + 1) > m->cap) {
+        skmap g = {NULL, NULL, m->cap ? 2 * m->cap : 64, 0};
+        g.key = calloc(g.cap, sizeof *g.key);
+        g.val = calloc(g.cap, sizeof *g.val);
+        if (!g.key || !g.val) {
+            free(g.key);
+            free(g.val);
+            return -1;
+        }
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->key[i])
+                map_put(&g, m->key[i], m->val[i]);
+        free(m->key);
+        free(m->val);
+        *m = g;
+    }
+    size_t i = (k * 2654435761u) & (m->cap - 1);
+    while (m->key[i] && m->key[i] != k)
+        i = (i + 1) & (m->cap - 1);
+    m->n += !m->key[i];
+    m->key[i] = k; /* sk offsets are never 0 (the first bin's header) */
+    m->val[i] = v;
+    return 0;
+}
+
+static void
+cp_free(cp *c)
+{
+    free(c->map.key);
+    free(c->map.val);
+    sbuf_free(&c->tmp);
+}
+
+/* ---- bump allocator (save, compact) ----------------------------------- */
+
+/* Make the image hold bins up to newend (zero-filled). */
+static int
+bump_room(cp *c, uint32_t newend)
+{
+    rh_hive *d = c->d;
+    size_t total = BASE_SIZE + (size_t)newend, m = (size_t)newend / 64 + 1;
+    if (newend > 0x7FFFF000u)
+        return hive_err(d, RH_ERANGE, "hive would exceed 2 GiB");
+    if (total > d->wcap) {
+        size_t cap = d->wcap * 2 > total ? d->wcap * 2 : total;
+        uint8_t *p = realloc(d->wbuf, cap);
+        if (!p)
+            return oom(d);
+        memset(p + d->wcap, 0, cap - d->wcap);
+        d->wbuf = p;
+        d->data = p;
+        d->wcap = cap;
+    }
+    if (m > c->ucap) {
+        size_t cap = c->ucap * 2 > m ? c->ucap * 2 : m;
+        uint8_t *u = realloc(d->used, cap);
+        if (!u)
+            return oom(d);
+        memset(u + c->ucap, 0, cap - c->ucap);
+        d->used = u;
+        c->ucap = cap;
+    }
+    d->bins_end = newend;
+    d->len = total;
+    return 0;
+}
+
+/* Next cell of size payload bytes, in order.  A cell that does not fit
+ * its bin's rest starts a new bin, and the previous cell takes the rest
+ * as slack (as Windows hands out a whole free cell when the remainder
+ * would be too small); a big-data segment, whose cell size readers use,
+ * instead extends its bin by whole pages. */
+static int
+bump_alloc(cp *c, uint32_t size, uint32_t *off, int kind)
+{
+    rh_hive *d = c->d;
+    uint32_t need, end = d->bins_end;
+    int rc;
+    if (size > ALLOC_MAX)
+        return hive_err(d, RH_ERANGE, "cell of %u bytes is too large", size);
+    need = (size + 4 + 7) & ~(uint32_t)7;
+    if (c->pos + need > end) {
+        uint32_t r = end - c->pos;
+        if (r && c->last_ok) {
+            uint8_t *cell = d->wbuf + BASE_SIZE + c->last;
+            span s = {cell, 4};
+            wr_u32(cell, (uint32_t)((int32_t)rd_u32(s, 0) - (int32_t)r));
+            c->pos = end;
+            r = 0;
+        }
+        if (r == 0) {
+            uint32_t bsize =
+                (need + HBIN_HDR + HBIN_PAGE - 1) & ~(uint32_t)(HBIN_PAGE - 1);
+            if ((rc = bump_room(c, end + bsize)) < 0)
+                return rc;
+            uint8_t *b = d->wbuf + BASE_SIZE + end;
+            memcpy(b, "hbin", 4);
+            wr_u32(b + HBIN_OFFSET, end);
+            wr_u32(b + HBIN_SIZE, bsize);
+            wr_u64(b + HBIN_TIME, c->bintime);
+            c->bin = end;
+            c->pos = end + HBIN_HDR;
+            d->nbins++;
+        } else {
+            uint32_t add =
+                (need - r + HBIN_PAGE - 1) & ~(uint32_t)(HBIN_PAGE - 1);
+            if ((rc = bump_room(c, end + add)) < 0)
+                return rc;
+            uint8_t *b = d->wbuf + BASE_SIZE + c->bin;
+            span s = {b, HBIN_HDR};
+            wr_u32(b + HBIN_SIZE, rd_u32(s, HBIN_SIZE) + add);
+        }
+    }
+    *off = c->pos;
+    wr_u32(d->wbuf + BASE_SIZE + c->pos, (uint32_t) - (int32_t)need);
+    d->used[c->pos >> 6] |= (uint8_t)(1u << ((c->pos >> 3) & 7));
+    c->last = c->pos;
+    c->last_ok = kind != A_SEGMENT;
+    c->pos += need;
+    return 0;
+}
+
+static int
+cp_alloc(cp *c, uint32_t size, uint32_t *off, int kind)
+{
+    return c->bump ? bump_alloc(c, size, off, kind)
+                   : cell_alloc(c->d, size, off);
+}
+
+/* ---- security --------------------------------------------------------- */
+
+/* The destination sk for the source sk ssk, one more reference counted. */
+static int
+sk_for(cp *c, uint32_t ssk, uint32_t *out)
+{
+    rh_hive *s = c->s, *d = c->d;
+    span sc;
+    uint32_t got, off;
+    int rc;
+    if (s == d) {
+        *out = ssk;
+        return sk_ref(d, ssk, 1);
+    }
+    if (map_get(&c->map, ssk, &got)) {
+        *out = got;
+        return sk_ref(d, got, 1);
+    }
+    if ((rc = cell_get_sig(s, ssk, "sk", &sc)) < 0)
+        return rc;
+    uint32_t sdlen = rd_u32(sc, SK_SDLEN);
+    if (!span_has(sc, SK_SD, sdlen))
+        return CORRUPT(s, ssk,
+                       "security descriptor of %u bytes exceeds its "
+                       "cell",
+                       sdlen);
+    const uint8_t *sd = sc.p + SK_SD; /* s's image never moves here */
+    if (!c->mirror && c->sk_head) {   /* an identical descriptor? */
+        uint32_t at = c->sk_head;
+        for (size_t i = 0; i < 1000000; i++) {
+            span dc;
+            if ((rc = cell_get_sig(d, at, "sk", &dc)) < 0)
+                return rc;
+            if (rd_u32(dc, SK_SDLEN) == sdlen && span_has(dc, SK_SD, sdlen) &&
+                memcmp(dc.p + SK_SD, sd, sdlen) == 0) {
+                if (map_put(&c->map, ssk, at) < 0)
+                    return oom(d);
+                *out = at;
+                return sk_ref(d, at, 1);
+            }
+            if ((at = rd_u32(dc, SK_FLINK)) == c->sk_head)
+                break;
+        }
+    }
+    if ((rc = cp_alloc(c, SK_SD + sdlen, &off, A_CELL)) < 0)
+        return rc;
+    uint8_t *p = P(d, off);
+    p[0] = 's';
+    p[1] = 'k';
+    wr_u32(p + SK_REFS, 1);
+    wr_u32(p + SK_SDLEN, sdlen);
+    memcpy(p + SK_SD, sd, sdlen);
+    if (!c->sk_head) {
+        wr_u32(p + SK_FLINK, off);
+        wr_u32(p + SK_BLINK, off);
+        c->sk_head = off;
+    } else { /* link in last: before the head */
+        span hc;
+        if ((rc = cell_get_sig(d, c->sk_head, "sk", &hc)) < 0)
+            return rc;
+        uint32_t tail = rd_u32(hc, SK_BLINK);
+        span tc;
+        if ((rc = cell_get_sig(d, tail, "sk", &tc)) < 0)
+            return rc;
+        wr_u32(p + SK_FLINK, c->sk_head);
+        wr_u32(p + SK_BLINK, tail);
+        wr_u32(P(d, tail) + SK_FLINK, off);
+        wr_u32(P(d, c->sk_head) + SK_BLINK, off);
+    }
+    if (map_put(&c->map, ssk, off) < 0)
+        return oom(d);
+    *out = off;
+    return 0;
+}
+
+/* ---- values ----------------------------------------------------------- */
+
+/* Store len bytes as value data in the destination, as edit.c does:
+ * inline (<= 4), one cell, or big data segments (1.4+, > 16344). */
+static int
+cp_data(cp *c, const uint8_t *b, uint32_t len, uint32_t *rawlen, uint32_t *doff)
+{
+    rh_hive *d = c->d;
+    uint32_t cell, list, db;
+    int rc;
+    if (len <= 4) {
+        uint8_t t[4] = {0, 0, 0, 0};
+        if (len)
+            memcpy(t, b, len);
+        *doff = rd_u32((span){t, 4}, 0);
+        *rawlen = len | VK_INLINE;
+        return 0;
+    }
+    *rawlen = len;
+    if (len <= DB_SEGMENT || d->minor < 4) {
+        if ((rc = cp_alloc(c, len, &cell, A_CELL)) < 0)
+            return rc;
+        memcpy(P(d, cell), b, len);
+        *doff = cell;
+        return 0;
+    }
+    uint32_t nseg = (len + DB_SEGMENT - 1) / DB_SEGMENT;
+    if (nseg > 0xFFFF)
+        return hive_err(d, RH_ERANGE, "value data of %u bytes is too large",
+                        len);
+    if ((rc = cp_alloc(c, 12, &db, A_CELL)) < 0 ||
+        (rc = cp_alloc(c, nseg * 4, &list, A_CELL)) < 0)
+        return rc;
+    uint8_t *p = P(d, db);
+    p[0] = 'd';
+    p[1] = 'b';
+    wr_u16(p + DB_COUNT, (uint16_t)nseg);
+    wr_u32(p + DB_LIST, list);
+    for (uint32_t i = 0; i < nseg; i++) {
+        uint32_t n = len - i * DB_SEGMENT;
+        if (n > DB_SEGMENT)
+            n = DB_SEGMENT;
+        /* 4 spare bytes per segment, as edit.c and Windows write them. */
+        if ((rc = cp_alloc(c, n + 4, &cell, A_SEGMENT)) < 0)
+            return rc;
+        memcpy(P(d, cell), b + (size_t)i * DB_SEGMENT, n);
+        wr_u32(P(d, list) + 4 * i, cell);
+    }
+    *doff = db;
+    return 0;
+}
+
+/* Copy the value at svoff; *out is the new vk cell. */
+static int
+cp_value(cp *c, uint32_t svoff, uint32_t *out)
+{
+    rh_hive *s = c->s, *d = c->d;
+    vk v;
+    span data;
+    uint8_t head[VK_NAME];
+    uint8_t *buf = NULL;
+    uint32_t off, rawlen = 0, doff = 0;
+    int rc;
+    if ((rc = vk_get(s, svoff, &v)) < 0)
+        return rc;
+    memcpy(head, v.cell.p, VK_NAME);
+    size_t nb = v.name.n, len = vk_len(&v);
+    if (!(buf = malloc(nb + len + 1)))
+        return oom(d);
+    memcpy(buf, v.name.p, nb);
+    if (len) {
+        if ((rc = vk_data(s, &v, &data, &c->tmp)) < 0)
+            goto out;
+        if (data.n < len) {
+            rc = CORRUPT(s, svoff, "value data shorter than its length");
+            goto out;
+        }
+        memcpy(buf + nb, data.p, len);
+    }
+    if ((rc = cp_alloc(c, (uint32_t)(VK_NAME + nb), &off, A_CELL)) < 0 ||
+        (rc = cp_data(c, buf + nb, (uint32_t)len, &rawlen, &doff)) < 0)
+        goto out;
+    uint8_t *p = P(d, off);
+    memcpy(p, head, VK_NAME);
+    memcpy(p + VK_NAME, buf, nb);
+    wr_u32(p + VK_DATALEN, rawlen);
+    wr_u32(p + VK_DATA, doff);
+    *out = off;
+out:
+    free(buf);
+    return rc;
+}
+
+/* ---- keys ------------------------------------------------------------- */
+
+/* Shape of a subkey list: leaves (kind, count) in order; ri if more. */
+typedef struct shape {
+    char (*sig)[2];
+    size_t *cnt;
+    size_t nleaf;
+} shape;
+
+/* The source list's own shape when it holds exactly n keys in leaves of
+ * known kinds, else 0. */
+static int
+shape_mirror(rh_hive *s, uint32_t list, size_t n, shape *sh)
+{
+    span top, lc;
+    if (cell_get(s, list, &top) < 0)
+        return 0;
+    size_t m = rd_sig(top, 0, "ri") ? rd_u16(top, LIST_COUNT) : 1, tot = 0;
+    if (m == 0 || (m > 1 && !span_has(top, LIST_ELEMS, m * 4)))
+        return 0;
+    if (!(sh->sig = malloc(m * sizeof *sh->sig)) ||
+        !(sh->cnt = malloc(m * sizeof *sh->cnt)))
+        return 0;
+    for (size_t i = 0; i < m; i++) {
+        if (rd_sig(top, 0, "ri")) {
+            if (cell_get(s, rd_u32(top, LIST_ELEMS + 4 * i), &lc) < 0)
+                return 0;
+        } else {
+            lc = top;
+        }
+        if (!rd_sig(lc, 0, "li") && !rd_sig(lc, 0, "lf") &&
+            !rd_sig(lc, 0, "lh"))
+            return 0;
+        sh->sig[i][0] = (char)lc.p[0];
+        sh->sig[i][1] = (char)lc.p[1];
+        sh->cnt[i] = rd_u16(lc, LIST_COUNT);
+        tot += sh->cnt[i];
+    }
+    sh->nleaf = m;
+    return tot == n;
+}
+
+/* Leaves of kind sig of at most LEAF_MAX keys, counts as even as
+ * leaf_insert splits them. */
+static int
+shape_new(const char *sig, size_t n, shape *sh)
+{
+    size_t m = n <= LEAF_MAX ? 1 : (n + LEAF_MAX - 1) / LEAF_MAX;
+    free(sh->sig);
+    free(sh->cnt);
+    if (!(sh->sig = malloc(m * sizeof *sh->sig)) ||
+        !(sh->cnt = malloc(m * sizeof *sh->cnt)))
+        return -1;
+    for (size_t i = 0; i < m; i++) {
+        sh->sig[i][0] = sig[0];
+        sh->sig[i][1] = sig[1];
+        sh->cnt[i] = n / m + (i < n % m);
+    }
+    sh->nleaf = m;
+    return 0;
+}
+
+static int copy_node(cp *c, uint32_t soff, uint32_t dparent, const uint16_t *u,
+                     size_t un, int subs, int depth, uint32_t *out);
+
+/* Copy the subkeys kids[0..n) of the source key with list slist under
+ * the new key off, with a list of the same order. */
+static int
+copy_kids(cp *c, uint32_t off, uint32_t slist, const rh_key *kids, size_t n,
+          int depth)
+{
+    rh_hive *d = c->d;
+    shape sh = {NULL, NULL, 0};
+    uint32_t *leaf = NULL, *dk = NULL, ri = 0;
+    uint8_t e[8];
+    int rc = 0;
+    if (!c->mirror || !shape_mirror(c->s, slist, n, &sh)) {
+        const char *kind = default_kind(d);
+        if (c->s == d) { /* keep the list kind the hive uses */
+            span top;
+            if (cell_get(d, slist, &top) == 0 && !rd_sig(top, 0, "ri") &&
+                (rd_sig(top, 0, "lf") || rd_sig(top, 0, "li") ||
+                 rd_sig(top, 0, "lh")))
+                kind = (const char *)top.p;
+        }
+        char k2[2] = {kind[0], kind[1]};
+        if (shape_new(k2, n, &sh) < 0)
+            return oom(d);
+    }
+    if (!(leaf = calloc(sh.nleaf, sizeof *leaf)) ||
+        !(dk = calloc(n ? n : 1, sizeof *dk))) {
+        rc = oom(d);
+        goto out;
+    }
+    if (sh.nleaf > 1 && (rc = cp_alloc(c, (uint32_t)(LIST_ELEMS + 4 * sh.nleaf),
+                                       &ri, A_CELL)) < 0)
+        goto out;
+    for (size_t i = 0; i < sh.nleaf; i++) {
+        size_t es = sh.sig[i][1] == 'i' ? 4 : 8;
+        if ((rc = cp_alloc(c, (uint32_t)(LIST_ELEMS + es * sh.cnt[i]), &leaf[i],
+                           A_CELL)) < 0)
+            goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        if ((rc = copy_node(c, kids[i], off, NULL, 0, 1, depth + 1, &dk[i])) <
+            0)
+            goto out;
+    for (size_t i = 0, at = 0; i < sh.nleaf; i++) {
+        size_t es = sh.sig[i][1] == 'i' ? 4 : 8;
+        for (size_t j = 0; j < sh.cnt[i]; j++, at++) {
+            if ((rc = elem_make(d, sh.sig[i], dk[at], e)) < 0)
+                goto out;
+            memcpy(P(d, leaf[i]) + LIST_ELEMS + j * es, e, es);
+        }
+        uint8_t *p = P(d, leaf[i]);
+        p[0] = (uint8_t)sh.sig[i][0];
+        p[1] = (uint8_t)sh.sig[i][1];
+        wr_u16(p + LIST_COUNT, (uint16_t)sh.cnt[i]);
+        if (ri)
+            wr_u32(P(d, ri) + LIST_ELEMS + 4 * i, leaf[i]);
+    }
+    if (ri) {
+        uint8_t *p = P(d, ri);
+        p[0] = 'r';
+        p[1] = 'i';
+        wr_u16(p + LIST_COUNT, (uint16_t)sh.nleaf);
+    }
+    wr_u32(P(d, off) + NK_SUBKEYS, ri ? ri : leaf[0]);
+    wr_u32(P(d, off) + NK_NSUBKEYS, (uint32_t)n);
+out:
+    free(sh.sig);
+    free(sh.cnt);
+    free(leaf);
+    free(dk);
+    return rc;
+}
+
+/* Copy key soff (named u when u, else as stored) under dparent, with
+ * its subkeys when subs; *out gets the new key.  In tree order: the key
+ * node, its sk at first use, class, value list, values and data, subkey
+ * lists, then the subkeys. */
+static int
+copy_node(cp *c, uint32_t soff, uint32_t dparent, const uint16_t *u, size_t un,
+          int subs, int depth, uint32_t *out)
+{
+    rh_hive *s = c->s, *d = c->d;
+    uint8_t hdr[NK_NAME];
+    uint8_t *name = NULL, *cls = NULL;
+    uint32_t *vals = NULL;
+    rh_key *kids = NULL;
+    size_t nb, nkids = 0, clslen = 0;
+    uint32_t off, x;
+    int comp, rc;
+    nk k;
+    if (depth > RH_MAX_DEPTH)
+        return CORRUPT(s, soff, "key nesting deeper than %d levels",
+                       RH_MAX_DEPTH);
+    if ((rc = nk_get(s, soff, &k)) < 0)
+        return rc;
+    memcpy(hdr, k.cell.p, NK_NAME);
+    comp = u ? name_fits_latin1(u, un) : k.comp;
+    nb = u ? (comp ? un : 2 * un) : k.name.n;
+    if (!(name = malloc(nb + 1)))
+        return oom(d);
+    if (u)
+        name_store(name, u, un, comp);
+    else
+        memcpy(name, k.name.p, nb);
+    if (k.clslen && k.cls != CELL_NIL) {
+        span cc;
+        if ((rc = cell_get(s, k.cls, &cc)) < 0)
+            goto out;
+        if (!span_has(cc, 0, k.clslen)) {
+            rc = CORRUPT(s, k.cls, "class name exceeds its cell");
+            goto out;
+        }
+        clslen = k.clslen;
+        if (!(cls = malloc(clslen))) {
+            rc = oom(d);
+            goto out;
+        }
+        memcpy(cls, cc.p, clslen);
+    }
+    if (k.nval) {
+        span list;
+        if ((rc = nk_values(s, &k, &list)) < 0)
+            goto out;
+        if (!(vals = malloc(k.nval * sizeof *vals))) {
+            rc = oom(d);
+            goto out;
+        }
+        for (uint32_t i = 0; i < k.nval; i++)
+            vals[i] = rd_u32(list, 4 * i);
+    }
+    if (subs && k.nsub && k.subs != CELL_NIL &&
+        (rc = rh_key_subkeys(s, soff, &kids, &nkids)) < 0)
+        goto out;
+    uint32_t nval = k.nval, ssk = k.sk, slist = k.subs;
+    /* s's image may move from here on when s == d: k is stale. */
+    if ((rc = cp_alloc(c, (uint32_t)(NK_NAME + nb), &off, A_CELL)) < 0)
+        goto out;
+    uint8_t *p = P(d, off);
+    span hs = {hdr, NK_NAME};
+    uint16_t fl = rd_u16(hs, NK_FLAGS) & (uint16_t)~RH_KEY_COMP_NAME;
+    if (!c->keepflags) {
+        fl &= (uint16_t)~RH_KEY_HIVE_ENTRY;
+        if (soff == s->root)
+            fl &= (uint16_t)~RH_KEY_NO_DELETE;
+    }
+    memcpy(p, hdr, NK_NAME);
+    memcpy(p + NK_NAME, name, nb);
+    wr_u16(p + NK_FLAGS, (uint16_t)(fl | (comp ? RH_KEY_COMP_NAME : 0)));
+    wr_u32(p + NK_PARENT, dparent);
+    wr_u32(p + NK_NSUBKEYS, 0);
+    wr_u32(p + NK_NVSUBKEYS, 0);
+    wr_u32(p + NK_SUBKEYS, CELL_NIL);
+    wr_u32(p + NK_VSUBKEYS, CELL_NIL);
+    wr_u32(p + NK_NVALUES, 0);
+    wr_u32(p + NK_VALUES, CELL_NIL);
+    wr_u32(p + NK_SECURITY, CELL_NIL);
+    wr_u32(p + NK_CLASS, CELL_NIL);
+    wr_u16(p + NK_CLASSLEN, 0);
+    wr_u16(p + NK_NAMELEN, (uint16_t)nb);
+    if (!nkids) {
+        wr_u32(p + NK_MAXNAME, rd_u32(hs, NK_MAXNAME) & 0xFFFF0000u);
+        wr_u32(p + NK_MAXCLASS, 0);
+    }
+    if (!nval) {
+        wr_u32(p + NK_MAXVALNAME, 0);
+        wr_u32(p + NK_MAXVALDATA, 0);
+    }
+    *out = off;
+    if ((rc = sk_for(c, ssk, &x)) < 0)
+        goto out;
+    wr_u32(P(d, off) + NK_SECURITY, x);
+    if (clslen) {
+        if ((rc = cp_alloc(c, (uint32_t)clslen, &x, A_CELL)) < 0)
+            goto out;
+        memcpy(P(d, x), cls, clslen);
+        wr_u32(P(d, off) + NK_CLASS, x);
+        wr_u16(P(d, off) + NK_CLASSLEN, (uint16_t)clslen);
+    }
+    if (nval) {
+        uint32_t vl;
+        if ((rc = cp_alloc(c, nval * 4, &vl, A_CELL)) < 0)
+            goto out;
+        wr_u32(P(d, off) + NK_VALUES, vl);
+        for (uint32_t i = 0; i < nval; i++) {
+            if ((rc = cp_value(c, vals[i], &x)) < 0)
+                goto out;
+            wr_u32(P(d, vl) + 4 * i, x);
+            wr_u32(P(d, off) + NK_NVALUES, i + 1);
+        }
+    }
+    if (nkids)
+        rc = copy_kids(c, off, slist, kids, nkids, depth);
+out:
+    free(name);
+    free(cls);
+    free(vals);
+    free(kids);
+    return rc;
+}
+
+/* ---- public: copies --------------------------------------------------- */
+
+/* Is k a or inside a's subtree? */
+static int
+within(rh_hive *h, uint32_t k, uint32_t a)
+{
+    for (int i = 0; i <= RH_MAX_DEPTH && k; i++) {
+        nk n;
+        if (k == a)
+            return 1;
+        if (k == h->root || nk_get(h, k, &n) < 0)
+            return 0;
+        k = n.parent;
+    }
+    return 0;
+}
+
+static void
+cp_init(cp *c, rh_hive *s, rh_hive *d)
+{
+    memset(c, 0, sizeof *c);
+    c->s = s;
+    c->d = d;
+    nk r;
+    if (s != d && d->bins_end && nk_get(d, d->root, &r) == 0)
+        c->sk_head = r.sk; /* an existing hive: match its descriptors */
+}
+
+int
+rh_key_copy(rh_hive *sh, rh_key src, rh_hive *dh, rh_key dparent,
+            const char *newname, unsigned flags, rh_key *out)
+{
+    uint16_t u[256], q[256];
+    uint32_t off = 0, other = 0;
+    long n;
+    nk k, p;
+    int rc;
+    if (!sh || !dh)
+        return RH_EINVAL;
+    if ((rc = alloc_begin(dh)) < 0)
+        return rc;
+    if ((rc = nk_get(sh, src, &k)) < 0)
+        return sh == dh ? rc : hive_err(dh, rc, "source: %s", rh_errmsg(sh));
+    if ((rc = nk_get(dh, dparent, &p)) < 0)
+        return rc;
+    if (newname) {
+        n = name_in(dh, newname, strlen(newname), u, q, 255, "key");
+        if (n < 0)
+            return (int)n;
+        if (n == 0)
+            return hive_err(dh, RH_EINVAL, "key name is empty");
+        for (long i = 0; i < n; i++)
+            if (u[i] == '\\')
+                return hive_err(dh, RH_EINVAL, "key name contains '\\'");
+    } else {
+        n = (long)(k.comp ? k.name.n : k.name.n / 2);
+        if (n > 255 || n == 0)
+            return hive_err(dh, RH_EINVAL, "source key name of %ld characters",
+                            n);
+        for (long i = 0; i < n; i++)
+            u[i] = k.comp ? k.name.p[i] : rd_u16(k.name, 2 * (size_t)i);
+        for (long i = 0; i < n; i++)
+            q[i] = upcase(u[i]);
+    }
+    if (sh == dh && within(dh, dparent, src))
+        return hive_err(dh, RH_EINVAL,
+                        "cannot copy a key into its own subtree");
+    rc = p.nsub && p.subs != CELL_NIL
+             ? list_find(dh, p.subs, q, (size_t)n, &other)
+             : RH_ENOTFOUND;
+    if (rc == 0) {
+        if (!(flags & RH_COPY_REPLACE))
+            return hive_err(dh, RH_EINVAL, "the destination key exists");
+        if (sh == dh && within(dh, src, other))
+            return hive_err(dh, RH_EINVAL,
+                            "the destination key holds the source");
+        if ((rc = rh_key_delete(dh, other)) < 0)
+            return rc;
+    } else if (rc != RH_ENOTFOUND) {
+        return rc;
+    }
+    cp c;
+    cp_init(&c, sh, dh);
+    rc = copy_node(&c, src, dparent, newname ? u : NULL, (size_t)n,
+                   (flags & RH_COPY_SUBKEYS) != 0, 0, &off);
+    cp_free(&c);
+    if (rc < 0 || (rc = list_insert(dh, dparent, off, q, (size_t)n)) < 0)
+        return rc;
+    nk nn;
+    if ((rc = nk_get(dh, off, &nn)) < 0)
+        return rc;
+    if (nn.clslen) {
+        uint8_t *pp = P(dh, dparent);
+        span pc = {pp, NK_NAME};
+        if (rd_u32(pc, NK_MAXCLASS) < nn.clslen)
+            wr_u32(pp + NK_MAXCLASS, nn.clslen);
+    }
+    if (out)
+        *out = off;
+    return 0;
+}
+
+static int
+merge(rh_hive *sh, rh_key src, rh_hive *dh, rh_key dst, unsigned flags,
+      size_t *changed, int depth)
+{
+    rh_value *vals = NULL;
+    rh_key *kids = NULL;
+    size_t n = 0;
+    int rc;
+    if (depth > RH_MAX_DEPTH)
+        return hive_err(dh, RH_ERANGE, "key nesting deeper than %d levels",
+                        RH_MAX_DEPTH);
+    if ((rc = rh_key_values(sh, src, &vals, &n)) < 0)
+        return sh == dh ? rc : hive_err(dh, rc, "source: %s", rh_errmsg(sh));
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        char *name = NULL;
+        void *data = NULL;
+        size_t nl, dl;
+        uint32_t type;
+        rh_value v;
+        if ((rc = rh_value_name(sh, vals[i], &name, &nl)) == 0 &&
+            (rh_value_get(dh, dst, name, nl, &v) != 0 ||
+             (flags & RH_COPY_REPLACE)) &&
+            (rc = rh_value_data(sh, vals[i], &type, &data, &dl)) == 0 &&
+            (rc = rh_value_set(dh, dst, name, nl, type, data, dl)) == 0)
+            (*changed)++;
+        free(name);
+        free(data);
+    }
+    free(vals);
+    if (rc < 0 || !(flags & RH_COPY_SUBKEYS))
+        return rc;
+    if ((rc = rh_key_subkeys(sh, src, &kids, &n)) < 0)
+        return rc;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        char *name = NULL;
+        size_t nl;
+        rh_key dk;
+        if ((rc = rh_key_name(sh, kids[i], &name, &nl)) < 0)
+            break;
+        if (rh_key_child(dh, dst, name, nl, &dk) == 0) {
+            rc = merge(sh, kids[i], dh, dk, flags, changed, depth + 1);
+        } else if ((rc = rh_key_copy(sh, kids[i], dh, dst, NULL,
+                                     RH_COPY_SUBKEYS, NULL)) == 0) {
+            (*changed)++;
+        }
+        free(name);
+    }
+    free(kids);
+    return rc;
+}
+
+int
+rh_key_copy_into(rh_hive *sh, rh_key src, rh_hive *dh, rh_key dst,
+                 unsigned flags, size_t *changed)
+{
+    size_t dummy = 0;
+    nk k;
+    int rc;
+    if (!sh || !dh)
+        return RH_EINVAL;
+    if (!changed)
+        changed = &dummy;
+    *changed = 0;
+    if ((rc = alloc_begin(dh)) < 0)
+        return rc;
+    if ((rc = nk_get(sh, src, &k)) < 0 || (rc = nk_get(dh, dst, &k)) < 0)
+        return rc;
+    if (sh == dh && within(dh, dst, src))
+        return hive_err(dh, RH_EINVAL,
+                        "cannot copy a key into itself or its "
+                        "own subtree");
+    return merge(sh, src, dh, dst, flags, changed, 0);
+}
+
+/* ---- public: save and compact ----------------------------------------- */
+
+/* Lay out a new image holding key k of s (and its subtree) as its root,
+ * in *out; base is the base block to start from. */
+static int
+build(rh_hive *s, rh_key k, const uint8_t *base, int as_root, rh_hive **out)
+{
+    rh_hive *d = calloc(1, sizeof *d);
+    cp c;
+    uint32_t root;
+    nk r;
+    int rc;
+    *out = d;
+    if (!d)
+        return RH_ENOMEM;
+    d->flags = RH_OPEN_WRITE;
+    d->minor = s->minor;
+    if (!(d->wbuf = calloc(1, BASE_SIZE)))
+        return oom(d);
+    d->data = d->wbuf;
+    d->wcap = d->len = BASE_SIZE;
+    memcpy(d->wbuf, base, BASE_SIZE);
+    cp_init(&c, s, d);
+    c.mirror = c.keepflags = c.bump = 1;
+    c.bintime = rd_u64((span){s->data + BASE_SIZE, s->bins_end}, HBIN_TIME);
+    if ((rc = nk_get(s, k, &r)) < 0) {
+        cp_free(&c);
+        return hive_err(d, rc, "%s", rh_errmsg(s));
+    }
+    rc = copy_node(&c, k, as_root ? 0 : r.parent, NULL, 0, 1, 0, &root);
+    if (rc == 0 && c.pos < d->bins_end) /* the last bin's tail is free */
+        wr_u32(d->wbuf + BASE_SIZE + c.pos, d->bins_end - c.pos);
+    cp_free(&c);
+    if (rc < 0) {
+        if (d != s && s->msg[0] && !d->msg[0])
+            hive_err(d, rc, "%s", rh_errmsg(s));
+        return rc;
+    }
+    if (as_root) {
+        uint8_t *p = P(d, root);
+        span ps = {p, NK_NAME};
+        wr_u16(p + NK_FLAGS,
+               rd_u16(ps, NK_FLAGS) | RH_KEY_HIVE_ENTRY | RH_KEY_NO_DELETE);
+    }
+    d->root = root;
+    wr_u32(d->wbuf + BASE_ROOT, root);
+    wr_u32(d->wbuf + BASE_BINS_SIZE, d->bins_end);
+    return 0;
+}
+
+int
+rh_key_save(rh_hive *h, rh_key k, rh_hive **out)
+{
+    uint8_t base[BASE_SIZE];
+    memset(base, 0, sizeof base);
+    memcpy(base, "regf", 4);
+    wr_u32(base + BASE_SEQ1, 1);
+    wr_u32(base + BASE_SEQ2, 1);
+    wr_u64(base + BASE_TIME, filetime_now());
+    wr_u32(base + BASE_MAJOR, 1);
+    wr_u32(base + BASE_MINOR, h->minor);
+    wr_u32(base + BASE_FORMAT, 1);
+    wr_u32(base + BASE_CLUSTER, 1);
+    int rc = build(h, k, base, 1, out);
+    if (rc == 0 && *out)
+        wr_u32((*out)->wbuf + BASE_CHECKSUM, base_checksum((*out)->wbuf));
+    return rc;
+}
+
+int
+rh_compact(rh_hive *h)
+{
+    rh_hive *n = NULL;
+    int rc;
+    if ((rc = alloc_begin(h)) < 0)
+        return rc;
+    rc = build(h, h->root, h->wbuf, 0, &n);
+    if (rc < 0) {
+        if (n && n->msg[0])
+            hive_err(h, rc, "%s", n->msg);
+        rh_close(n);
+        return rc;
+    }
+    /* The new image replaces h's; h keeps its path and identity. */
+    char *path = h->path;
+    h->path = NULL;
+    hive_wfree(h);
+    free(h->used);
+    h->path = path;
+    h->wbuf = n->wbuf;
+    h->wcap = n->wcap;
+    h->data = n->wbuf;
+    h->len = n->len;
+    h->used = n->used;
+    h->bins_end = n->bins_end;
+    h->nbins = n->nbins;
+    h->root = n->root;
+    n->wbuf = NULL;
+    n->used = NULL;
+    rh_close(n);
+    return 0;
+}
