@@ -74,6 +74,16 @@
  *    the file's 8-bit encoding: a NUL byte is appended when the last
  *    byte is not 0, then they are converted to UTF-16LE [W
  *    prepare_hex_string_data; T Wine20a REGEDIT4 "Line" -> 5 chars].
+ *  - Round trip with `reghive export` (reghive's own rule, not regedit's):
+ *    reghive writes string data that is not exactly "text + one NUL" as
+ *    hex(1)/hex(2)/hex(7), e.g. a REG_SZ without its terminator, which the
+ *    NUL rule above would change.  So its export puts the comment line
+ *    RH_REG_EXPORT_MARKER ("; reghive export: hex data verbatim") right
+ *    after the header, and a file whose line 2 is exactly that comment
+ *    (trailing blanks allowed) is parsed as if RH_REG_HEX_VERBATIM were
+ *    given.  Files regedit, reg.exe, Wine or hivexregedit write never
+ *    carry it, so they keep regedit's rule; regedit itself reads the
+ *    marker as a comment (so it adds its NULs to such a file).
  */
 #include "regparse.h"
 
@@ -343,6 +353,7 @@ struct rh_reg_doc {
     size_t nops, cap;
     int version;
     unsigned enc;
+    int hex_verbatim; /* the export marker was seen */
 };
 
 typedef struct ps {
@@ -797,6 +808,16 @@ key_line(ps *s, size_t i)
     return ar->oom ? (s->rc = RH_ENOMEM) : 0;
 }
 
+/* Is line [i, le) the comment `reghive export` writes on line 2
+ * (RH_REG_EXPORT_MARKER; trailing blanks allowed)? */
+static int
+is_marker(const ps *s, size_t i)
+{
+    static const char m[] = RH_REG_EXPORT_MARKER;
+    return match(s, i, m) && end_ok(s, i + sizeof m - 1) &&
+           skip_blanks(s, i + sizeof m - 1) == s->le;
+}
+
 static int
 header(ps *s)
 {
@@ -857,6 +878,11 @@ rh_reg_parse(const void *buf, size_t len, unsigned flags, rh_reg_doc **out,
         goto out;
     while (next_line(&s)) {
         size_t i = skip_blanks(&s, s.ls);
+        if (s.line == 2 && is_marker(&s, i)) {
+            s.flags |= RH_REG_HEX_VERBATIM;
+            d->hex_verbatim = 1;
+            continue;
+        }
         if (i == s.le || s.u[i] == ';' || s.u[i] == '#')
             continue;
         if (s.u[i] == '[')
@@ -924,6 +950,12 @@ unsigned
 rh_reg_doc_encoding(const rh_reg_doc *doc)
 {
     return doc ? doc->enc : 0;
+}
+
+int
+rh_reg_doc_hex_verbatim(const rh_reg_doc *doc)
+{
+    return doc ? doc->hex_verbatim : 0;
 }
 
 void
