@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define CHAIN 64 /* path components remembered between operations */
+
 typedef struct ap {
     rh_hive *h;
     const char *prefix;
@@ -18,6 +20,12 @@ typedef struct ap {
     rh_reg_skip_fn skip;
     void *ctx;
     rh_reg_stats *st;
+    /* The components of the last path resolved and their keys: the next
+     * path usually shares most of them (cleared when a key is deleted). */
+    const char *last;   /* that path (borrowed from the doc) */
+    size_t ends[CHAIN]; /* end of component i in last */
+    rh_key chain[CHAIN];
+    size_t depth;
     /* The key of the last [KEY] operation: its values follow it. */
     const char *cur_path; /* op.key pointer (borrowed from the doc) */
     rh_key cur;           /* 0 when the key lies outside the hive */
@@ -61,40 +69,65 @@ current_set(rh_hive *h, char *name, size_t cap)
 /* Resolve the hive-relative path rel[0..n) from the root; with create,
  * missing keys are added (*created counts them).  A first component
  * CurrentControlSet that is not a real key goes to the set Select\Current
- * names, read now (earlier operations may have changed it).  Returns 0,
- * RH_ENOTFOUND (absent, without create) or an error. */
+ * names, read now (earlier operations may have changed it; such paths are
+ * not remembered).  Returns 0, RH_ENOTFOUND (absent, without create) or an
+ * error.  The components shared with the previous path are not looked up
+ * again. */
 static int
 resolve(ap *a, const char *rel, size_t n, int create, rh_key *out,
         size_t *created)
 {
     rh_hive *h = a->h;
     rh_key k = rh_root(h), next;
-    int top = 1, rc;
-    for (size_t i = 0; i < n;) {
+    int rc, cacheable = 1;
+    size_t i = 0, d = 0;
+    /* Longest run of whole components equal to the remembered path. */
+    while (d < a->depth) {
+        size_t e = a->ends[d];
+        if (e > n || (e < n && rel[e] != '\\') ||
+            memcmp(rel + i, a->last + i, e - i) != 0)
+            break;
+        k = a->chain[d];
+        i = e + 1;
+        d++;
+    }
+    a->depth = d;
+    for (; i < n;) {
         const char *s = rel + i, *e = memchr(s, '\\', n - i);
-        size_t m = e ? (size_t)(e - s) : n - i;
-        i += m + 1;
+        size_t m = e ? (size_t)(e - s) : n - i, end = i + m;
+        i = end + 1;
         if (m == 0)
             continue;
-        rc = rh_key_child(h, k, s, m, &next);
-        if (rc == RH_ENOTFOUND && top && ieq_ascii(s, m, "CurrentControlSet")) {
+        if (d == 0 && ieq_ascii(s, m, "CurrentControlSet") &&
+            rh_key_child(h, k, s, m, &next) == RH_ENOTFOUND) {
             char cs[32];
+            cacheable = 0;
             if (current_set(h, cs, sizeof cs)) {
                 s = cs;
                 m = strlen(cs);
-                rc = rh_key_child(h, k, s, m, &next);
             }
         }
-        if (rc == RH_ENOTFOUND && create) {
+        if (create) {
+            /* rh_key_add finds an existing key by binary search. */
             int c = 0;
             rc = rh_key_add(h, k, s, m, &next, &c);
             if (rc == 0 && c && created)
                 (*created)++;
+        } else {
+            rc = rh_key_child(h, k, s, m, &next);
         }
         if (rc < 0)
             return rc;
         k = next;
-        top = 0;
+        if (cacheable && d < CHAIN) {
+            a->ends[d] = end;
+            a->chain[d] = k;
+            a->depth = ++d;
+            a->last = rel;
+        } else {
+            cacheable = 0;
+            d++;
+        }
     }
     *out = k;
     return 0;
@@ -200,6 +233,7 @@ apply_op(ap *a, const rh_reg_op *op)
         return hive_err(
             h, RH_EINVAL, "%u: [-%.*s]: the hive root cannot be deleted",
             op->line, (int)(op->keylen > 120 ? 120 : op->keylen), op->key);
+    a->depth = 0; /* remembered handles may lie in the deleted tree */
     if ((rc = rh_key_delete(h, k)) < 0)
         return op_err(a, op, rc, "cannot delete key");
     a->st->keys_deleted++;
