@@ -81,6 +81,7 @@ resolve(ap *a, const char *rel, size_t n, int create, rh_key *out,
     rh_key k = rh_root(h), next;
     int rc, cacheable = 1;
     size_t i = 0, d = 0;
+    char cs[32]; /* ControlSet00N */
     /* Longest run of whole components equal to the remembered path. */
     while (d < a->depth) {
         size_t e = a->ends[d];
@@ -100,7 +101,6 @@ resolve(ap *a, const char *rel, size_t n, int create, rh_key *out,
             continue;
         if (d == 0 && ieq_ascii(s, m, "CurrentControlSet") &&
             rh_key_child(h, k, s, m, &next) == RH_ENOTFOUND) {
-            char cs[32];
             cacheable = 0;
             if (current_set(h, cs, sizeof cs)) {
                 s = cs;
