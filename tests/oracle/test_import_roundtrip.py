@@ -151,7 +151,7 @@ def malformed(tmp, hive_src):
         ("10 MB line", v5 + b"[\\a]\n\"v\"=hex:" + b"00," * 3500000 +
          b"zz", "3:10500009"),
         ("odd UTF-16", b"\xff\xfe" + v5.decode().encode("utf-16-le") +
-         b"[\0", "2:2"),
+         b"[\0\\", "2:2"),
         ("invalid UTF-8", v5 + b"[\\a\xff]\n", "2:4"),
     ]
     for label, data, pos in cases:

@@ -49,8 +49,7 @@ exists(rh_hive *h, const char *path)
     return rh_key_lookup(h, path, &k) == 0;
 }
 
-static int
-skipped;
+static int skipped;
 static void
 on_skip(void *ctx, const rh_reg_op *op)
 {
@@ -65,29 +64,28 @@ main(void)
     rh_hive *h;
     rh_reg_stats st;
     CHECK_RC(rh_create(5, &h), 0);
-    rh_reg_doc *d = parse(
-        "Windows Registry Editor Version 5.00\n"
-        "\n"
-        "[HKEY_LOCAL_MACHINE\\SYSTEM\\Select]\n"
-        "\"Current\"=dword:00000002\n"
-        "[HKEY_LOCAL_MACHINE\\SYSTEM\\A\\B\\C]\n"
-        "@=\"def\"\n"
-        "\"sz\"=\"a\\\\b\\\"c\"\n"
-        "\"bin\"=hex:01,02,\\\n"
-        "  03\n"
-        "\"ms\"=hex(7):61,00,00,00,00,00\n"
-        "\"unterm\"=hex(1):61,00\n"
-        "\"q\"=hex(b):01,00,00,00,00,00,00,00\n"
-        "\"gone\"=dword:1\n"
-        "\"gone\"=-\n"
-        "\"never\"=-\n"
-        "[HKLM\\SYSTEM\\CurrentControlSet\\Services\\X]\n"
-        "\"Start\"=dword:00000004\n"
-        "[HKLM\\SYSTEM\\Del\\Sub\\Deeper]\n"
-        "[-HKLM\\SYSTEM\\Del]\n"
-        "[-HKLM\\SYSTEM\\NotThere\\Either]\n"
-        "[HKEY_CURRENT_USER\\Elsewhere]\n"
-        "\"x\"=\"y\"\n");
+    rh_reg_doc *d = parse("Windows Registry Editor Version 5.00\n"
+                          "\n"
+                          "[HKEY_LOCAL_MACHINE\\SYSTEM\\Select]\n"
+                          "\"Current\"=dword:00000002\n"
+                          "[HKEY_LOCAL_MACHINE\\SYSTEM\\A\\B\\C]\n"
+                          "@=\"def\"\n"
+                          "\"sz\"=\"a\\\\b\\\"c\"\n"
+                          "\"bin\"=hex:01,02,\\\n"
+                          "  03\n"
+                          "\"ms\"=hex(7):61,00,00,00,00,00\n"
+                          "\"unterm\"=hex(1):61,00\n"
+                          "\"q\"=hex(b):01,00,00,00,00,00,00,00\n"
+                          "\"gone\"=dword:1\n"
+                          "\"gone\"=-\n"
+                          "\"never\"=-\n"
+                          "[HKLM\\SYSTEM\\CurrentControlSet\\Services\\X]\n"
+                          "\"Start\"=dword:00000004\n"
+                          "[HKLM\\SYSTEM\\Del\\Sub\\Deeper]\n"
+                          "[-HKLM\\SYSTEM\\Del]\n"
+                          "[-HKLM\\SYSTEM\\NotThere\\Either]\n"
+                          "[HKEY_CURRENT_USER\\Elsewhere]\n"
+                          "\"x\"=\"y\"\n");
     CHECK(d != NULL);
     memset(&st, 0, sizeof st);
     skipped = 0;
@@ -111,7 +109,8 @@ main(void)
     CHECK(skipped == 1 && st.skipped == 1);
     CHECK(st.keys_deleted == 1 && st.keys_absent == 1);
     CHECK(st.values_deleted == 1 && st.values_absent == 1);
-    CHECK(st.values_set == 9); /* Current, @, sz, bin, ms, unterm, q, gone, Start */
+    CHECK(st.values_set ==
+          9); /* Current, @, sz, bin, ms, unterm, q, gone, Start */
     /* keys: Select, A, B, C, ControlSet002, Services, X, Del, Sub, Deeper */
     CHECK(st.keys_created == 10);
     size_t np = 99;
@@ -136,8 +135,8 @@ main(void)
     /* Strict: an outside key refuses the document before any change;
      * validate changes nothing. */
     d = parse("REGEDIT4\n[HKLM\\SYSTEM\\New1]\n[HKCU\\Out]\n");
-    CHECK_RC(rh_reg_apply(h, d, "HKLM\\SYSTEM", RH_REG_APPLY_STRICT, NULL,
-                          NULL, NULL),
+    CHECK_RC(rh_reg_apply(h, d, "HKLM\\SYSTEM", RH_REG_APPLY_STRICT, NULL, NULL,
+                          NULL),
              RH_EINVAL);
     CHECK(strstr(rh_errmsg(h), "3: [HKCU\\Out]") != NULL);
     CHECK(!exists(h, "New1"));
