@@ -265,6 +265,7 @@ typedef struct ps {
     const uint8_t *b; /* input after the BOM */
     size_t blen;
     size_t bpos;   /* start of the next line in b */
+    size_t nlf, ncr; /* next LF / CR at or after bpos (SIZE_MAX: unknown) */
     unsigned enc;  /* RH_REG_ENC_* of b */
     uint16_t *u;   /* the current line, decoded to UTF-16 units */
     size_t ucap;   /* units allocated at u */
@@ -328,6 +329,20 @@ decode(ps *s, size_t i, size_t e)
         while (i < e) {
             uint32_t c = p[i], min;
             size_t m;
+            /* 8 ASCII bytes at a time. */
+            while (e - i >= 8) {
+                uint64_t w;
+                memcpy(&w, p + i, 8);
+                if (w & 0x8080808080808080u)
+                    break;
+                for (int j = 0; j < 8; j++)
+                    u[k + (size_t)j] = p[i + (size_t)j];
+                k += 8;
+                i += 8;
+            }
+            if (i == e)
+                break;
+            c = p[i];
             if (c < 0x80) {
                 u[k++] = (uint16_t)c;
                 i++;
@@ -391,8 +406,17 @@ next_line(ps *s)
         if (e + 1 >= n)
             e = n; /* the last line (and an odd byte, if any) */
     } else {
-        for (e = i; e < n && p[e] != '\r' && p[e] != '\n'; e++)
-            ;
+        /* The next LF and CR at or after i, each found once by memchr
+         * (a file of CR-only lines does not rescan to the next LF). */
+        if (s->nlf == SIZE_MAX || s->nlf < i) {
+            const uint8_t *f = memchr(p + i, '\n', n - i);
+            s->nlf = f ? (size_t)(f - p) : n;
+        }
+        if (s->ncr == SIZE_MAX || s->ncr < i) {
+            const uint8_t *f = memchr(p + i, '\r', n - i);
+            s->ncr = f ? (size_t)(f - p) : n;
+        }
+        e = s->nlf < s->ncr ? s->nlf : s->ncr;
     }
     s->line++;
     s->ls = 0;
@@ -623,6 +647,19 @@ hex_data(ps *s, size_t i)
                             "continuation line");
             continue;
         }
+        /* Fast path: "hh," - two digits and a comma, the common form. */
+        const uint16_t *u = s->u;
+        while (i + 2 < s->le && u[i + 2] == ',' && is_hex(u[i]) &&
+               is_hex(u[i + 1])) {
+            ar_putc(ar, (uint8_t)(hexval(u[i]) << 4 | hexval(u[i + 1])));
+            i += 3;
+            while (i < s->le && blank(u[i]))
+                i++;
+        }
+        if (ar->oom)
+            return s->rc = RH_ENOMEM;
+        if (i == s->le || u[i] == ';' || u[i] == '\\')
+            continue; /* the end, a comment or a continuation (above) */
         if (!is_hex(s->u[i]))
             return fail(s, i, "expected a hex byte (00-ff)");
         unsigned v = 0;
@@ -878,6 +915,7 @@ rh_reg_parse(const void *buf, size_t len, unsigned flags, rh_reg_doc **out,
     }
     s.b = (const uint8_t *)buf + skip;
     s.blen = len - skip;
+    s.nlf = s.ncr = SIZE_MAX;
     s.enc = d->enc;
     s.d = d;
     s.flags = flags;
