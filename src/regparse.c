@@ -1,8 +1,8 @@
 /*
  * regparse.c - parse a .reg document into operations (text-format layer;
- * pure: no hive access, no printing).  The whole input is decoded to
- * UTF-16 units first (as regedit does), then read line by line; the
- * operations and their strings/data go to one growable arena.
+ * pure: no hive access, no printing).  The input is read line by line,
+ * each line decoded to UTF-16 units (as regedit reads it) into one reused
+ * buffer; the operations and their strings/data go to one growable arena.
  *
  * Rules, as Windows regedit applies them.  Sources: [W] Wine
  * programs/regedit/regproc.c import code (parse_file_header, the parser
@@ -264,14 +264,14 @@ struct rh_reg_doc {
 typedef struct ps {
     const uint8_t *b; /* input after the BOM */
     size_t blen;
-    size_t bpos;   /* start of the next line in b */
+    size_t bpos;     /* start of the next line in b */
     size_t nlf, ncr; /* next LF / CR at or after bpos (SIZE_MAX: unknown) */
-    unsigned enc;  /* RH_REG_ENC_* of b */
-    uint16_t *u;   /* the current line, decoded to UTF-16 units */
-    size_t ucap;   /* units allocated at u */
-    size_t n;      /* units in the line */
-    size_t ls, le; /* current line [ls, le) in u (ls is 0) */
-    size_t line;   /* current line number, 1-based */
+    unsigned enc;    /* RH_REG_ENC_* of b */
+    uint16_t *u;     /* the current line, decoded to UTF-16 units */
+    size_t ucap;     /* units allocated at u */
+    size_t n;        /* units in the line */
+    size_t ls, le;   /* current line [ls, le) in u (ls is 0) */
+    size_t line;     /* current line number, 1-based */
     rh_reg_doc *d;
     unsigned flags;
     int have_key;       /* an open key for values */
