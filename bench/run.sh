@@ -9,6 +9,8 @@
 # bench/walk_hivex.c).  Times are wall-clock, best (and median) of REPS
 # runs; peak RSS from /usr/bin/time -f %M.  Run through `make bench`.
 #
+# IMPORT=1 adds the .reg import benchmark (reghive import vs hivexregedit
+# --merge of W128's .reg).
 # Environment: B (build dir, default build), REPS (default 3), BUDGET
 # (seconds one tool may spend on one hive before repetitions stop, default
 # 20), CORPUS, BENCH_SHARED (the shared generators).
@@ -208,6 +210,69 @@ for hive in "${HIVES[@]}"; do
         echo "  both walkers read: $r_tot"
     fi
 done
+
+# ---- import (IMPORT=1; hivexregedit needs 20-60 s) -------------------------
+# reghive import of W128's .reg into a `reghive new` hive (best of REPS;
+# each run commits: write + fsync + rename) against one hivexregedit
+# --merge into mkempty.py's hive.  Elapsed and CPU (user+sys) seconds,
+# peak RSS; targets: >= 50x faster, peak < 4x the .reg size.  The two
+# hives must export the same text.
+if [ "${IMPORT:-0}" = 1 ]; then
+    REG=$WORK/w128.reg
+    if [ ! -s "$REG" ]; then
+        $PY "$SHARED/mkreg.py" 128000 4 >"$REG.tmp" && mv "$REG.tmp" "$REG" ||
+            die "mkreg.py failed"
+    fi
+    regsize=$(stat -c %s "$REG")
+    echo
+    printf '== import of w128.reg (%.1f MiB) into an empty hive\n' \
+        "$(calc "$regsize / 1048576")"
+    printf '  %-34s %8s %8s %8s\n' tool elapsed_s cpu_s peak_MiB
+    best="" bcpu="" brss=0
+    for ((i = 0; i < REPS; i++)); do
+        rm -f "$WORK/imp.hive" "$WORK/imp.hive.bak"
+        "$REGHIVE" new "$WORK/imp.hive" >/dev/null || die "reghive new failed"
+        t0=$EPOCHREALTIME
+        /usr/bin/time -f '%U %S %M' -o "$WORK/rss" "$REGHIVE" import \
+            "$WORK/imp.hive" "$REG" >/dev/null 2>"$WORK/err" ||
+            { echo "bench: reghive import failed: $(tail -n 1 "$WORK/err")" >&2; status=1; break; }
+        t1=$EPOCHREALTIME
+        el=$(calc "$t1 - $t0")
+        read -r u sy rss <"$WORK/rss"
+        cpu=$(calc "$u + $sy")
+        [ -z "$best" ] || cmpf "$el < $best" && best=$el
+        [ -z "$bcpu" ] || cmpf "$cpu < $bcpu" && bcpu=$cpu
+        [ "$rss" -gt "$brss" ] && brss=$rss
+    done
+    printf '  %-34s %8.3f %8.3f %8.1f\n' "reghive import" "$best" "$bcpu" \
+        "$(calc "$brss / 1024")"
+    $PY "$SHARED/mkempty.py" "$WORK/hx.hive" || die "mkempty.py failed"
+    t0=$EPOCHREALTIME
+    /usr/bin/time -f '%U %S %M' -o "$WORK/rss" hivexregedit --merge \
+        "$WORK/hx.hive" "$REG" >/dev/null 2>"$WORK/err" ||
+        { echo "bench: hivexregedit --merge failed" >&2; status=1; }
+    t1=$EPOCHREALTIME
+    hel=$(calc "$t1 - $t0")
+    read -r u sy hrss <"$WORK/rss"
+    hcpu=$(calc "$u + $sy")
+    er=$(printf '%.1f' "$(calc "$hel / $best")")
+    cr=$(printf '%.1f' "$(calc "$hcpu / $bcpu")")
+    printf '  %-34s %8.3f %8.3f %8.1f  %sx elapsed, %sx cpu; target >=50x: %s\n' \
+        "hivexregedit --merge" "$hel" "$hcpu" "$(calc "$hrss / 1024")" \
+        "$er" "$cr" "$(cmpf "$er >= 50" && echo met || echo MISSED)"
+    lim=$(calc "4 * $regsize / 1024")
+    printf '  reghive import peak %.1f MiB; target < 4 x .reg = %.1f MiB: %s\n' \
+        "$(calc "$brss / 1024")" "$(calc "$lim / 1024")" \
+        "$(cmpf "$brss < $lim" && echo met || echo MISSED)"
+    if cmp -s <("$REGHIVE" export "$WORK/imp.hive" --utf8) \
+        <("$REGHIVE" export "$WORK/hx.hive" --utf8); then
+        echo "  both hives export the same text"
+    else
+        echo "  WARNING: reghive's and hivexregedit's hives differ"
+        status=1
+    fi
+    rm -f "$WORK/imp.hive" "$WORK/imp.hive.bak" "$WORK/hx.hive"
+fi
 rm -f "$WORK/out.reg" "$WORK/hivex.reg" "$WORK/reglookup.txt" \
     "$WORK/regfexport.txt" "$WORK/rss" "$WORK/err"
 exit $status

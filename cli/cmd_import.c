@@ -4,7 +4,8 @@
  *                [--hex-verbatim]
  * Every file is parsed completely first (a syntax error anywhere stops
  * everything); --dry-run then prints the plan against the hive as it is
- * now.  Applying needs the write engine, which is not merged yet.
+ * now.  Otherwise every file is applied in order to the in-memory hive
+ * (rh_reg_apply) and the result committed once: all files or none.
  */
 #include "cmd.h"
 
@@ -448,6 +449,78 @@ auto_prefix(const rh_reg_doc *doc, rh_hive *h, const char *file)
     return NULL;
 }
 
+/* ---- applying --------------------------------------------------------- */
+
+static void
+skip_cb(void *ctx, const rh_reg_op *op)
+{
+    printf("%s:%u: skip: outside hive: [%s]\n", (const char *)ctx, op->line,
+           op->key);
+}
+
+static const char *
+shown(const char *f)
+{
+    return strcmp(f, "-") == 0 ? "<stdin>" : f;
+}
+
+/* Validate every file's key mapping, apply them all, commit once. */
+static int
+apply_all(const char *hive, const char **files, rh_reg_doc **docs, int nfiles,
+          const char *prefix, int strict, int backup)
+{
+    rh_hive *h = open_hive(hive, RH_OPEN_WRITE);
+    if (!h)
+        return 1;
+    char **pre = calloc((size_t)nfiles, sizeof *pre);
+    rh_reg_stats st;
+    int rc = 1, i;
+    unsigned fl = RH_REG_APPLY_NOPREFIX | (strict ? RH_REG_APPLY_STRICT : 0);
+    memset(&st, 0, sizeof st);
+    if (!pre) {
+        rh_close(h);
+        return 1;
+    }
+    for (i = 0; i < nfiles; i++) {
+        pre[i] = prefix ? NULL : auto_prefix(docs[i], h, shown(files[i]));
+        const char *p = prefix ? prefix : pre[i];
+        if (rh_reg_apply(h, docs[i], p, fl | RH_REG_APPLY_VALIDATE, NULL, NULL,
+                         NULL) < 0) {
+            fprintf(stderr, "reghive: %s:%s\n", shown(files[i]), rh_errmsg(h));
+            fprintf(stderr, "reghive: nothing written\n");
+            goto out;
+        }
+    }
+    for (i = 0; i < nfiles; i++) {
+        const char *p = prefix ? prefix : pre[i];
+        const char *f = shown(files[i]);
+        if (rh_reg_apply(h, docs[i], p, fl, skip_cb, (void *)f, &st) < 0) {
+            fprintf(stderr, "reghive: %s:%s\n", f, rh_errmsg(h));
+            fprintf(stderr, "reghive: nothing written\n");
+            goto out;
+        }
+    }
+    printf("import: %zu key%s created, %zu deleted (%zu absent), %zu value%s "
+           "set, %zu deleted (%zu absent), %zu key%s skipped\n",
+           st.keys_created, st.keys_created == 1 ? "" : "s", st.keys_deleted,
+           st.keys_absent, st.values_set, st.values_set == 1 ? "" : "s",
+           st.values_deleted, st.values_absent, st.skipped,
+           st.skipped == 1 ? "" : "s");
+    if (st.keys_created + st.keys_deleted + st.values_set + st.values_deleted ==
+        0) {
+        printf("nothing to change: %s not written\n", hive);
+        rc = 0;
+        goto out;
+    }
+    rc = commit_hive(h, hive, backup);
+out:
+    for (i = 0; i < nfiles; i++)
+        free(pre[i]);
+    free(pre);
+    rh_close(h);
+    return rc;
+}
+
 static unsigned
 parse_encoding(const char *s)
 {
@@ -469,7 +542,7 @@ cmd_import(int argc, char **argv)
 {
     const char *hive = NULL, *prefix = NULL;
     const char **files = calloc((size_t)argc, sizeof *files);
-    int nfiles = 0, strict = 0, dry = 0, rc = 1;
+    int nfiles = 0, strict = 0, dry = 0, backup = 0, rc = 1;
     unsigned flags = 0;
     if (!files)
         return 1;
@@ -491,7 +564,7 @@ cmd_import(int argc, char **argv)
         } else if (strcmp(a, "--strict") == 0) {
             strict = 1;
         } else if (strcmp(a, "--backup") == 0) {
-            /* Used by the apply step (not merged yet). */
+            backup = 1;
         } else if (strcmp(a, "--dry-run") == 0 || strcmp(a, "-n") == 0) {
             dry = 1;
         } else if (strcmp(a, "--hex-verbatim") == 0) {
@@ -536,8 +609,7 @@ cmd_import(int argc, char **argv)
     if (!ok)
         goto out;
     if (!dry) {
-        fprintf(stderr, "reghive: import: not yet: applying changes needs "
-                        "the write engine; use --dry-run to see the plan\n");
+        rc = apply_all(hive, files, docs, nfiles, prefix, strict, backup);
         goto out;
     }
     rh_hive *h = open_hive(hive, 0);

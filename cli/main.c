@@ -23,8 +23,8 @@ const struct cmd cli_cmds[] = {
     {"import", cmd_import,
      "import HIVE FILE.reg... [--prefix ROOT] [--encoding CP] [--strict] "
      "[--backup] [--dry-run] [--hex-verbatim]",
-     "parse .reg files (regedit 4/5, any encoding); --dry-run prints the "
-     "plan"},
+     "apply .reg files (regedit 4/5, any encoding) in one atomic commit; "
+     "--dry-run prints the plan"},
     {"check", cmd_check, "check HIVE",
      "verify every structural invariant; exit 0 only when clean"},
     /* transaction logs */

@@ -488,6 +488,11 @@ enum {
 /* Store hex(1)/hex(2)/hex(7) bytes exactly as written (as hivexregedit
  * --merge does) instead of adding the NUL terminator regedit adds. */
 #define RH_REG_HEX_VERBATIM 0x100u
+/* The comment line rh_export() writes after the header.  A document whose
+ * second line is exactly this is parsed with RH_REG_HEX_VERBATIM, so
+ * reghive's own exports import back unchanged (regedit's files never
+ * carry it and keep regedit's NUL rule). */
+#define RH_REG_EXPORT_MARKER "; reghive export: hex data verbatim"
 
 typedef struct rh_reg_doc rh_reg_doc; /* opaque; one allocation arena */
 
@@ -524,6 +529,9 @@ RH_API int rh_reg_doc_version(const rh_reg_doc *doc);
 /* The encoding the document was decoded from (RH_REG_ENC_*). */
 RH_API unsigned rh_reg_doc_encoding(const rh_reg_doc *doc);
 
+/* 1 if the document carried RH_REG_EXPORT_MARKER (hex data verbatim). */
+RH_API int rh_reg_doc_hex_verbatim(const rh_reg_doc *doc);
+
 RH_API void rh_reg_doc_free(rh_reg_doc *doc);
 
 /* Length of the standard hive root at the start of a key path (0 if
@@ -542,6 +550,53 @@ RH_API size_t rh_reg_auto_prefix(const char *path, size_t len);
  * roots (HKLM ...) equal to long ones. */
 RH_API int rh_reg_map_key(const char *path, size_t len, const char *prefix,
                           const char **rest, size_t *restlen);
+
+/* ---- applying a .reg document to a hive ------------------------------ *
+ * rh_reg_apply() carries out a document's operations in order on a
+ * writable hive, as regedit imports a file: [KEY] creates the key and its
+ * missing parents; [-KEY] deletes the key and its subtree (RegDeleteTree;
+ * an absent key is not an error; the hive root is refused); values are
+ * set with exactly the parsed bytes; "name"=- deletes a value (absent:
+ * fine).  Key paths map through prefix (see rh_reg_map_key); a first
+ * component CurrentControlSet that is not a real key goes to the set
+ * Select\Current names when the operation runs.  Keys outside the hive
+ * are skipped (reported through skip) or, with RH_REG_APPLY_STRICT,
+ * refused.  Every key path is mapped before anything changes, so a
+ * mapping error or a strict refusal leaves the hive as it was; an error
+ * while applying (a name too long, a KEY_NO_DELETE key, no memory) leaves
+ * the in-memory hive with the operations before it done: do not commit
+ * it then.  Nothing is written to disk: rh_commit() does that, so any
+ * number of documents applied before one commit go in together or not at
+ * all.  Errors: rh_errmsg() says "LINE: [KEY]: what went wrong". */
+
+#define RH_REG_APPLY_STRICT 0x1u   /* a key outside the hive is an error */
+#define RH_REG_APPLY_VALIDATE 0x2u /* only map every key; change nothing */
+/* prefix NULL means none (only "\..." paths map) instead of automatic. */
+#define RH_REG_APPLY_NOPREFIX 0x4u
+
+typedef struct rh_reg_stats {
+    size_t keys_created;   /* keys that did not exist before */
+    size_t keys_deleted;   /* [-KEY] that removed a key (with its subtree) */
+    size_t keys_absent;    /* [-KEY] of a key that was not there */
+    size_t values_set;     /* values created or replaced */
+    size_t values_deleted; /* "name"=- that removed a value */
+    size_t values_absent;  /* "name"=- of a value that was not there */
+    size_t skipped;        /* key operations outside the hive (their
+                              values are skipped with them) */
+} rh_reg_stats;
+
+/* Told about each key operation skipped as outside the hive. */
+typedef void (*rh_reg_skip_fn)(void *ctx, const rh_reg_op *op);
+
+/* Apply doc to h (opened with RH_OPEN_WRITE or made by rh_create).
+ * prefix: the root path that means the hive root (e.g.
+ * "HKEY_LOCAL_MACHINE\SYSTEM"); NULL picks the standard root
+ * (rh_reg_auto_prefix) of the document's first key that has one.  flags:
+ * RH_REG_APPLY_*.  skip and stats may be NULL; stats are added to (zero
+ * them first). */
+RH_API int rh_reg_apply(rh_hive *h, const rh_reg_doc *doc, const char *prefix,
+                        unsigned flags, rh_reg_skip_fn skip, void *ctx,
+                        rh_reg_stats *stats);
 
 #ifdef __cplusplus
 }

@@ -1,8 +1,8 @@
 /*
  * regparse.c - parse a .reg document into operations (text-format layer;
- * pure: no hive access, no printing).  The whole input is decoded to
- * UTF-16 units first (as regedit does), then read line by line; the
- * operations and their strings/data go to one growable arena.
+ * pure: no hive access, no printing).  The input is read line by line,
+ * each line decoded to UTF-16 units (as regedit reads it) into one reused
+ * buffer; the operations and their strings/data go to one growable arena.
  *
  * Rules, as Windows regedit applies them.  Sources: [W] Wine
  * programs/regedit/regproc.c import code (parse_file_header, the parser
@@ -74,6 +74,16 @@
  *    the file's 8-bit encoding: a NUL byte is appended when the last
  *    byte is not 0, then they are converted to UTF-16LE [W
  *    prepare_hex_string_data; T Wine20a REGEDIT4 "Line" -> 5 chars].
+ *  - Round trip with `reghive export` (reghive's own rule, not regedit's):
+ *    reghive writes string data that is not exactly "text + one NUL" as
+ *    hex(1)/hex(2)/hex(7), e.g. a REG_SZ without its terminator, which the
+ *    NUL rule above would change.  So its export puts the comment line
+ *    RH_REG_EXPORT_MARKER ("; reghive export: hex data verbatim") right
+ *    after the header, and a file whose line 2 is exactly that comment
+ *    (trailing blanks allowed) is parsed as if RH_REG_HEX_VERBATIM were
+ *    given.  Files regedit, reg.exe, Wine or hivexregedit write never
+ *    carry it, so they keep regedit's rule; regedit itself reads the
+ *    marker as a comment (so it adds its NULs to such a file).
  */
 #include "regparse.h"
 
@@ -179,37 +189,18 @@ static const uint16_t cp1252_hi[32] = {
     0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
     0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178};
 
-void
-regparse_position(const uint16_t *u, size_t n, size_t pos, size_t *line,
-                  size_t *col)
+/* Line-local column (1-based, code points) of unit pos in u[0..n). */
+static size_t
+column(const uint16_t *u, size_t n, size_t pos)
 {
-    size_t l = 1, c = 1;
+    size_t c = 1;
     if (pos > n)
         pos = n;
-    for (size_t i = 0; i < pos; i++) {
-        if (u[i] == '\r' || u[i] == '\n') {
-            if (u[i] == '\r' && i + 1 < pos && u[i + 1] == '\n')
-                i++;
-            l++;
-            c = 1;
-        } else if (u[i] < 0xDC00 || u[i] > 0xDFFF || i == 0 ||
-                   u[i - 1] < 0xD800 || u[i - 1] > 0xDBFF) {
+    for (size_t i = 0; i < pos; i++)
+        if (u[i] < 0xDC00 || u[i] > 0xDFFF || i == 0 || u[i - 1] < 0xD800 ||
+            u[i - 1] > 0xDBFF)
             c++; /* a low surrogate after a high one is the same char */
-        }
-    }
-    *line = l;
-    *col = c;
-}
-
-static int
-errat(const uint16_t *u, size_t n, size_t pos, char *err, size_t errlen,
-      const char *msg)
-{
-    size_t l, c;
-    regparse_position(u, n, pos, &l, &c);
-    if (err && errlen)
-        snprintf(err, errlen, "%zu:%zu: %s", l, c, msg);
-    return RH_EINVAL;
+    return c;
 }
 
 /* Is the text at p (n bytes; BOM already skipped) a REGEDIT4 header? */
@@ -226,57 +217,132 @@ looks_regedit4(const uint8_t *p, size_t n)
 }
 
 int
-regparse_decode(const uint8_t *buf, size_t len, unsigned enc, uint16_t **units,
-                size_t *n, unsigned *used, char *err, size_t errlen)
+regparse_encoding(const uint8_t *buf, size_t len, unsigned enc, size_t *skip,
+                  unsigned *used, char *err, size_t errlen)
 {
-    const uint8_t *p = buf;
-    size_t i = 0, k = 0;
-    *units = NULL;
-    *n = 0;
-    if (len >= 2 && p[0] == 0xFF && p[1] == 0xFE) {
+    *skip = 0;
+    if (len >= 2 && buf[0] == 0xFF && buf[1] == 0xFE) {
         enc = RH_REG_ENC_UTF16LE;
-        i = 2;
-    } else if (len >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) {
+        *skip = 2;
+    } else if (len >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF) {
         enc = RH_REG_ENC_UTF8;
-        i = 3;
-    } else if (len >= 2 && p[0] == 0xFE && p[1] == 0xFF) {
+        *skip = 3;
+    } else if (len >= 2 && buf[0] == 0xFE && buf[1] == 0xFF) {
         if (err && errlen)
             snprintf(err, errlen,
                      "1:1: UTF-16BE is not supported "
                      "(expected UTF-16LE with BOM FF FE)");
         return RH_EINVAL;
     } else if (enc == RH_REG_ENC_AUTO) {
-        enc = looks_regedit4(p, len) ? RH_REG_ENC_CP1252 : RH_REG_ENC_UTF8;
+        enc = looks_regedit4(buf, len) ? RH_REG_ENC_CP1252 : RH_REG_ENC_UTF8;
     }
     if (enc > RH_REG_ENC_UTF16LE)
         return RH_EINVAL;
-    /* At most one unit per input byte (UTF-16: one per two). */
-    size_t cap = len - i + 1;
-    uint16_t *u = malloc(cap * sizeof *u);
-    if (!u)
-        return RH_ENOMEM;
     *used = enc;
-    if (enc == RH_REG_ENC_UTF16LE) {
-        for (; i + 1 < len; i += 2)
+    return 0;
+}
+
+/* ---- the document ----------------------------------------------------- */
+
+typedef struct op {
+    uint8_t kind;
+    uint32_t type, line;
+    size_t key, keylen; /* arena offsets */
+    size_t name, namelen;
+    size_t data, len;
+} op;
+
+struct rh_reg_doc {
+    arena ar; /* strings and data */
+    op *ops;
+    size_t nops, cap;
+    int version;
+    unsigned enc;
+    int hex_verbatim; /* the export marker was seen */
+};
+
+typedef struct ps {
+    const uint8_t *b; /* input after the BOM */
+    size_t blen;
+    size_t bpos;     /* start of the next line in b */
+    size_t nlf, ncr; /* next LF / CR at or after bpos (SIZE_MAX: unknown) */
+    unsigned enc;    /* RH_REG_ENC_* of b */
+    uint16_t *u;     /* the current line, decoded to UTF-16 units */
+    size_t ucap;     /* units allocated at u */
+    size_t n;        /* units in the line */
+    size_t ls, le;   /* current line [ls, le) in u (ls is 0) */
+    size_t line;     /* current line number, 1-based */
+    rh_reg_doc *d;
+    unsigned flags;
+    int have_key;       /* an open key for values */
+    size_t key, keylen; /* its path in the arena */
+    char *err;
+    size_t errlen;
+    int rc;
+} ps;
+
+static int
+fail(ps *s, size_t at, const char *msg)
+{
+    if (s->rc == 0) {
+        if (s->err && s->errlen)
+            snprintf(s->err, s->errlen, "%zu:%zu: %s", s->line ? s->line : 1,
+                     column(s->u, s->n, at), msg);
+        s->rc = RH_EINVAL;
+    }
+    return s->rc;
+}
+
+/* Decode b[i..e) (no line breaks) into s->u; 0 or an error. */
+static int
+decode(ps *s, size_t i, size_t e)
+{
+    const uint8_t *p = s->b;
+    size_t need = s->enc == RH_REG_ENC_UTF16LE ? (e - i) / 2 + 1 : e - i + 1;
+    if (need > s->ucap) {
+        size_t cap = s->ucap ? s->ucap : 256;
+        while (cap < need)
+            cap *= 2;
+        uint16_t *nu = realloc(s->u, cap * sizeof *nu);
+        if (!nu)
+            return s->rc = RH_ENOMEM;
+        s->u = nu;
+        s->ucap = cap;
+    }
+    uint16_t *u = s->u;
+    size_t k = 0;
+    if (s->enc == RH_REG_ENC_UTF16LE) {
+        for (; i + 1 < e; i += 2)
             u[k++] = (uint16_t)(p[i] | p[i + 1] << 8);
-        if (i < len) {
-            int rc = errat(u, k, k, err, errlen,
-                           "UTF-16 text has an odd number of bytes "
-                           "(truncated last character)");
-            free(u);
-            return rc;
-        }
-    } else if (enc == RH_REG_ENC_CP1252 || enc == RH_REG_ENC_LATIN1) {
-        for (; i < len; i++) {
-            uint8_t b = p[i];
-            u[k++] = (enc == RH_REG_ENC_CP1252 && b >= 0x80 && b < 0xA0)
-                         ? cp1252_hi[b - 0x80]
-                         : b;
+        s->n = k;
+        if (i < e)
+            return fail(s, k,
+                        "UTF-16 text has an odd number of bytes "
+                        "(truncated last character)");
+    } else if (s->enc == RH_REG_ENC_CP1252 || s->enc == RH_REG_ENC_LATIN1) {
+        int cp = s->enc == RH_REG_ENC_CP1252;
+        for (; i < e; i++) {
+            uint8_t c = p[i];
+            u[k++] = (cp && c >= 0x80 && c < 0xA0) ? cp1252_hi[c - 0x80] : c;
         }
     } else {
-        while (i < len) {
+        while (i < e) {
             uint32_t c = p[i], min;
             size_t m;
+            /* 8 ASCII bytes at a time. */
+            while (e - i >= 8) {
+                uint64_t w;
+                memcpy(&w, p + i, 8);
+                if (w & 0x8080808080808080u)
+                    break;
+                for (int j = 0; j < 8; j++)
+                    u[k + (size_t)j] = p[i + (size_t)j];
+                k += 8;
+                i += 8;
+            }
+            if (i == e)
+                break;
+            c = p[i];
             if (c < 0x80) {
                 u[k++] = (uint16_t)c;
                 i++;
@@ -296,7 +362,7 @@ regparse_decode(const uint8_t *buf, size_t len, unsigned enc, uint16_t **units,
             } else {
                 goto bad;
             }
-            if (len - i < m)
+            if (e - i < m)
                 goto bad;
             for (size_t j = 1; j < m; j++) {
                 if ((p[i + j] & 0xC0) != 0x80)
@@ -317,80 +383,59 @@ regparse_decode(const uint8_t *buf, size_t len, unsigned enc, uint16_t **units,
             i += m;
         }
     }
-    *units = u;
-    *n = k;
+    s->n = k;
     return 0;
-bad : {
-    int rc = errat(u, k, k, err, errlen, "invalid UTF-8 byte sequence");
-    free(u);
-    return rc;
-}
+bad:
+    s->n = k;
+    return fail(s, k, "invalid UTF-8 byte sequence");
 }
 
-/* ---- the document ----------------------------------------------------- */
-
-typedef struct op {
-    uint8_t kind;
-    uint32_t type, line;
-    size_t key, keylen; /* arena offsets */
-    size_t name, namelen;
-    size_t data, len;
-} op;
-
-struct rh_reg_doc {
-    arena ar; /* strings and data */
-    op *ops;
-    size_t nops, cap;
-    int version;
-    unsigned enc;
-};
-
-typedef struct ps {
-    const uint16_t *u;
-    size_t n;
-    size_t pos;    /* start of the next line */
-    size_t ls, le; /* current line [ls, le) */
-    size_t line;   /* current line number, 1-based */
-    rh_reg_doc *d;
-    unsigned flags;
-    int have_key;       /* an open key for values */
-    size_t key, keylen; /* its path in the arena */
-    char *err;
-    size_t errlen;
-    int rc;
-} ps;
-
-/* Next line into [ls, le); 0 at end of input. */
+/* Next line, decoded, into u[ls, le); 0 at end of input (or on a
+ * decoding error: s->rc says so). */
 static int
 next_line(ps *s)
 {
-    if (s->pos >= s->n && !(s->pos == 0 && s->n == 0))
+    const uint8_t *p = s->b;
+    size_t n = s->blen, i = s->bpos, e;
+    if (i >= n && !(i == 0 && n == 0))
         return 0;
-    if (s->pos > s->n)
-        return 0;
-    size_t i = s->pos;
-    s->ls = i;
-    while (i < s->n && s->u[i] != '\r' && s->u[i] != '\n')
-        i++;
-    s->le = i;
-    if (i < s->n) {
-        if (s->u[i] == '\r' && i + 1 < s->n && s->u[i + 1] == '\n')
-            i++;
-        i++;
+    if (s->enc == RH_REG_ENC_UTF16LE) {
+        for (e = i; e + 1 < n; e += 2)
+            if (p[e + 1] == 0 && (p[e] == '\r' || p[e] == '\n'))
+                break;
+        if (e + 1 >= n)
+            e = n; /* the last line (and an odd byte, if any) */
     } else {
-        i = s->n + 1; /* no more lines after one without a terminator */
+        /* The next LF and CR at or after i, each found once by memchr
+         * (a file of CR-only lines does not rescan to the next LF). */
+        if (s->nlf == SIZE_MAX || s->nlf < i) {
+            const uint8_t *f = memchr(p + i, '\n', n - i);
+            s->nlf = f ? (size_t)(f - p) : n;
+        }
+        if (s->ncr == SIZE_MAX || s->ncr < i) {
+            const uint8_t *f = memchr(p + i, '\r', n - i);
+            s->ncr = f ? (size_t)(f - p) : n;
+        }
+        e = s->nlf < s->ncr ? s->nlf : s->ncr;
     }
-    s->pos = i;
     s->line++;
+    s->ls = 0;
+    if (decode(s, i, e) < 0) {
+        s->le = s->n;
+        return 0;
+    }
+    s->le = s->n;
+    size_t w = s->enc == RH_REG_ENC_UTF16LE ? 2 : 1;
+    if (e < n) {
+        if (p[e] == '\r' && e + 2 * w - 1 < n && p[e + w] == '\n' &&
+            (w == 1 || p[e + w + 1] == 0))
+            e += w;
+        e += w;
+    } else {
+        e = n + 1; /* no more lines after one without a terminator */
+    }
+    s->bpos = e;
     return 1;
-}
-
-static int
-fail(ps *s, size_t at, const char *msg)
-{
-    if (s->rc == 0)
-        s->rc = errat(s->u, s->n, at, s->err, s->errlen, msg);
-    return s->rc;
 }
 
 static int
@@ -591,7 +636,7 @@ hex_data(ps *s, size_t i)
                             "expected end of line after '\\'");
             for (;;) {
                 if (!next_line(s))
-                    return 0; /* end of file ends the data [T Wine17] */
+                    return s->rc; /* end of file ends the data [T Wine17] */
                 i = skip_blanks(s, s->ls);
                 if (i < s->le && s->u[i] != ';')
                     break;
@@ -602,6 +647,19 @@ hex_data(ps *s, size_t i)
                             "continuation line");
             continue;
         }
+        /* Fast path: "hh," - two digits and a comma, the common form. */
+        const uint16_t *u = s->u;
+        while (i + 2 < s->le && u[i + 2] == ',' && is_hex(u[i]) &&
+               is_hex(u[i + 1])) {
+            ar_putc(ar, (uint8_t)(hexval(u[i]) << 4 | hexval(u[i + 1])));
+            i += 3;
+            while (i < s->le && blank(u[i]))
+                i++;
+        }
+        if (ar->oom)
+            return s->rc = RH_ENOMEM;
+        if (i == s->le || u[i] == ';' || u[i] == '\\')
+            continue; /* the end, a comment or a continuation (above) */
         if (!is_hex(s->u[i]))
             return fail(s, i, "expected a hex byte (00-ff)");
         unsigned v = 0;
@@ -797,6 +855,16 @@ key_line(ps *s, size_t i)
     return ar->oom ? (s->rc = RH_ENOMEM) : 0;
 }
 
+/* Is line [i, le) the comment `reghive export` writes on line 2
+ * (RH_REG_EXPORT_MARKER; trailing blanks allowed)? */
+static int
+is_marker(const ps *s, size_t i)
+{
+    static const char m[] = RH_REG_EXPORT_MARKER;
+    return match(s, i, m) && end_ok(s, i + sizeof m - 1) &&
+           skip_blanks(s, i + sizeof m - 1) == s->le;
+}
+
 static int
 header(ps *s)
 {
@@ -836,27 +904,35 @@ rh_reg_parse(const void *buf, size_t len, unsigned flags, rh_reg_doc **out,
     rh_reg_doc *d = calloc(1, sizeof *d);
     if (!d)
         return RH_ENOMEM;
-    uint16_t *u = NULL;
-    size_t n = 0;
-    rc = regparse_decode(buf ? buf : "", len, flags & RH_REG_ENC_MASK, &u, &n,
-                         &d->enc, err, errlen);
+    size_t skip = 0;
+    if (!buf)
+        buf = "";
+    rc = regparse_encoding(buf, len, flags & RH_REG_ENC_MASK, &skip, &d->enc,
+                           err, errlen);
     if (rc < 0) {
         free(d);
         return rc;
     }
-    s.u = u;
-    s.n = n;
+    s.b = (const uint8_t *)buf + skip;
+    s.blen = len - skip;
+    s.nlf = s.ncr = SIZE_MAX;
+    s.enc = d->enc;
     s.d = d;
     s.flags = flags;
     s.err = err;
     s.errlen = errlen;
     /* Roughly: data is at most a third of the hex text; one reservation
-     * avoids most regrowth. */
-    ar_grow(&d->ar, n / 2 + 64);
+     * avoids most regrowth (untouched pages cost nothing). */
+    ar_grow(&d->ar, s.blen / 2 + 64);
     if (header(&s) < 0)
         goto out;
     while (next_line(&s)) {
         size_t i = skip_blanks(&s, s.ls);
+        if (s.line == 2 && is_marker(&s, i)) {
+            s.flags |= RH_REG_HEX_VERBATIM;
+            d->hex_verbatim = 1;
+            continue;
+        }
         if (i == s.le || s.u[i] == ';' || s.u[i] == '#')
             continue;
         if (s.u[i] == '[')
@@ -873,7 +949,7 @@ rh_reg_parse(const void *buf, size_t len, unsigned flags, rh_reg_doc **out,
     if (d->ar.oom)
         s.rc = RH_ENOMEM;
 out:
-    free(u);
+    free(s.u);
     if (s.rc < 0) {
         if (s.rc == RH_ENOMEM && err && errlen)
             snprintf(err, errlen, "out of memory");
@@ -924,6 +1000,12 @@ unsigned
 rh_reg_doc_encoding(const rh_reg_doc *doc)
 {
     return doc ? doc->enc : 0;
+}
+
+int
+rh_reg_doc_hex_verbatim(const rh_reg_doc *doc)
+{
+    return doc ? doc->hex_verbatim : 0;
 }
 
 void

@@ -9,7 +9,11 @@
  * regedit); [M] Microsoft KB 310516 "How to add, modify, or delete registry
  * subkeys and values by using a .reg file".
  *  - File: BOM FF FE, UTF-16LE, CRLF line ends [W][T]; "Windows Registry
- *    Editor Version 5.00" is the first line [W][T][M].
+ *    Editor Version 5.00" is the first line [W][T][M].  reghive adds one
+ *    comment line after it, "; reghive export: hex data verbatim": the
+ *    importer (src/regparse.c) then stores hex(1)/hex(2)/hex(7) bytes as
+ *    written instead of adding regedit's NUL, so unterminated strings
+ *    round-trip; regedit and hivexregedit skip it as a comment.
  *  - Each key: a blank line, then "[full path]" unescaped [W][T]; values
  *    follow in stored order [T]; the file ends with one more blank line,
  *    so the last bytes are CRLF CRLF [W][T].
@@ -628,7 +632,9 @@ rh_export(rh_hive *h, rh_key k, const char *prefix, unsigned flags,
     if (flags & RH_EXPORT_UTF16)
         sbuf_put(&e.out, "\xff\xfe", 2);
     if (!(flags & RH_EXPORT_JSON))
-        sbuf_puts(&e.line, "Windows Registry Editor Version 5.00\n");
+        sbuf_puts(&e.line,
+                  "Windows Registry Editor Version 5.00\n" RH_REG_EXPORT_MARKER
+                  "\n");
     if (h->progress) {
         e.total = count_keys(h, k, flags);
         h->progress(h->progress_ctx, 0, e.total);

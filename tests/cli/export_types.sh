@@ -40,13 +40,13 @@ cmp "$W/types.utf8" "$W/out8.reg" || { echo "FAIL export -o --utf8"; fails=$((fa
 
 # The prefix from a KEY with a root: HKLM\SOFTWARE\Types exports that key.
 sed -n '/^\[HKEY_LOCAL_MACHINE\\SOFTWARE\\Types\]$/,$p' "$W/types.utf8" |
-    { printf 'Windows Registry Editor Version 5.00\n\n'; cat; } >"$W/sub.utf8"
+    { printf 'Windows Registry Editor Version 5.00\n; reghive export: hex data verbatim\n\n'; cat; } >"$W/sub.utf8"
 expect "export KEY with root prefix" 0 "$W/sub.utf8" "$R" export "$H" 'HKLM\SOFTWARE\Types' --utf8
 # A non-ASCII key found case-insensitively: exported under its stored name.
-printf 'Windows Registry Editor Version 5.00\n\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Types\\Ключ]\n"Значение"="данные"\n@=dword:00000007\n\n' >"$W/cyr.utf8"
+printf 'Windows Registry Editor Version 5.00\n; reghive export: hex data verbatim\n\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Types\\Ключ]\n"Значение"="данные"\n@=dword:00000007\n\n' >"$W/cyr.utf8"
 expect "export Cyrillic key, other case" 0 "$W/cyr.utf8" "$R" export "$H" 'HKLM\SOFTWARE\TYPES\кЛЮЧ' --utf8
 # Without a prefix the root is [\] (as hivexregedit writes it).
-printf 'Windows Registry Editor Version 5.00\n\n[\\Types\\Sub]\n\n' >"$W/sub2.utf8"
+printf 'Windows Registry Editor Version 5.00\n; reghive export: hex data verbatim\n\n[\\Types\\Sub]\n\n' >"$W/sub2.utf8"
 expect "export without prefix" 0 "$W/sub2.utf8" "$R" export "$H" 'Types\Sub' --utf8
 
 # JSON lines: expected/types.jsonl is one object per key; a line starting

@@ -17,6 +17,8 @@ import oracle_lib as L  # noqa: E402
 from test_tree_hivex import EXPECT  # noqa: E402
 
 HEADER = "Windows Registry Editor Version 5.00"
+# reghive's export names itself on line 2 (hex data verbatim on import).
+MARKER = "; reghive export: hex data verbatim"
 HEXLIST = re.compile(r"^(?:[0-9a-fA-F]{2}(?:,[0-9a-fA-F]{2})*)?$")
 
 
@@ -69,7 +71,10 @@ def parse_reg(text):
     lines = text.split("\n")
     if lines[0] != HEADER:
         raise RegError("first line %r is not the header" % lines[0][:80])
-    tree, i = [], 1
+    if len(lines) < 2 or lines[1] != MARKER:
+        raise RegError("second line %r is not the export marker" %
+                       lines[1:2])
+    tree, i = [], 2
     while i < len(lines):
         line = lines[i]
         i += 1

@@ -9,7 +9,8 @@ checked against hivex's tree).  Hives are read with --no-logs, as hivex
 ignores transaction logs.  hivexregedit's hex(1)/(2)/(7) bytes are taken
 verbatim (--hex-verbatim, as hivexregedit --merge stores them); regedit
 would add a NUL to unterminated strings, which is checked separately:
-without the flag exactly those values come out "changed"."""
+reghive's export carries a marker line (hex data verbatim) so it needs no
+flag; with that line removed exactly those values come out "changed"."""
 import os, re, subprocess, sys, tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -122,8 +123,21 @@ with tempfile.TemporaryDirectory() as tmp:
             check(got == want and not bad,
                   '%s %s: plan %s, want %s; first odd lines: %s' %
                   (name, label, got, want, bad[:3]))
-        # regedit semantics: unterminated strings gain a NUL.
+        # reghive's export carries the marker line: it imports verbatim
+        # without options.
         got, err, _ = dry_run(hv, r16)
+        check(got == want, '%s export, no options: plan %s, want %s (%s)'
+              % (name, got, want, err))
+        # Without the marker, regedit semantics: unterminated strings gain
+        # a NUL.
+        nm = os.path.join(tmp, 'nomarker.reg')
+        with open(r8, 'rb') as f:
+            lines = f.read().split(b'\n')
+        check(lines[1] == b'; reghive export: hex data verbatim',
+              '%s: export line 2 is not the marker: %r' % (name, lines[1]))
+        with open(nm, 'wb') as f:
+            f.write(b'\n'.join(lines[:1] + lines[2:]))
+        got, err, _ = dry_run(hv, nm, '--prefix', 'HKLM\\test')
         if got is not None:
             check(got[4] == unterm and got[5] == vals - unterm,
                   '%s export (regedit NUL rule): %s changed, want %d'
