@@ -21,7 +21,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 
 #define NEXACT 128 /* classes 0..127: sizes 8..1024 */
@@ -279,16 +278,7 @@ grow(rh_hive *h, uint32_t need)
         size_t cap = h->wcap + h->wcap / 2;
         if (cap < total)
             cap = total;
-        uint8_t *p;
-        if (h->wmap) { /* a file mapping cannot grow: move to the heap */
-            if ((p = malloc(cap)) != NULL) {
-                memcpy(p, h->wbuf, h->len);
-                munmap(h->wbuf, h->wcap);
-                h->wmap = 0;
-            }
-        } else {
-            p = realloc(h->wbuf, cap);
-        }
+        uint8_t *p = realloc(h->wbuf, cap);
         if (!p)
             return hive_err(h, RH_ENOMEM, "out of memory");
         h->wbuf = p;

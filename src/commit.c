@@ -456,24 +456,6 @@ log_open(const char *lp, const struct stat *st)
     return fd;
 }
 
-/* 1 when the image is a mapping of the file opened and that file changed
- * since (its pages may show through): not even RH_COMMIT_FORCE may write
- * such an image. */
-static int
-mapped_changed(rh_hive *h)
-{
-    struct stat st;
-    if (!h->wmap || !h->path || !h->id.valid)
-        return 0;
-    if (stat(h->path, &st) < 0)
-        return 0; /* renamed away or deleted: the mapping is intact */
-    return (uint64_t)st.st_dev == h->id.dev &&
-           (uint64_t)st.st_ino == h->id.ino &&
-           ((uint64_t)st.st_size != h->id.size ||
-            (int64_t)st.st_mtim.tv_sec != h->id.mtime_s ||
-            (int64_t)st.st_mtim.tv_nsec != h->id.mtime_ns);
-}
-
 /* 1 when path can be committed in place: it is the file opened, unchanged
  * since, and its primary was clean (nothing pending in its logs). */
 static int
@@ -765,11 +747,6 @@ rh_commit(rh_hive *h, const char *path, unsigned flags)
                             "replace it",
                             path);
     }
-    if (mapped_changed(h))
-        return hive_err(h, RH_EIO,
-                        "%s changed while it was open for editing (the "
-                        "image maps it): reopen it",
-                        h->path);
     if (inplace_ok(h, path, flags, exists, &st) &&
         (rc = commit_inplace(h, path, flags, &st)) <= 0)
         return rc;

@@ -435,13 +435,6 @@ load_image(rh_hive *h)
         if (h->owned) {
             h->wbuf = h->owned;
             h->owned = NULL;
-        } else if (h->map && h->data == h->map &&
-                   mprotect(h->map, h->maplen, PROT_READ | PROT_WRITE) == 0) {
-            /* Edit the private mapping: pages are copied when written
-             * (an in-place commit touches few), not all 128 MB up front. */
-            h->wbuf = h->map;
-            h->wmap = 1;
-            h->map = NULL;
         } else {
             if (!(h->wbuf = malloc(h->len)))
                 return hive_err(h, RH_ENOMEM, "out of memory");
@@ -609,12 +602,8 @@ hive_wfree(rh_hive *h)
         free(h->al);
         h->al = NULL;
     }
-    if (h->wmap)
-        munmap(h->wbuf, h->wcap);
-    else
-        free(h->wbuf);
+    free(h->wbuf);
     h->wbuf = NULL;
-    h->wmap = 0;
     free(h->dpg);
     h->dpg = NULL;
     h->dpgn = 0;

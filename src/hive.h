@@ -61,7 +61,6 @@ struct rh_hive {
     rh_recovery rec; /* what the transaction logs did at open */
     uint8_t *wbuf;   /* writable image owned by the hive; NULL if read-only */
     size_t wcap;     /* bytes allocated at wbuf */
-    int wmap;        /* wbuf is a private (copy-on-write) file mapping */
     hive_alloc *al;  /* free-space index, built on the first edit */
     char *path;      /* file opened (malloc'd), for rh_commit(h, NULL) */
     hive_id id;
