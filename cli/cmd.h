@@ -54,8 +54,9 @@ int confirm(const char *prompt);
  * path had a root prefix); malloc'd, NULL on error. */
 char *key_display(rh_hive *h, rh_key k, const char *userpath);
 
-/* Commit h back to its file, printing errors; returns 0 or 1. */
-int commit_hive(rh_hive *h, const char *path, int backup);
+/* Commit h back to its file with RH_COMMIT_* flags (--backup, --rewrite),
+ * printing errors; returns 0 or 1. */
+int commit_hive(rh_hive *h, const char *path, unsigned flags);
 
 /* Print "reghive: <what>: <message>" for rc from h. */
 void die_rc(rh_hive *h, const char *what, int rc);

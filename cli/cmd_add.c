@@ -1,7 +1,7 @@
 /*
  * cmd_add.c - reghive add HIVE KEY [-v NAME | -ve] [-t TYPE] [-d DATA]
  *             [-s SEP] [-f] [--data-file F] [--class TEXT] [--backup]
- *             [--dry-run]
+ *             [--rewrite] [--dry-run]
  *
  * reg add's vocabulary: missing keys along KEY are created; data is
  * parsed by type (strings as text, REG_MULTI_SZ split at "\0" or SEP,
@@ -180,7 +180,8 @@ cmd_add(int argc, char **argv)
 {
     const char *hive = NULL, *key = NULL, *vname = NULL, *data = NULL;
     const char *sep = "\\0", *dfile = NULL, *tname = NULL, *cls = NULL;
-    int force = 0, backup = 0, dry = 0, rc = 1;
+    unsigned cflags = 0;
+    int force = 0, dry = 0, rc = 1;
     int dashdash = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -210,7 +211,9 @@ cmd_add(int argc, char **argv)
         else if (strcmp(a, "-f") == 0)
             force = 1;
         else if (strcmp(a, "--backup") == 0)
-            backup = 1;
+            cflags |= RH_COMMIT_BACKUP;
+        else if (strcmp(a, "--rewrite") == 0)
+            cflags |= RH_COMMIT_REWRITE;
         else if (strcmp(a, "--dry-run") == 0)
             dry = 1;
         else
@@ -301,7 +304,7 @@ cmd_add(int argc, char **argv)
         rc = 0;
         goto out;
     }
-    rc = commit_hive(h, hive, backup);
+    rc = commit_hive(h, hive, cflags);
     if (rc == 0)
         printf("The operation completed successfully.\n");
 out:

@@ -61,7 +61,7 @@ cmd_compact(int argc, char **argv)
         else
             rc = 0;
     } else {
-        rc = commit_hive(h, path, backup);
+        rc = commit_hive(h, path, backup ? RH_COMMIT_BACKUP : 0);
     }
 out:
     rh_close(h);

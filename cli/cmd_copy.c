@@ -123,7 +123,7 @@ cmd_copy(int argc, char **argv)
             goto out;
         }
     }
-    if ((rc = commit_hive(dh, pos[2], backup)) == 0)
+    if ((rc = commit_hive(dh, pos[2], backup ? RH_COMMIT_BACKUP : 0)) == 0)
         printf("The operation completed successfully.\n");
 out:
     if (sh != dh)

@@ -1,6 +1,6 @@
 /*
  * cmd_delete.c - reghive delete HIVE KEY [-v NAME | -ve | -va] [-f]
- *                [--backup] [--dry-run] [--all-control-sets]
+ *                [--backup] [--rewrite] [--dry-run] [--all-control-sets]
  *
  * reg delete's vocabulary: without -v/-ve/-va the key and its whole
  * subtree go.  --all-control-sets applies a path through CurrentControlSet
@@ -142,7 +142,8 @@ cmd_delete(int argc, char **argv)
 {
     const char *hive = NULL, *key = NULL;
     struct del d = {0};
-    int backup = 0, allcs = 0, rc = 1, done = 0, failed = 0;
+    unsigned cflags = 0;
+    int allcs = 0, rc = 1, done = 0, failed = 0;
     int dashdash = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -164,7 +165,9 @@ cmd_delete(int argc, char **argv)
         else if (strcmp(a, "-f") == 0)
             d.force = 1;
         else if (strcmp(a, "--backup") == 0)
-            backup = 1;
+            cflags |= RH_COMMIT_BACKUP;
+        else if (strcmp(a, "--rewrite") == 0)
+            cflags |= RH_COMMIT_REWRITE;
         else if (strcmp(a, "--dry-run") == 0)
             d.dry = 1;
         else if (strcmp(a, "--all-control-sets") == 0)
@@ -245,7 +248,7 @@ cmd_delete(int argc, char **argv)
         rc = 0;
         goto out;
     }
-    rc = commit_hive(d.h, hive, backup);
+    rc = commit_hive(d.h, hive, cflags);
     if (rc == 0)
         printf("The operation completed successfully.\n");
 out:

@@ -512,7 +512,7 @@ apply_all(const char *hive, const char **files, rh_reg_doc **docs, int nfiles,
         rc = 0;
         goto out;
     }
-    rc = commit_hive(h, hive, backup);
+    rc = commit_hive(h, hive, backup ? RH_COMMIT_BACKUP : 0);
 out:
     for (i = 0; i < nfiles; i++)
         free(pre[i]);

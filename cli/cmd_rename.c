@@ -1,5 +1,6 @@
 /*
- * cmd_rename.c - reghive rename HIVE KEY NEWNAME [--backup] [--dry-run]
+ * cmd_rename.c - reghive rename HIVE KEY NEWNAME [--backup] [--rewrite]
+ * [--dry-run]
  */
 #include "cmd.h"
 
@@ -10,7 +11,8 @@ int
 cmd_rename(int argc, char **argv)
 {
     const char *pos[3] = {NULL, NULL, NULL};
-    int npos = 0, backup = 0, dry = 0, dashdash = 0, rc = 1;
+    unsigned cflags = 0;
+    int npos = 0, dry = 0, dashdash = 0, rc = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (dashdash || a[0] != '-' || !a[1]) {
@@ -20,7 +22,9 @@ cmd_rename(int argc, char **argv)
         } else if (strcmp(a, "--") == 0) {
             dashdash = 1;
         } else if (strcmp(a, "--backup") == 0) {
-            backup = 1;
+            cflags |= RH_COMMIT_BACKUP;
+        } else if (strcmp(a, "--rewrite") == 0) {
+            cflags |= RH_COMMIT_REWRITE;
         } else if (strcmp(a, "--dry-run") == 0) {
             dry = 1;
         } else {
@@ -43,7 +47,7 @@ cmd_rename(int argc, char **argv)
         printf("would rename %s to %s\ndry run: %s not written\n",
                disp ? disp : pos[1], pos[2], pos[0]);
         rc = 0;
-    } else if ((rc = commit_hive(h, pos[0], backup)) == 0) {
+    } else if ((rc = commit_hive(h, pos[0], cflags)) == 0) {
         printf("renamed %s to %s\nThe operation completed successfully.\n",
                disp ? disp : pos[1], pos[2]);
     }

@@ -45,21 +45,25 @@ const struct cmd cli_cmds[] = {
      "create an empty hive (root key, default security); -f replaces"},
     {"add", cmd_add,
      "add HIVE KEY [-v NAME | -ve] [-t TYPE] [-d DATA] [-s SEP] [-f] "
-     "[--data-file F] [--class TEXT] [--backup] [--dry-run]",
+     "[--data-file F] [--class TEXT] [--backup] [--rewrite] [--dry-run]",
      "create KEY (and missing parents) and set a value, like reg add;\n"
      "           -d is text for REG_SZ/EXPAND_SZ, \\0-separated (or SEP) for\n"
      "           REG_MULTI_SZ, decimal or 0x hex for REG_DWORD/QWORD, hex\n"
      "           digits for REG_BINARY, REG_NONE and other types; -f\n"
      "           overwrites an existing value without asking"},
     {"delete", cmd_delete,
-     "delete HIVE KEY [-v NAME | -ve | -va] [-f] [--backup] [--dry-run] "
+     "delete HIVE KEY [-v NAME | -ve | -va] [-f] [--backup] [--rewrite] "
+     "[--dry-run] "
      "[--all-control-sets]",
      "delete KEY with its subtree (or values), like reg delete; asks\n"
      "           first when stdin is a terminal, proceeds without asking\n"
      "           otherwise (or with -f); --backup keeps HIVE.bak;\n"
+     "           commits go in place through HIVE.LOG1/LOG2 (as Windows);\n"
+     "           --rewrite writes a new file and renames it instead;\n"
      "           --dry-run only shows what would change;\n"
      "           --all-control-sets deletes from every ControlSet00N"},
-    {"rename", cmd_rename, "rename HIVE KEY NEWNAME [--backup] [--dry-run]",
+    {"rename", cmd_rename,
+     "rename HIVE KEY NEWNAME [--backup] [--rewrite] [--dry-run]",
      "rename a key (its subtree and values move with it)"},
     {"copy", cmd_copy,
      "copy SRCHIVE KEY DSTHIVE KEY [-s] [-f] [--backup] [--dry-run]",

@@ -148,14 +148,14 @@ key_display(rh_hive *h, rh_key k, const char *userpath)
 }
 
 int
-commit_hive(rh_hive *h, const char *path, int backup)
+commit_hive(rh_hive *h, const char *path, unsigned flags)
 {
-    int rc = rh_commit(h, path, backup ? RH_COMMIT_BACKUP : 0);
+    int rc = rh_commit(h, path, flags);
     if (rc < 0) {
         die_rc(h, "commit", rc);
         return 1;
     }
-    if (backup)
+    if (flags & RH_COMMIT_BACKUP)
         printf("previous hive kept as %s.bak\n", path);
     return 0;
 }

@@ -654,7 +654,8 @@ win_set_commit(struct win_set *s, int backup)
     for (; i < s->n; i++) {
         if (!s->e[i].changed)
             continue;
-        if (commit_hive(s->e[i].h, s->e[i].file, backup) != 0) {
+        if (commit_hive(s->e[i].h, s->e[i].file,
+                        backup ? RH_COMMIT_BACKUP : 0) != 0) {
             failed = i;
             break;
         }

@@ -416,12 +416,23 @@ RH_API int rh_compact(rh_hive *h);
 /* RH_COMMIT_FORCE: replace PATH even if it is not the file opened or it
  * changed since. */
 #define RH_COMMIT_FORCE 0x2u
+/* RH_COMMIT_REWRITE: write a new file and rename it over PATH instead of
+ * updating PATH in place through its transaction logs. */
+#define RH_COMMIT_REWRITE 0x4u
 
 /* Write the hive to path (NULL: the file it was opened from): base block
- * sequence numbers, timestamp, sizes and checksum are updated; the image
- * goes to a new file in the same directory, is fsynced and renamed over
- * path (mode and owner kept), then the directory is fsynced, so path holds
- * the old or the new hive whatever happens.  Refuses (RH_EIO) to replace
+ * sequence numbers, timestamp, sizes and checksum are updated.  Default,
+ * when path is the file opened, unchanged and clean: in place, as
+ * Windows does: the 4 KiB pages changed since the last commit go into a
+ * new-format entry of PATH.LOG1 or PATH.LOG2 (fsynced), then into path
+ * between a base block write that makes it dirty and one that makes it
+ * clean again, so an interrupted commit is recovered (by rh_open and by
+ * Windows) to the old or the new hive; RH_COMMIT_BACKUP copies path to
+ * PATH.bak first.  Otherwise (RH_COMMIT_REWRITE, another path, a hive
+ * from rh_open_mem or rh_create, one that was dirty when opened) the
+ * image goes to a new file in the same directory, is fsynced and renamed
+ * over path (mode and owner kept), then the directory is fsynced, so path
+ * holds the old or the new hive whatever happens.  Refuses (RH_EIO) to replace
  * a file that changed since rh_open or that is not the one opened, and
  * (RH_EINVAL) a hive that was dirty when opened (unapplied transaction
  * logs would be lost), unless RH_COMMIT_FORCE.  The hive stays open and

@@ -38,10 +38,57 @@ csize(rh_hive *h, uint32_t off)
     return (int32_t)rd_u32(b, off);
 }
 
+void
+page_touch(rh_hive *h, uint32_t off, size_t n)
+{
+    if (n == 0 || h->dpg_all)
+        return;
+    size_t first = off / HBIN_PAGE, last = ((size_t)off + n - 1) / HBIN_PAGE;
+    if (last / 8 >= h->dpgn) {
+        size_t want = last / 8 + 1, cap = h->dpgn * 2;
+        if (cap < want)
+            cap = want;
+        uint8_t *p = realloc(h->dpg, cap);
+        if (!p) {
+            h->dpg_all = 1;
+            return;
+        }
+        memset(p + h->dpgn, 0, cap - h->dpgn);
+        h->dpg = p;
+        h->dpgn = cap;
+    }
+    for (size_t i = first; i <= last; i++)
+        h->dpg[i / 8] |= (uint8_t)(1u << (i % 8));
+}
+
+int
+page_dirty(const rh_hive *h, uint32_t page)
+{
+    if (h->dpg_all)
+        return 1;
+    return page / 8 < h->dpgn && (h->dpg[page / 8] >> (page % 8) & 1);
+}
+
+void
+page_clean(rh_hive *h)
+{
+    if (h->dpg)
+        memset(h->dpg, 0, h->dpgn);
+    h->dpg_all = 0;
+}
+
 static void
 set_csize(rh_hive *h, uint32_t off, int32_t sz)
 {
     wr_u32(binsp(h) + off, (uint32_t)sz);
+    page_touch(h, off, 4);
+}
+
+void
+cell_touch(rh_hive *h, uint32_t off)
+{
+    int32_t sz = (int32_t)rd_u32((span){binsp(h), h->bins_end}, off);
+    page_touch(h, off, sz < 0 ? (size_t)(-(int64_t)sz) : (size_t)sz);
 }
 
 static void
@@ -242,6 +289,7 @@ grow(rh_hive *h, uint32_t need)
         return rc;
     uint8_t *b = binsp(h) + off;
     memset(b, 0, bsize);
+    page_touch(h, off, bsize);
     memcpy(b, "hbin", 4);
     wr_u32(b + HBIN_OFFSET, off);
     wr_u32(b + HBIN_SIZE, bsize);
@@ -276,6 +324,7 @@ carve(rh_hive *h, uint32_t off, uint32_t size, uint32_t need)
     set_csize(h, off, -(int32_t)need);
     bit_set(h->used, off, 1);
     memset(binsp(h) + off + 4, 0, need - 4);
+    page_touch(h, off, need);
     return 0;
 }
 
@@ -327,6 +376,7 @@ cell_free(rh_hive *h, uint32_t off)
     }
     bit_set(h->used, off, 0);
     memset(binsp(h) + off, 0, n);
+    page_touch(h, off, n);
     if (prev && csize(h, prev) > 0) { /* merge into the free cell before */
         start = prev;
         tot += (uint32_t)csize(h, prev);
@@ -378,12 +428,14 @@ cell_realloc(rh_hive *h, uint32_t *off, uint32_t size)
             return rc;
         bit_set(h->used, next, 0);
         memset(binsp(h) + next, 0, 4);
+        page_touch(h, next, 4);
         set_csize(h, o, -(int32_t)need);
         return 0;
     }
     if ((rc = cell_alloc(h, size, &nw)) < 0)
         return rc;
     memcpy(binsp(h) + nw + 4, binsp(h) + o + 4, n - 4);
+    page_touch(h, nw, n);
     if ((rc = cell_free(h, o)) < 0)
         return rc;
     *off = nw;
@@ -398,6 +450,7 @@ cell_mut(rh_hive *h, uint32_t off, uint8_t **p, size_t *n)
     if (!cell_is_used(h, off))
         return CORRUPT(h, off, "writing a cell that is not allocated");
     *p = binsp(h) + off + 4;
+    cell_touch(h, off);
     if (n)
         *n = (size_t)(uint32_t)-csize(h, off) - 4;
     return 0;
@@ -433,6 +486,7 @@ alloc_new_image(rh_hive *h, uint32_t minor)
     wr_u32(b + HBIN_HDR, HBIN_PAGE - HBIN_HDR);
     h->bins_end = HBIN_PAGE;
     h->nbins = 1;
+    page_touch(h, 0, HBIN_PAGE);
     wr_u32(base + BASE_CHECKSUM, base_checksum(base));
     return alloc_begin(h);
 }

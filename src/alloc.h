@@ -34,6 +34,22 @@ int cell_realloc(rh_hive *h, uint32_t *off, uint32_t size);
  * *n, if not NULL, gets the payload capacity. */
 int cell_mut(rh_hive *h, uint32_t off, uint8_t **p, size_t *n);
 
+/* Record that bytes [off, off + n) of the bins changed since the last
+ * commit (4 KiB dirty pages for an in-place commit).  Never fails: when
+ * the bitmap cannot grow, every page counts as changed.  Every write to
+ * the image goes through this (or the allocator functions above). */
+void page_touch(rh_hive *h, uint32_t off, size_t n);
+
+/* page_touch over the whole allocated cell at off (size field included). */
+void cell_touch(rh_hive *h, uint32_t off);
+
+/* Did the 4 KiB page at bins offset page * 4096 change since the last
+ * commit? */
+int page_dirty(const rh_hive *h, uint32_t page);
+
+/* Forget the dirty pages (after a commit wrote them). */
+void page_clean(rh_hive *h);
+
 /* Current FILETIME (100 ns since 1601). */
 uint64_t filetime_now(void);
 

@@ -1,12 +1,19 @@
 /*
- * commit.c - rh_commit(): write a new file beside the target, fsync it,
- * rename it over the target and fsync the directory (hive-file layer).
- * Test hook (no state, read from the environment at each commit):
+ * commit.c - rh_commit() (hive-file layer).  Default, as Windows 8.1+
+ * does: the pages changed since the last commit go into an "HvLE" entry
+ * of HIVE.LOG1 or HIVE.LOG2 (fsynced), then into the primary in place
+ * between two base block writes (seq1 first, seq2 last).  RH_COMMIT_REWRITE
+ * (and every case where in place is impossible) writes a new file beside
+ * the target, fsyncs it, renames it over the target, fsyncs the directory.
+ * Test hooks (no state, read from the environment at each commit):
  * RH_TEST_COMMIT_FAIL=N makes step N fail like an I/O error, and
  * RH_TEST_COMMIT_CRASH=N ends the process with _exit(86) at step N (after
- * writing half of the bytes when step N writes), as a kill would.
+ * writing half of the bytes when step N writes), as a kill would;
+ * RH_TEST_LOG_LIMIT=BYTES sets the log size after which the other log is
+ * started (default LOG_LIMIT).
  */
 #include "alloc.h"
+#include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,8 +21,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <dirent.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
+
+/* A log that reached this size is not appended to: the next commit starts
+ * the other one. */
+#define LOG_LIMIT (1u << 20)
 
 enum {
     STEP_CREATE = 1, /* create the temp file */
@@ -26,6 +39,21 @@ enum {
     STEP_BACKUP,     /* link the old file as PATH.bak */
     STEP_RENAME,     /* rename the temp file over PATH */
     STEP_DIRSYNC     /* fsync the directory */
+};
+
+/* Steps of an in-place commit (same hooks, own numbers). */
+enum {
+    IP_BACKUP = 1, /* copy PATH to PATH.bak (with RH_COMMIT_BACKUP) */
+    IP_LOGOPEN,    /* open or create the log; starting afresh: truncate it
+                      and the other log when that one could still apply */
+    IP_LOGWRITE,   /* write the entry (after a log base block if fresh) */
+    IP_LOGSYNC,    /* fsync the log */
+    IP_BASE1,      /* primary base block: seq1 = new, seq2 older */
+    IP_SYNC1,      /* fsync the primary */
+    IP_PAGES,      /* write the changed pages in place */
+    IP_SYNC2,      /* fsync */
+    IP_BASE2,      /* primary base block: seq2 = seq1, new sizes, time */
+    IP_SYNC3       /* fsync */
 };
 
 static int
@@ -96,13 +124,14 @@ fsync_dir(const char *path)
     return rc;
 }
 
-/* Make bak (PATH.bak) a copy of path: a hard link to the old file (which
- * the rename then leaves behind), else a byte copy. */
+/* Make bak (PATH.bak) a copy of path: when link is set, a hard link to
+ * the old file (which the rename then leaves behind), else (or if linking
+ * fails) a byte copy. */
 static int
-backup(const char *path, const char *bak, const char *baktmp)
+backup(const char *path, const char *bak, const char *baktmp, int link_ok)
 {
     unlink(baktmp);
-    if (link(path, baktmp) == 0)
+    if (link_ok && link(path, baktmp) == 0)
         return rename(baktmp, bak);
     int in = open(path, O_RDONLY | O_CLOEXEC), out = -1, rc = -1;
     char buf[65536];
@@ -126,47 +155,34 @@ done:
     return rc;
 }
 
-int
-rh_commit(rh_hive *h, const char *path, unsigned flags)
+/* Record the identity of path after a commit (for the next one). */
+static void
+remember(rh_hive *h, const char *path, const struct stat *st)
+{
+    if (!h->path || strcmp(h->path, path) != 0) {
+        char *p = strdup(path);
+        if (p) {
+            free(h->path);
+            h->path = p;
+        }
+    }
+    h->id.valid = 1;
+    h->id.dev = (uint64_t)st->st_dev;
+    h->id.ino = (uint64_t)st->st_ino;
+    h->id.size = (uint64_t)st->st_size;
+    h->id.mtime_s = (int64_t)st->st_mtim.tv_sec;
+    h->id.mtime_ns = (int64_t)st->st_mtim.tv_nsec;
+}
+
+/* Write a new file beside path and rename it over path. */
+static int
+commit_rewrite(rh_hive *h, const char *path, unsigned flags, int exists,
+               struct stat st)
 {
     uint8_t saved[BASE_SIZE];
-    struct stat st;
     char *tmp = NULL, *bak = NULL;
-    int fd = -1, exists, rc = RH_EIO, renamed = 0;
+    int fd = -1, rc = RH_EIO, renamed = 0;
     const char *what = "";
-
-    if (!h->wbuf)
-        return hive_err(h, RH_EREADONLY, "hive is opened read-only");
-    if (h->dirty && !(flags & RH_COMMIT_FORCE))
-        return hive_err(h, RH_EINVAL,
-                        "hive is dirty (its sequence numbers differ): its "
-                        "newest changes are in transaction logs that are "
-                        "not applied, and committing would discard them");
-    if (!path && !(path = h->path))
-        return hive_err(h, RH_EINVAL, "no file to commit to");
-    exists = stat(path, &st) == 0;
-    if (!exists && errno != ENOENT)
-        return hive_err(h, RH_EIO, "%s: %s", path, strerror(errno));
-    if (exists && !S_ISREG(st.st_mode))
-        return hive_err(h, RH_EIO, "%s: not a regular file", path);
-    if (exists && !(flags & RH_COMMIT_FORCE)) {
-        int same_path = h->path && strcmp(h->path, path) == 0;
-        if (!same_path && (!h->id.valid || (uint64_t)st.st_dev != h->id.dev ||
-                           (uint64_t)st.st_ino != h->id.ino))
-            return hive_err(h, RH_EIO,
-                            "%s exists and is not the hive that was "
-                            "opened; refusing to replace it",
-                            path);
-        if ((uint64_t)st.st_dev != h->id.dev ||
-            (uint64_t)st.st_ino != h->id.ino ||
-            (uint64_t)st.st_size != h->id.size ||
-            (int64_t)st.st_mtim.tv_sec != h->id.mtime_s ||
-            (int64_t)st.st_mtim.tv_nsec != h->id.mtime_ns)
-            return hive_err(h, RH_EIO,
-                            "%s changed since it was opened; refusing to "
-                            "replace it",
-                            path);
-    }
     size_t plen = strlen(path);
     tmp = malloc(plen + 40);
     bak = malloc(plen + 40);
@@ -238,7 +254,7 @@ rh_commit(rh_hive *h, const char *path, unsigned flags)
         if (!baktmp)
             goto fail;
         snprintf(baktmp, plen + 40, "%s.bak.%ld.tmp", path, (long)getpid());
-        int brc = step_fails(STEP_BACKUP) ? -1 : backup(path, bak, baktmp);
+        int brc = step_fails(STEP_BACKUP) ? -1 : backup(path, bak, baktmp, 1);
         free(baktmp);
         if (brc < 0)
             goto fail;
@@ -250,21 +266,13 @@ rh_commit(rh_hive *h, const char *path, unsigned flags)
     what = "fsync directory";
     if (step_fails(STEP_DIRSYNC) || fsync_dir(path) < 0)
         goto fail;
-    if (!h->path || strcmp(h->path, path) != 0) {
-        char *p = strdup(path);
-        if (p) {
-            free(h->path);
-            h->path = p;
-        }
-    }
-    if (stat(path, &st) == 0) {
-        h->id.valid = 1;
-        h->id.dev = (uint64_t)st.st_dev;
-        h->id.ino = (uint64_t)st.st_ino;
-        h->id.size = (uint64_t)st.st_size;
-        h->id.mtime_s = (int64_t)st.st_mtim.tv_sec;
-        h->id.mtime_ns = (int64_t)st.st_mtim.tv_nsec;
-    }
+    if (stat(path, &st) == 0)
+        remember(h, path, &st);
+    /* The file on disk is the image: nothing is pending, and the logs
+     * beside it hold only older sequence numbers. */
+    page_clean(h);
+    h->wl.diskdirty = 0;
+    h->wl.active = 0;
     free(tmp);
     free(bak);
     return 0;
@@ -280,5 +288,470 @@ fail:
     }
     free(tmp);
     free(bak);
+    return rc;
+}
+
+/* ---- in place, through the logs -------------------------------------- */
+
+/* Serial-number order with wrap-around: is a at or after b? */
+static int
+seq_ge(uint32_t a, uint32_t b)
+{
+    return (uint32_t)(a - b) <= 0x7FFFFFFFu;
+}
+
+/* PATH + ext beside path: an existing file whose name matches it
+ * case-insensitively (exact case preferred, as at open), else the name
+ * spelled as ext.  malloc'd; NULL without memory. */
+static char *
+log_path(const char *path, const char *ext)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    size_t dlen = slash ? (size_t)(slash - path) + 1 : 0, blen = strlen(base);
+    size_t elen = strlen(ext);
+    char *out = malloc(dlen + blen + elen + 1);
+    if (!out)
+        return NULL;
+    memcpy(out, path, dlen + blen);
+    memcpy(out + dlen + blen, ext, elen + 1);
+    if (access(out, F_OK) == 0)
+        return out;
+    char *dir = strndup(slash ? path : ".", slash ? dlen : 1);
+    DIR *d = dir ? opendir(dir) : NULL;
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL) {
+        const char *nm = de->d_name;
+        if (strlen(nm) == blen + elen && strncasecmp(nm, base, blen) == 0 &&
+            strcasecmp(nm + blen, ext) == 0) {
+            memcpy(out + dlen, nm, blen + elen + 1);
+            break;
+        }
+    }
+    if (d)
+        closedir(d);
+    free(dir);
+    return out;
+}
+
+static int
+pread_all(int fd, uint8_t *p, size_t n, off_t off)
+{
+    while (n) {
+        ssize_t r = pread(fd, p, n, off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        p += r;
+        n -= (size_t)r;
+        off += r;
+    }
+    return 0;
+}
+
+/* What a log beside the hive holds (new format only). */
+typedef struct logstate {
+    int valid;         /* a valid new-format base block */
+    uint32_t seq0;     /* its sequence number */
+    uint32_t nent;     /* valid entries from it */
+    uint32_t last;     /* sequence number of the last one */
+    uint64_t end, len; /* end of the last valid entry; file size */
+} logstate;
+
+/* Read the log at lp (absent or unreadable: not valid).  Entries are
+ * walked only when the file is at most limit bytes. */
+static void
+log_state(const char *lp, uint64_t limit, logstate *ls)
+{
+    struct stat st;
+    memset(ls, 0, sizeof *ls);
+    int fd = open(lp, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    if (fstat(fd, &st) == 0 && st.st_size >= LOG_BASE_SIZE) {
+        ls->len = (uint64_t)st.st_size;
+        size_t n = ls->len <= limit ? (size_t)ls->len : LOG_BASE_SIZE;
+        uint8_t *p = malloc(n);
+        size_t end = 0;
+        if (p && pread_all(fd, p, n, 0) == 0 &&
+            log_scan((span){p, n}, &ls->seq0, &ls->nent, &ls->last, &end) ==
+                0) {
+            ls->valid = 1;
+            ls->end = end;
+            if (n < ls->len)
+                ls->nent = 0; /* not walked */
+        }
+        free(p);
+    }
+    close(fd);
+}
+
+/* A run of changed pages: bins offset and length. */
+typedef struct run {
+    uint32_t off, len;
+} run;
+
+/* Write the runs of the image in place; a crash hook tears the writes
+ * after half of the bytes. */
+static int
+write_pages(int fd, const uint8_t *bins, const run *r, size_t nr, size_t total)
+{
+    int crash = hook("RH_TEST_COMMIT_CRASH", IP_PAGES);
+    size_t done = 0;
+    if (!crash && step_fails(IP_PAGES))
+        return -1;
+    for (size_t i = 0; i < nr; i++) {
+        size_t n = r[i].len;
+        if (crash && done + n >= total / 2) {
+            if (pwrite(fd, bins + r[i].off, total / 2 - done,
+                       (off_t)BASE_SIZE + r[i].off) < 0)
+                _exit(87);
+            _exit(86);
+        }
+        if (pwrite_all(fd, bins + r[i].off, n, (off_t)BASE_SIZE + r[i].off,
+                       -1) < 0)
+            return -1;
+        done += n;
+    }
+    return 0;
+}
+
+/* Copy path to its .bak (a real copy: the original changes in place). */
+static int
+backup_copy(const char *path)
+{
+    size_t plen = strlen(path);
+    char *bak = malloc(plen + 40), *tmp = malloc(plen + 40);
+    int rc = -1;
+    if (bak && tmp) {
+        snprintf(bak, plen + 40, "%s.bak", path);
+        snprintf(tmp, plen + 40, "%s.bak.%ld.tmp", path, (long)getpid());
+        rc = backup(path, bak, tmp, 0);
+    }
+    free(bak);
+    free(tmp);
+    return rc;
+}
+
+/* Open the log lp for writing, creating it like the hive (mode, owner;
+ * the directory is fsynced so the new name survives a crash). */
+static int
+log_open(const char *lp, const struct stat *st)
+{
+    int fd = open(lp, O_RDWR | O_CLOEXEC);
+    if (fd >= 0 || errno != ENOENT)
+        return fd;
+    fd = open(lp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, st->st_mode & 0666);
+    if (fd < 0)
+        return -1;
+    if (fchmod(fd, st->st_mode & 0666) < 0 ||
+        ((st->st_uid != geteuid() || st->st_gid != getegid()) &&
+         fchown(fd, st->st_uid, st->st_gid) < 0 && st->st_uid != geteuid()) ||
+        fsync_dir(lp) < 0) {
+        close(fd);
+        unlink(lp);
+        return -1;
+    }
+    return fd;
+}
+
+/* 1 when path can be committed in place: it is the file opened, unchanged
+ * since, and its primary was clean (nothing pending in its logs). */
+static int
+inplace_ok(rh_hive *h, const char *path, unsigned flags, int exists,
+           const struct stat *st)
+{
+    if (!h->wl.init) {
+        h->wl.init = 1;
+        h->wl.diskdirty = h->dirty || h->rec.dirty || h->rec.applied;
+    }
+    return !(flags & RH_COMMIT_REWRITE) && exists && !h->wl.diskdirty &&
+           !h->wl.relaid && h->path && strcmp(h->path, path) == 0 &&
+           h->id.valid && (uint64_t)st->st_dev == h->id.dev &&
+           (uint64_t)st->st_ino == h->id.ino &&
+           (uint64_t)st->st_size == h->id.size &&
+           (int64_t)st->st_mtim.tv_sec == h->id.mtime_s &&
+           (int64_t)st->st_mtim.tv_nsec == h->id.mtime_ns &&
+           h->bins_end >= HBIN_PAGE;
+}
+
+/* The in-place commit.  Returns 1 when the file turns out not to be
+ * what the image came from (then the caller rewrites), else 0 or an
+ * error. */
+static int
+commit_inplace(rh_hive *h, const char *path, unsigned flags,
+               const struct stat *st)
+{
+    uint8_t disk[BASE_SIZE], nb[BASE_SIZE], lb[LOG_BASE_SIZE];
+    char *lp[2] = {NULL, NULL};
+    run *runs = NULL;
+    uint8_t *buf = NULL;
+    int fd = -1, lfd = -1, rc = RH_EIO, touched = 0;
+    const char *what = "open";
+    const char *limit_env = getenv("RH_TEST_LOG_LIMIT");
+    uint64_t limit = limit_env ? strtoull(limit_env, NULL, 0) : LOG_LIMIT;
+    span bs = {h->wbuf, BASE_SIZE};
+
+    fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        goto fail;
+    /* The primary must be the clean image we started from. */
+    what = "read base block";
+    if (pread_all(fd, disk, BASE_SIZE, 0) < 0)
+        goto fail;
+    span ds = {disk, BASE_SIZE};
+    uint32_t p = rd_u32(ds, BASE_SEQ1);
+    if (memcmp(disk, "regf", 4) != 0 || p != rd_u32(ds, BASE_SEQ2) ||
+        base_checksum(disk) != rd_u32(ds, BASE_CHECKSUM) ||
+        p != rd_u32(bs, BASE_SEQ1) || p != rd_u32(bs, BASE_SEQ2)) {
+        close(fd);
+        return 1;
+    }
+    uint32_t s = p + 1;
+
+    /* The changed pages, as runs. */
+    size_t nr = 0, cap = 0, total = 0;
+    uint32_t npg = h->bins_end / HBIN_PAGE;
+    for (uint32_t i = 0; i < npg; i++) {
+        if (!page_dirty(h, i))
+            continue;
+        if (nr && runs[nr - 1].off + runs[nr - 1].len == i * HBIN_PAGE) {
+            runs[nr - 1].len += HBIN_PAGE;
+        } else {
+            if (nr == cap) {
+                cap = cap ? 2 * cap : 64;
+                run *q = realloc(runs, cap * sizeof *q);
+                if (!q) {
+                    rc = hive_err(h, RH_ENOMEM, "out of memory");
+                    goto out;
+                }
+                runs = q;
+            }
+            runs[nr].off = i * HBIN_PAGE;
+            runs[nr++].len = HBIN_PAGE;
+        }
+        total += HBIN_PAGE;
+    }
+    if (nr == 0) { /* a log entry needs a page: the first one */
+        if (!(runs = malloc(sizeof *runs))) {
+            rc = hive_err(h, RH_ENOMEM, "out of memory");
+            goto out;
+        }
+        runs[nr++] = (run){0, HBIN_PAGE};
+        total = HBIN_PAGE;
+    }
+
+    /* Which log, and where: continue this session's log, or (first
+     * commit) a log whose entries end exactly at the primary's sequence
+     * number while the other one could not apply; else start afresh on
+     * the other log. */
+    if (!(lp[0] = log_path(path, ".LOG1")) ||
+        !(lp[1] = log_path(path, ".LOG2"))) {
+        rc = hive_err(h, RH_ENOMEM, "out of memory");
+        goto out;
+    }
+    int fresh = 1, idx = 0;
+    uint32_t seq0 = s;
+    uint64_t at = LOG_BASE_SIZE, trunc_other = 0;
+    logstate ls[2];
+    if (h->wl.active) {
+        idx = h->wl.idx;
+        if (h->wl.end < limit) {
+            fresh = 0;
+            seq0 = h->wl.seq0;
+            at = h->wl.end;
+        } else {
+            idx = !idx;
+        }
+        log_state(lp[!idx], LOG_BASE_SIZE, &ls[!idx]);
+    } else {
+        log_state(lp[0], limit, &ls[0]);
+        log_state(lp[1], limit, &ls[1]);
+        int x =
+            ls[1].valid && (!ls[0].valid || !seq_ge(ls[0].seq0, ls[1].seq0));
+        if (ls[x].valid && ls[x].nent && ls[x].last == p && ls[x].end < limit &&
+            (!ls[!x].valid || !seq_ge(ls[!x].seq0, ls[x].seq0))) {
+            fresh = 0;
+            idx = x;
+            seq0 = ls[x].seq0;
+            at = ls[x].end;
+        } else {
+            idx = ls[x].valid ? !x : 0;
+        }
+    }
+    /* Starting afresh, the other log must not apply during this commit
+     * (its base sequence number at or after the primary's). */
+    if (fresh && ls[!idx].valid && seq_ge(ls[!idx].seq0, p))
+        trunc_other = 1;
+
+    /* The entry (after the log base block when starting afresh). */
+    uint32_t bins = h->bins_end;
+    size_t esz = log_entry_size((uint32_t)nr, total);
+    size_t lead = fresh ? LOG_BASE_SIZE : 0;
+    if (esz > 0x7FFFF000u || !(buf = calloc(1, lead + esz))) {
+        rc = hive_err(h, RH_ENOMEM, "out of memory");
+        goto out;
+    }
+    memcpy(nb, h->wbuf, BASE_SIZE);
+    wr_u64(nb + BASE_TIME, filetime_now());
+    wr_u32(nb + BASE_BINS_SIZE, bins);
+    if (fresh) {
+        log_base_make(lb, nb, s, bins);
+        memcpy(buf, lb, LOG_BASE_SIZE);
+    }
+    uint8_t *e = buf + lead, *d = e + HVLE_HDR + nr * 8;
+    const uint8_t *bp = h->wbuf + BASE_SIZE;
+    for (size_t i = 0; i < nr; i++) {
+        wr_u32(e + HVLE_HDR + i * 8, runs[i].off);
+        wr_u32(e + HVLE_HDR + i * 8 + 4, runs[i].len);
+        memcpy(d, bp + runs[i].off, runs[i].len);
+        d += runs[i].len;
+    }
+    log_entry_seal(e, (uint32_t)esz, rd_u32(bs, BASE_FLAGS), s, bins,
+                   (uint32_t)nr);
+
+    if (flags & RH_COMMIT_BACKUP) {
+        what = "back up the old hive";
+        if (step_fails(IP_BACKUP) || backup_copy(path) < 0)
+            goto fail;
+    }
+    what = "open the transaction log";
+    if (step_fails(IP_LOGOPEN) || (lfd = log_open(lp[idx], st)) < 0)
+        goto fail;
+    touched = 1;
+    if (trunc_other) {
+        what = "reset the other transaction log";
+        int ofd = open(lp[!idx], O_WRONLY | O_CLOEXEC);
+        if (ofd < 0 || ftruncate(ofd, 0) < 0 || fsync(ofd) < 0) {
+            if (ofd >= 0)
+                close(ofd);
+            goto fail;
+        }
+        close(ofd);
+    }
+    /* Nothing of an older or failed write may follow the new entry. */
+    what = "truncate the transaction log";
+    struct stat lst;
+    if (fstat(lfd, &lst) < 0 ||
+        ((uint64_t)lst.st_size > at && ftruncate(lfd, (off_t)at) < 0))
+        goto fail;
+    what = "write the transaction log";
+    if (pwrite_all(lfd, buf, lead + esz, (off_t)(at - lead), IP_LOGWRITE) < 0)
+        goto fail;
+    what = "fsync the transaction log";
+    if (step_fails(IP_LOGSYNC) || fsync(lfd) < 0)
+        goto fail;
+
+    /* The primary: seq1 moves first (seq2 stays at or before the log's
+     * base block number, so recovery replays this log), pages, then
+     * seq2 catches up with the new base block. */
+    wr_u32(disk + BASE_SEQ1, s);
+    wr_u32(disk + BASE_SEQ2, fresh ? p : seq0);
+    wr_u32(disk + BASE_CHECKSUM, base_checksum(disk));
+    what = "write base block";
+    touched = 2;
+    if (pwrite_all(fd, disk, BASE_SIZE, 0, IP_BASE1) < 0)
+        goto fail;
+    what = "fsync";
+    if (step_fails(IP_SYNC1) || fsync(fd) < 0)
+        goto fail;
+    what = "write pages";
+    if (write_pages(fd, bp, runs, nr, total) < 0)
+        goto fail;
+    what = "fsync";
+    if (step_fails(IP_SYNC2) || fsync(fd) < 0)
+        goto fail;
+    wr_u32(nb + BASE_SEQ1, s);
+    wr_u32(nb + BASE_SEQ2, s);
+    wr_u32(nb + BASE_CHECKSUM, base_checksum(nb));
+    what = "write base block";
+    if (pwrite_all(fd, nb, BASE_SIZE, 0, IP_BASE2) < 0)
+        goto fail;
+    what = "fsync";
+    if (step_fails(IP_SYNC3) || fsync(fd) < 0)
+        goto fail;
+
+    memcpy(h->wbuf, nb, BASE_SIZE);
+    page_clean(h);
+    h->wl.active = 1;
+    h->wl.idx = idx;
+    h->wl.seq0 = seq0;
+    h->wl.end = at + esz;
+    struct stat nst;
+    if (fstat(fd, &nst) == 0)
+        remember(h, path, &nst);
+    rc = 0;
+    goto out;
+fail:
+    rc = hive_err(h, RH_EIO, "%s: %s: %s", path, what, strerror(errno));
+    /* Nothing pending is lost: the pages stay marked.  A log touched
+     * is started afresh next time; a primary touched may be dirty on
+     * disk (its logs recover it), so the next commit rewrites it, with a
+     * sequence number above this one. */
+    if (touched)
+        h->wl.active = 0;
+    if (touched == 2) {
+        h->wl.diskdirty = 1;
+        wr_u32(h->wbuf + BASE_SEQ1, s);
+        wr_u32(h->wbuf + BASE_SEQ2, s);
+        wr_u32(h->wbuf + BASE_CHECKSUM, base_checksum(h->wbuf));
+    }
+out:
+    if (fd >= 0)
+        close(fd);
+    if (lfd >= 0)
+        close(lfd);
+    free(lp[0]);
+    free(lp[1]);
+    free(runs);
+    free(buf);
+    return rc;
+}
+
+int
+rh_commit(rh_hive *h, const char *path, unsigned flags)
+{
+    struct stat st;
+    int exists, rc;
+
+    if (!h->wbuf)
+        return hive_err(h, RH_EREADONLY, "hive is opened read-only");
+    if (h->dirty && !(flags & RH_COMMIT_FORCE))
+        return hive_err(h, RH_EINVAL,
+                        "hive is dirty (its sequence numbers differ): its "
+                        "newest changes are in transaction logs that are "
+                        "not applied, and committing would discard them");
+    if (!path && !(path = h->path))
+        return hive_err(h, RH_EINVAL, "no file to commit to");
+    exists = stat(path, &st) == 0;
+    if (!exists && errno != ENOENT)
+        return hive_err(h, RH_EIO, "%s: %s", path, strerror(errno));
+    if (exists && !S_ISREG(st.st_mode))
+        return hive_err(h, RH_EIO, "%s: not a regular file", path);
+    if (exists && !(flags & RH_COMMIT_FORCE)) {
+        int same_path = h->path && strcmp(h->path, path) == 0;
+        if (!same_path && (!h->id.valid || (uint64_t)st.st_dev != h->id.dev ||
+                           (uint64_t)st.st_ino != h->id.ino))
+            return hive_err(h, RH_EIO,
+                            "%s exists and is not the hive that was "
+                            "opened; refusing to replace it",
+                            path);
+        if ((uint64_t)st.st_dev != h->id.dev ||
+            (uint64_t)st.st_ino != h->id.ino ||
+            (uint64_t)st.st_size != h->id.size ||
+            (int64_t)st.st_mtim.tv_sec != h->id.mtime_s ||
+            (int64_t)st.st_mtim.tv_nsec != h->id.mtime_ns)
+            return hive_err(h, RH_EIO,
+                            "%s changed since it was opened; refusing to "
+                            "replace it",
+                            path);
+    }
+    if (inplace_ok(h, path, flags, exists, &st) &&
+        (rc = commit_inplace(h, path, flags, &st)) <= 0)
+        return rc;
+    rc = commit_rewrite(h, path, flags, exists, st);
+    if (rc == 0)
+        h->wl.relaid = 0;
     return rc;
 }

@@ -903,5 +903,8 @@ rh_compact(rh_hive *h)
     n->wbuf = NULL;
     n->used = NULL;
     rh_close(n);
+    /* Every page moved and the file shrinks: the next commit must write a
+     * new file, not changed pages in place. */
+    h->wl.relaid = 1;
     return 0;
 }

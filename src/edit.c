@@ -13,10 +13,12 @@
 #define KEY_NAME_MAX 255
 #define VALUE_NAME_MAX 16383
 
-/* Writable payload of a cell already validated by cell_get/nk_get. */
+/* Writable payload of a cell already validated by cell_get/nk_get (its
+ * pages count as changed for the next in-place commit). */
 static uint8_t *
 P(rh_hive *h, uint32_t off)
 {
+    cell_touch(h, off);
     return h->wbuf + BASE_SIZE + off + 4;
 }
 

@@ -687,6 +687,9 @@ hive_wfree(rh_hive *h)
     }
     free(h->wbuf);
     h->wbuf = NULL;
+    free(h->dpg);
+    h->dpg = NULL;
+    h->dpgn = 0;
     free(h->path);
     h->path = NULL;
 }

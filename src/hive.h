@@ -29,6 +29,17 @@ typedef struct hive_alloc {
     size_t nentries; /* entries in all lists (live + stale) */
 } hive_alloc;
 
+/* State of in-place commits through transaction logs (commit.c). */
+typedef struct hive_wlog {
+    int init;      /* fields below are set (first commit happened) */
+    int diskdirty; /* the primary on disk may need its logs: rewrite */
+    int active;    /* log idx holds this session's entries */
+    int idx;       /* 0: HIVE.LOG1, 1: HIVE.LOG2 */
+    uint32_t seq0; /* base block sequence number of that log */
+    uint64_t end;  /* end of its last entry (next entry goes here) */
+    int relaid;    /* image laid out anew (compact): next commit rewrites */
+} hive_wlog;
+
 /* Identity of the file opened, to refuse committing over a changed file. */
 typedef struct hive_id {
     int valid;
@@ -60,7 +71,11 @@ struct rh_hive {
     hive_alloc *al;  /* free-space index, built on the first edit */
     char *path;      /* file opened (malloc'd), for rh_commit(h, NULL) */
     hive_id id;
-    int dirty; /* sequence numbers differed at open (logs not applied) */
+    uint8_t *dpg; /* bit per 4 KiB page of the bins: changed since commit */
+    size_t dpgn;  /* bytes allocated at dpg */
+    int dpg_all;  /* every page counts as changed (dpg could not grow) */
+    hive_wlog wl; /* in-place commit state */
+    int dirty;    /* sequence numbers differed at open (logs not applied) */
     void (*progress)(void *ctx, uint64_t done, uint64_t total); /* or NULL */
     void *progress_ctx;
     char msg[256];

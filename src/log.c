@@ -610,3 +610,65 @@ log_recover(span hive, const log_src *logs, size_t nlogs, uint8_t **out,
     *outlen = im.n;
     return 0;
 }
+
+/* ---- writer side ------------------------------------------------------ */
+
+void
+log_base_make(uint8_t *dst, const uint8_t *base, uint32_t seq, uint32_t bins)
+{
+    memcpy(dst, base, LOG_BASE_SIZE);
+    wr_u32(dst + BASE_SEQ1, seq);
+    wr_u32(dst + BASE_SEQ2, seq);
+    wr_u32(dst + BASE_TYPE, LOG_TYPE_NEW);
+    wr_u32(dst + BASE_BINS_SIZE, bins);
+    wr_u32(dst + BASE_CHECKSUM, xor_checksum(dst));
+}
+
+size_t
+log_entry_size(uint32_t nrefs, size_t data)
+{
+    size_t n = HVLE_HDR + (size_t)nrefs * 8 + data;
+    return (n + LOG_BASE_SIZE - 1) & ~(size_t)(LOG_BASE_SIZE - 1);
+}
+
+void
+log_entry_seal(uint8_t *e, uint32_t size, uint32_t flags, uint32_t seq,
+               uint32_t bins, uint32_t nrefs)
+{
+    memcpy(e, "HvLE", 4);
+    wr_u32(e + HVLE_SIZE, size);
+    wr_u32(e + HVLE_FLAGS, flags);
+    wr_u32(e + HVLE_SEQ, seq);
+    wr_u32(e + HVLE_BINS_SIZE, bins);
+    wr_u32(e + HVLE_NPAGES, nrefs);
+    wr_u64(e + HVLE_HASH1,
+           marvin32(e + HVLE_HDR, size - HVLE_HDR, MARVIN_SEED));
+    wr_u64(e + HVLE_HASH2, marvin32(e, 32, MARVIN_SEED));
+}
+
+int
+log_scan(span l, uint32_t *seq0, uint32_t *nent, uint32_t *last, size_t *end)
+{
+    rh_log_info info;
+    plog pl;
+    entry e;
+    memset(&info, 0, sizeof info);
+    pl.s = l;
+    pl.info = &info;
+    check_base(&pl);
+    if (pl.fmt != RH_LOG_NEW)
+        return -1;
+    size_t off = LOG_BASE_SIZE;
+    uint32_t want = pl.seq;
+    *seq0 = pl.seq;
+    *nent = 0;
+    *last = pl.seq - 1;
+    while (entry_check(l, off, want, &e, info.note, sizeof info.note) == 0) {
+        (*nent)++;
+        *last = e.seq;
+        off += e.size;
+        want = e.seq + 1;
+    }
+    *end = off;
+    return 0;
+}

@@ -43,4 +43,29 @@ uint64_t marvin32(const uint8_t *p, size_t n, uint64_t seed);
 int log_recover(span hive, const log_src *logs, size_t nlogs, uint8_t **out,
                 size_t *outlen, rh_recovery *rep);
 
+/* ---- writer side (commit.c) ------------------------------------------ */
+
+/* Fill dst[LOG_BASE_SIZE] with the log base block for the primary base
+ * block base: its first 512 bytes with file type 6, both sequence numbers
+ * seq, hive bins size bins and the checksum recomputed. */
+void log_base_make(uint8_t *dst, const uint8_t *base, uint32_t seq,
+                   uint32_t bins);
+
+/* Bytes of an HvLE entry with nrefs page references and data bytes of
+ * pages, padded to a multiple of 512. */
+size_t log_entry_size(uint32_t nrefs, size_t data);
+
+/* Seal the entry at e of size bytes whose nrefs references and page bytes
+ * are already in place after the header: signature, size, flags, seq,
+ * bins size, page count, then hash-1 and hash-2 (as entry_check wants). */
+void log_entry_seal(uint8_t *e, uint32_t size, uint32_t flags, uint32_t seq,
+                    uint32_t bins, uint32_t nrefs);
+
+/* Validate log l as a new-format log: 0 with its base block sequence
+ * number, count of valid consecutive entries from it, the last entry's
+ * sequence number and the end of the last valid entry; -1 if its base
+ * block is not a valid new-format one. */
+int log_scan(span l, uint32_t *seq0, uint32_t *nent, uint32_t *last,
+             size_t *end);
+
 #endif

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Crash safety of rh_commit: make each step of a commit (create temp,
+"""Crash safety of rh_commit --rewrite (the write-new-file commit; in-place
+commits are test_commit_log.py): make each step of a commit (create temp,
 write, fsync, rewrite base block, fsync, backup, rename, fsync dir) fail
 (RH_TEST_COMMIT_FAIL=N) or end the process there (RH_TEST_COMMIT_CRASH=N,
 a torn half write for write steps), then require the file on disk to open
@@ -43,7 +44,7 @@ def main():
                  '-d', str(i)])
         os.chmod(base, 0o640)
         old = trees(base)
-        edit = ['delete', None, 'Services\\Svc07', '-f', '--backup']
+        edit = ['delete', None, 'Services\\Svc07', '-f', '--backup', '--rewrite']
         ref = os.path.join(d, 'ref')
         shutil.copy2(base, ref)
         edit[1] = ref

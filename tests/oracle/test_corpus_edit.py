@@ -52,6 +52,9 @@ def main():
                 skipped += 1
                 continue
             h = os.path.join(d, 'hive')
+            for ext in ('.LOG1', '.LOG2'):  # the last hive's commit logs
+                if os.path.exists(h + ext):
+                    os.unlink(h + ext)
             shutil.copy(src, h)
             os.chmod(h, 0o644)
             before = trees(h)
