@@ -624,10 +624,10 @@ check_key(ck *c, uint32_t off, size_t depth)
     check_values(c, &k);
     if (k.nsub == 0)
         return 0;
-    if (depth >= RH_MAX_DEPTH) {
+    if (depth >= h->lim_depth) {
         problem(c, foff(off),
-                "key nesting deeper than %d levels: subtree not checked",
-                RH_MAX_DEPTH);
+                "key nesting deeper than %u levels: subtree not checked",
+                h->lim_depth);
         return 0;
     }
     struct lst s = {off, 0, 0, 0, depth, elem_check};

@@ -55,6 +55,8 @@ struct rh_hive {
     char *path;      /* file opened (malloc'd), for rh_commit(h, NULL) */
     hive_id id;
     int dirty; /* sequence numbers differed at open (logs not applied) */
+    uint32_t lim_depth; /* RH_LIMIT_DEPTH (hive_defaults sets it) */
+    uint32_t lim_value; /* RH_LIMIT_VALUE_SIZE */
     char msg[256];
     char warn[512];
 };
@@ -74,6 +76,19 @@ int hive_load(rh_hive *h);
 
 /* Free the writable-image state (wbuf, free lists). */
 void hive_wfree(rh_hive *h);
+
+/* Initial state every new rh_hive gets (limits at their maximum). */
+static inline void
+hive_defaults(rh_hive *h, unsigned flags)
+{
+    h->flags = flags;
+    h->lim_depth = RH_MAX_DEPTH;
+    h->lim_value = RH_MAX_VALUE_SIZE;
+}
+
+/* Error for key off nested deeper than h's depth limit: RH_ERANGE when a
+ * caller tightened it, a corruption at the format maximum. */
+int depth_err(rh_hive *h, uint32_t off);
 
 /* Is off the start of an allocated cell? */
 static inline int

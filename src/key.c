@@ -504,11 +504,14 @@ rh_key_path(rh_hive *h, rh_key key, char **out, size_t *len)
     nk k;
     int rc;
     while (key != h->root) {
-        if (depth == RH_MAX_DEPTH + 1)
+        if (depth == h->lim_depth && h->lim_depth < RH_MAX_DEPTH)
+            return depth_err(h, key); /* a caller's tighter limit */
+        if (depth == RH_MAX_DEPTH + 1) {
             return CORRUPT(h, key,
                            "parent chain deeper than %d levels "
                            "(cycle?)",
                            RH_MAX_DEPTH);
+        }
         chain[depth++] = key;
         if ((rc = nk_get(h, key, &k)) < 0)
             return rc;

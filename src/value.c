@@ -90,6 +90,11 @@ vk_data(rh_hive *h, const vk *v, span *data, sbuf *tmp)
     uint32_t len = vk_len(v);
     span c;
     int rc;
+    if (len > h->lim_value) /* before any allocation (big data) */
+        return hive_err(h, RH_ERANGE,
+                        "value data of %u bytes exceeds the value size "
+                        "limit of %u bytes",
+                        len, h->lim_value);
     if (v->rawlen & VK_INLINE) {
         *data = span_sub(v->cell, VK_DATA, len); /* checked by vk_get */
         return 0;

@@ -1,0 +1,126 @@
+/* Unit tests of rh_set_limit / rh_get_limit: the depth limit in every
+ * walker (stats, export, check, key path, delete) and the value size
+ * limit in the value readers, the exporter and rh_value_set. */
+#include "t.h"
+
+#include "reghive.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int
+sink(void *ctx, const void *buf, size_t len)
+{
+    (void)ctx;
+    (void)buf;
+    (void)len;
+    return 0;
+}
+
+static void
+count(void *ctx, uint64_t off, const char *msg)
+{
+    (void)off;
+    (void)msg;
+    (*(int *)ctx)++;
+}
+
+int
+main(void)
+{
+    rh_hive *h;
+    rh_key k, keys[6];
+    rh_value v;
+    uint64_t lim;
+    rh_stats st;
+    CHECK_RC(rh_create(5, &h), 0);
+    /* Defaults, and only tightening is allowed. */
+    CHECK_RC(rh_get_limit(h, RH_LIMIT_DEPTH, &lim), 0);
+    CHECK(lim == RH_MAX_DEPTH);
+    CHECK_RC(rh_get_limit(h, RH_LIMIT_VALUE_SIZE, &lim), 0);
+    CHECK(lim == RH_MAX_VALUE_SIZE);
+    CHECK_RC(rh_set_limit(h, RH_LIMIT_DEPTH, RH_MAX_DEPTH + 1), RH_EINVAL);
+    CHECK_RC(rh_set_limit(h, RH_LIMIT_VALUE_SIZE, RH_MAX_VALUE_SIZE + 1ull),
+             RH_EINVAL);
+    CHECK_RC(rh_set_limit(h, 99, 1), RH_EINVAL);
+    CHECK_RC(rh_get_limit(h, 99, &lim), RH_EINVAL);
+
+    /* A chain ROOT\a\a\a\a\a (depth 5) with a 20000-byte value (big data)
+     * and a 10-byte one at the bottom. */
+    k = rh_root(h);
+    for (int i = 0; i < 5; i++) {
+        CHECK_RC(rh_key_add(h, k, "a", 1, &k, NULL), 0);
+        keys[i] = k;
+    }
+    uint8_t *big = calloc(1, 20000);
+    CHECK(big != NULL);
+    CHECK_RC(rh_value_set(h, k, "big", 3, RH_REG_BINARY, big, 20000), 0);
+    CHECK_RC(rh_value_set(h, k, "small", 5, RH_REG_BINARY, big, 10), 0);
+
+    CHECK_RC(rh_hive_stats(h, &st), 0);
+    CHECK(st.keys == 6);
+    CHECK_RC(rh_set_limit(h, RH_LIMIT_DEPTH, 5), 0);
+    CHECK_RC(rh_hive_stats(h, &st), 0); /* exactly at the limit */
+    CHECK_RC(rh_set_limit(h, RH_LIMIT_DEPTH, 4), 0);
+    CHECK_RC(rh_get_limit(h, RH_LIMIT_DEPTH, &lim), 0);
+    CHECK(lim == 4);
+    CHECK_RC(rh_hive_stats(h, &st), RH_ERANGE);
+    CHECK(strstr(rh_errmsg(h), "depth limit of 4") != NULL);
+    CHECK_RC(rh_export(h, rh_root(h), NULL, 0, sink, NULL), RH_ERANGE);
+    CHECK_RC(rh_export(h, keys[0], NULL, 0, sink, NULL), 0); /* relative */
+    char *path;
+    size_t n;
+    CHECK_RC(rh_key_path(h, keys[4], &path, &n), RH_ERANGE);
+    CHECK_RC(rh_key_path(h, keys[3], &path, &n), 0);
+    if (path)
+        CHECK(strcmp(path, "a\\a\\a\\a") == 0);
+    free(path);
+    int problems = 0;
+    size_t np = 0;
+    CHECK_RC(rh_check(h, count, &problems, &np), RH_ECORRUPT);
+    /* The cut, then the cells of the skipped subtree as unreferenced. */
+    CHECK(np >= 1 && (size_t)problems == np);
+    CHECK_RC(rh_set_limit(h, RH_LIMIT_DEPTH, 0), 0);
+    CHECK_RC(rh_export(h, rh_root(h), NULL, RH_EXPORT_NORECURSE, sink, NULL),
+             0);
+    CHECK_RC(rh_set_limit(h, RH_LIMIT_DEPTH, RH_MAX_DEPTH), 0);
+    CHECK_RC(rh_check(h, NULL, NULL, &np), 0);
+
+    /* Value size. */
+    void *d;
+    uint32_t type;
+    uint8_t buf[64];
+    CHECK_RC(rh_value_get(h, k, "big", 3, &v), 0);
+    CHECK_RC(rh_set_limit(h, RH_LIMIT_VALUE_SIZE, 16344), 0);
+    CHECK_RC(rh_value_data(h, v, &type, &d, &n), RH_ERANGE);
+    CHECK(strstr(rh_errmsg(h), "value size limit") != NULL);
+    CHECK_RC(rh_value_type(h, v, &type, &n), 0); /* length only: allowed */
+    CHECK(n == 20000);
+    CHECK_RC(rh_export(h, rh_root(h), NULL, 0, sink, NULL), RH_ERANGE);
+    CHECK_RC(rh_value_set(h, k, "big2", 4, RH_REG_BINARY, big, 16345),
+             RH_ERANGE);
+    CHECK_RC(rh_value_set(h, k, "ok", 2, RH_REG_BINARY, big, 16344), 0);
+    CHECK_RC(rh_set_limit(h, RH_LIMIT_VALUE_SIZE, 9), 0);
+    CHECK_RC(rh_value_get(h, k, "small", 5, &v), 0);
+    CHECK_RC(rh_value_data_buf(h, v, &type, buf, sizeof buf, &n), RH_ERANGE);
+    CHECK_RC(rh_set_limit(h, RH_LIMIT_VALUE_SIZE, 10), 0);
+    CHECK_RC(rh_value_data_buf(h, v, &type, buf, sizeof buf, &n), 0);
+    CHECK(n == 10);
+    CHECK_RC(rh_set_limit(h, RH_LIMIT_VALUE_SIZE, RH_MAX_VALUE_SIZE), 0);
+    CHECK_RC(rh_value_get(h, k, "big", 3, &v), 0);
+    CHECK_RC(rh_value_data(h, v, &type, &d, &n), 0);
+    CHECK(n == 20000);
+    free(d);
+
+    /* Delete walks to the format maximum whatever the limit: it must not
+     * stop half way. */
+    CHECK_RC(rh_set_limit(h, RH_LIMIT_DEPTH, 2), 0);
+    CHECK_RC(rh_key_delete(h, keys[0]), 0);
+    CHECK_RC(rh_set_limit(h, RH_LIMIT_DEPTH, RH_MAX_DEPTH), 0);
+    CHECK_RC(rh_check(h, NULL, NULL, &np), 0);
+    CHECK_RC(rh_hive_stats(h, &st), 0);
+    CHECK(st.keys == 1);
+    free(big);
+    rh_close(h);
+    return T_DONE();
+}
