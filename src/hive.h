@@ -90,6 +90,15 @@ hive_defaults(rh_hive *h, unsigned flags)
  * caller tightened it, a corruption at the format maximum. */
 int depth_err(rh_hive *h, uint32_t off);
 
+/* Most distinct keys the bins can hold (an nk cell takes >= 80 bytes): a
+ * subkey list yielding more repeats entries, e.g. an index root naming
+ * one leaf many times (65535 x 65535 keys from a 512 KiB file). */
+static inline size_t
+max_keys(const rh_hive *h)
+{
+    return (size_t)h->bins_end / 80 + 1;
+}
+
 /* Is off the start of an allocated cell? */
 static inline int
 cell_is_used(const rh_hive *h, uint32_t off)

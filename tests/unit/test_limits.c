@@ -1,10 +1,12 @@
-/* Unit tests of rh_set_limit / rh_get_limit: the depth limit in every
- * walker (stats, export, check, key path, delete) and the value size
- * limit in the value readers, the exporter and rh_value_set. */
+/* Unit tests of resource limits: rh_set_limit / rh_get_limit (the depth
+ * limit in every walker, the value size limit in the value readers, the
+ * exporter and rh_value_set) and the bound on keys one subkey list may
+ * yield.  Run from the repository root (reads a fuzz corpus file). */
 #include "t.h"
 
 #include "reghive.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,9 +27,34 @@ count(void *ctx, uint64_t off, const char *msg)
     (*(int *)ctx)++;
 }
 
+/* An index root naming one leaf of 3000 entries 3000 times (9 million
+ * subkeys from a 32 KiB file): refused before the work is done. */
+static void
+ri_amplification(void)
+{
+    static uint8_t img[65536];
+    FILE *f = fopen("fuzz/corpus/hive/regress-ri-repeated-leaf", "rb");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    size_t len = fread(img, 1, sizeof img, f);
+    fclose(f);
+    rh_hive *h;
+    rh_key *subs = NULL;
+    size_t n = 0, np = 0;
+    int problems = 0;
+    CHECK_RC(rh_open_mem(img, len, 0, &h), 0);
+    CHECK_RC(rh_key_subkeys(h, rh_root(h), &subs, &n), RH_ECORRUPT);
+    CHECK(strstr(rh_errmsg(h), "more keys than the hive can hold") != NULL);
+    CHECK_RC(rh_check(h, count, &problems, &np), RH_ECORRUPT);
+    CHECK(np > 0 && np < 10);
+    rh_close(h);
+}
+
 int
 main(void)
 {
+    ri_amplification();
     rh_hive *h;
     rh_key k, keys[6];
     rh_value v;
