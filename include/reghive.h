@@ -208,7 +208,8 @@ enum {
     RH_LIMIT_DEPTH = 1,
     /* Value data length read (rh_value_data, rh_value_data_buf, rh_export,
      * CurrentControlSet in lookups) or written (rh_value_set), in bytes
-     * (0 .. RH_MAX_VALUE_SIZE, the default).  Longer: RH_ERANGE. */
+     * (0 .. RH_MAX_VALUE_SIZE, the default).  Longer: RH_ERANGE (at the
+     * default, a stored length that long is a corruption). */
     RH_LIMIT_VALUE_SIZE = 2
 };
 

@@ -90,7 +90,10 @@ vk_data(rh_hive *h, const vk *v, span *data, sbuf *tmp)
     uint32_t len = vk_len(v);
     span c;
     int rc;
-    if (len > h->lim_value) /* before any allocation (big data) */
+    /* A caller's tighter limit, before any allocation (big data).  At the
+     * maximum, a longer length cannot fit the file: the checks below
+     * report it as the corruption it is. */
+    if (len > h->lim_value && h->lim_value < RH_MAX_VALUE_SIZE)
         return hive_err(h, RH_ERANGE,
                         "value data of %u bytes exceeds the value size "
                         "limit of %u bytes",

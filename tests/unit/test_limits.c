@@ -51,10 +51,40 @@ ri_amplification(void)
     rh_close(h);
 }
 
+/* A log entry (valid hashes) claiming 2 GiB of hive bins: recovery must
+ * not build an image larger than the primary and its logs (it used to
+ * allocate and zero 2 GiB). */
+static void
+log_growth(void)
+{
+    static uint8_t in[65536];
+    FILE *f = fopen("fuzz/corpus/log/regress-bins-2gib", "rb");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    size_t len = fread(in, 1, sizeof in, f);
+    fclose(f);
+    CHECK(len > 8);
+    size_t hn = (size_t)in[0] | (size_t)in[1] << 8 | (size_t)in[2] << 16;
+    size_t n1 = (size_t)in[4] | (size_t)in[5] << 8 | (size_t)in[6] << 16;
+    CHECK(8 + hn + n1 <= len);
+    const void *logs[2] = {in + 8 + hn, in + 8 + hn + n1};
+    size_t lens[2] = {n1, len - 8 - hn - n1};
+    void *img = NULL;
+    size_t outlen = 0;
+    rh_recovery r;
+    CHECK_RC(rh_recover_mem(in + 8, hn, logs, lens, NULL, 2, &img, &outlen, &r),
+             0);
+    CHECK(img == NULL || outlen <= len);
+    CHECK(strstr(r.logs[0].note, "more than the primary and its logs") != NULL);
+    free(img);
+}
+
 int
 main(void)
 {
     ri_amplification();
+    log_growth();
     rh_hive *h;
     rh_key k, keys[6];
     rh_value v;
