@@ -61,6 +61,13 @@ db_data(rh_hive *h, const vk *v, span db, span *data, sbuf *tmp)
                        "%u big data segments cannot hold %u "
                        "bytes",
                        nseg, len);
+    /* Distinct segments cannot hold more than the bins: a list naming
+     * one segment 65535 times would make a small file allocate 1 GiB. */
+    if (len > h->bins_end)
+        return CORRUPT(h, v->data,
+                       "big data of %u bytes is larger than the hive "
+                       "bins (0x%x bytes): segments repeat",
+                       len, h->bins_end);
     tmp->n = 0;
     if (sbuf_grow(tmp, len) < 0)
         return hive_err(h, RH_ENOMEM, "out of memory");

@@ -80,10 +80,34 @@ log_growth(void)
     free(img);
 }
 
+/* A big data value whose segment list names one 16 KiB segment 8000
+ * times (130 MB of data from a 56 KiB file): refused, nothing allocated. */
+static void
+db_amplification(void)
+{
+    static uint8_t img[65536];
+    FILE *f = fopen("fuzz/corpus/hive/regress-db-repeated-segment", "rb");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    size_t len = fread(img, 1, sizeof img, f), n;
+    fclose(f);
+    rh_hive *h;
+    rh_value v;
+    uint32_t type;
+    void *d = NULL;
+    CHECK_RC(rh_open_mem(img, len, 0, &h), 0);
+    CHECK_RC(rh_value_get(h, rh_root(h), "v", 1, &v), 0);
+    CHECK_RC(rh_value_data(h, v, &type, &d, &n), RH_ECORRUPT);
+    CHECK(strstr(rh_errmsg(h), "segments repeat") != NULL);
+    rh_close(h);
+}
+
 int
 main(void)
 {
     ri_amplification();
+    db_amplification();
     log_growth();
     rh_hive *h;
     rh_key k, keys[6];
