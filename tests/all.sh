@@ -26,14 +26,14 @@ make -s check
 make -s asan
 # Memcheck of the unit tests, corpus replays and CLI commands (~1 min).
 make -s valgrind
-# Each libFuzzer target briefly (FUZZ_SECONDS each, default 20: ~2.5 min
+# Each libFuzzer target briefly (FUZZ_SECONDS each, default 15: ~2 min
 # with the build), seeded with fuzz/corpus/TARGET and the shared corpus.
 if command -v clang >/dev/null 2>&1; then
     make -s fuzz
     for src in fuzz/*_fuzz.c; do
         t=$(basename "$src" _fuzz.c)
         log=$(mktemp)
-        if fuzz/run.sh "$t" "${FUZZ_SECONDS:-20}" >"$log" 2>&1; then
+        if fuzz/run.sh "$t" "${FUZZ_SECONDS:-15}" >"$log" 2>&1; then
             echo "fuzz/$t: $(grep -o 'number_of_executed_units: [0-9]*' "$log")"
             rm -f "$log"
         else
