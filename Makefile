@@ -2,6 +2,7 @@
 #   make            library (static + shared) and the reghive CLI in build/
 #   make check      unit, CLI and oracle tests (+ fuzz corpus replay)
 #   make asan       the same tests in build-asan/ under ASan+UBSan
+#   make valgrind   unit tests, corpus replay and CLI commands under memcheck
 #   make fuzz       libFuzzer targets in build-fuzz/ (clang)
 #   make format     clang-format the sources; make format-check to verify
 #   make bench      build bench/ walkers, compare with hivex, reglookup, libregf
@@ -11,9 +12,14 @@ OPT ?= -O2 -g
 WARN = -std=c11 -Wall -Wextra -Werror -Wshadow -Wconversion -Wundef \
        -Wwrite-strings -Wstrict-prototypes -Wmissing-prototypes \
        -Wno-sign-conversion
-CFLAGS_ALL = $(OPT) $(WARN) -D_GNU_SOURCE -DRH_BUILDING -fPIC \
+# Release hardening (make asan clears it: FORTIFY hides overflows from
+# ASan).  Objects are -fPIC, so the CLI links as a PIE.
+HARDEN = -fstack-protector-strong -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2 \
+         -Wformat -Wformat-security
+HARDEN_LD = -Wl,-z,relro,-z,now
+CFLAGS_ALL = $(OPT) $(WARN) $(HARDEN) -D_GNU_SOURCE -DRH_BUILDING -fPIC \
              -fvisibility=hidden -Iinclude $(EXTRA_CFLAGS) $(CFLAGS)
-LDFLAGS_ALL = $(EXTRA_LDFLAGS) $(LDFLAGS)
+LDFLAGS_ALL = $(HARDEN_LD) $(EXTRA_LDFLAGS) $(LDFLAGS)
 
 LIB_SRC = $(sort $(wildcard src/*.c))
 CLI_SRC = $(sort $(wildcard cli/*.c))
@@ -37,7 +43,7 @@ $(B)/libreghive.so: $(LIB_OBJ)
 	$(CC) -shared -o $@ $^ $(LDFLAGS_ALL)
 
 $(B)/reghive: $(CLI_OBJ) $(B)/libreghive.a
-	$(CC) -o $@ $^ $(LDFLAGS_ALL)
+	$(CC) -pie -o $@ $^ $(LDFLAGS_ALL)
 
 # Unit tests link the static library's objects directly (internal API).
 $(B)/tests/%: tests/unit/%.c tests/unit/t.h $(LIB_OBJ)
@@ -57,15 +63,29 @@ check: all $(UNIT_BIN) $(FUZZ_REPLAY) $(B)/tests/header
 	B=$(B) tests/run.sh
 
 asan:
-	$(MAKE) check B=build-asan OPT="-O1 -g" \
+	$(MAKE) check B=build-asan OPT="-O1 -g" HARDEN= \
 	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	  EXTRA_LDFLAGS="-fsanitize=address,undefined"
 
+# Differential test against hivex (not part of check; see fuzz/README.md).
+$(B)/fuzz/diff_hivex: fuzz/diff_hivex.c $(B)/libreghive.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(B)/libreghive.a -lhivex $(LDFLAGS_ALL)
+diff-hivex: $(B)/fuzz/diff_hivex
+
+# Memcheck of the unit tests, corpus replays and some CLI commands.
+valgrind: all $(UNIT_BIN) $(FUZZ_REPLAY)
+	B=$(B) tests/valgrind.sh
+
 FUZZ_BIN = $(FUZZ_SRC:fuzz/%.c=build-fuzz/%)
-build-fuzz/%: fuzz/%.c $(LIB_SRC)
-	@mkdir -p build-fuzz
-	clang $(OPT) -std=c11 -D_GNU_SOURCE -DRH_BUILDING -Iinclude \
-	  -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC)
+# The library is compiled once (fuzzer-no-link) and linked into each target.
+FUZZ_CC = clang $(OPT) -std=c11 -D_GNU_SOURCE -DRH_BUILDING -Iinclude
+FUZZ_LIB_OBJ = $(LIB_SRC:src/%.c=build-fuzz/obj/%.o)
+build-fuzz/obj/%.o: src/%.c $(wildcard include/*.h src/*.h)
+	@mkdir -p build-fuzz/obj
+	$(FUZZ_CC) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+build-fuzz/%: fuzz/%.c $(FUZZ_LIB_OBJ)
+	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIB_OBJ)
 fuzz: $(FUZZ_BIN)
 
 # Benchmarks (never part of check: tests do not time things).
@@ -93,5 +113,5 @@ format-check:
 clean:
 	rm -rf build build-asan build-fuzz
 
-.PHONY: all check asan fuzz bench format format-check clean
+.PHONY: all check asan valgrind fuzz diff-hivex bench format format-check clean
 .SECONDARY:

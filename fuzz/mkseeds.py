@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Write the seed corpora fuzz/corpus/{hive,check,export}/ : small hives
 (< 16 KiB) built by tests/oracle/test_hostile.py's raw writer, valid and
-damaged.  usage: mkseeds.py  (run from anywhere; rewrites seed-* files)"""
+damaged; and fuzz/corpus/edit/seed-*: edit sequences, some starting from
+those hives.  usage: mkseeds.py  (run from anywhere; rewrites seed-* files)"""
 import os
 import struct
 import sys
@@ -39,8 +40,39 @@ def seeds():
     return out
 
 
+def edit_seeds(hives):
+    """Op sequences for edit_fuzz.c (see its header for the encoding):
+    op byte % 9: 0/1 add, 2 delete, 3 set value, 4 delete value,
+    5 rename, 6 delete all values, 7 create path, 8 commit/verify."""
+    add = lambda p, n: bytes([0, p, n])          # parent slot, dict name
+    setv = lambda k, n, t, sz: bytes([3, k, n, t, sz, 0x41])
+    out = {}
+    base = (add(0xFF, 2) + add(0, 0) + add(0, 1) + add(0xFF, 5) +
+            setv(0, 0, 1, 5) + setv(0, 1, 4, 4) + setv(1, 2, 3, 0x90) +
+            setv(0xFF, 0x1B, 3, 0xC2) + bytes([8, 0]))
+    out['seed-basic'] = bytes([0]) + base
+    out['seed-big-1.3'] = bytes([6]) + setv(0xFF, 0, 3, 0xC5) + bytes([8, 0])
+    out['seed-churn'] = bytes([0]) + base + bytes([2, 0]) + base + \
+        bytes([5, 0, 3, 4, 0, 0, 6, 0xFF, 8, 1]) + setv(0, 0, 3, 0xFF)
+    out['seed-names'] = bytes([0]) + b''.join(
+        add(0xFF, n) for n in range(28)) + bytes([0, 0xFF, 0xC5, 1]) + \
+        bytes([0, 0xFF, 0x85]) + b'\xff\xfeab\x00' + bytes([8, 1])
+    out['seed-path'] = bytes([0, 7, 2, 2, 0x18, 3, 8, 0])
+    for name in ('seed-std-1.5', 'seed-std-1.3', 'seed-data-1.3'):
+        img = hives[name]
+        out['seed-hive-' + name[5:]] = (bytes([1]) +
+                                         struct.pack('<H', len(img)) + img +
+                                         base)
+    return out
+
+
 def main():
     s = seeds()
+    d = os.path.join(HERE, 'corpus', 'edit')
+    os.makedirs(d, exist_ok=True)
+    for name, data in edit_seeds(s).items():
+        with open(os.path.join(d, name), 'wb') as f:
+            f.write(data)
     for target in ('hive', 'check', 'export'):
         d = os.path.join(HERE, 'corpus', target)
         os.makedirs(d, exist_ok=True)

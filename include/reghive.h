@@ -95,6 +95,10 @@ enum {
 /* Deepest key nesting followed (Windows: 512 levels). */
 #define RH_MAX_DEPTH 512
 
+/* Largest value data read or written: 1 GiB, above the largest big data
+ * value the format can hold (65535 segments of 16344 bytes). */
+#define RH_MAX_VALUE_SIZE 0x40000000u
+
 /* ---- opening ---------------------------------------------------------- */
 
 /* Open the hive file at path read-only (mmap).  A dirty hive is recovered
@@ -185,6 +189,36 @@ RH_API const char *rh_strerror(int rc);
 /* Warnings found while opening (bad checksum, dirty hive, ...), one per
  * line, borrowed; "" if none. */
 RH_API const char *rh_warnings(const rh_hive *h);
+
+/* ---- limits ----------------------------------------------------------- *
+ * Resource policy (README.md "Limits"): no input makes the library
+ * allocate more than the bitmaps (1 bit per 8 bytes of bins: file size /
+ * 64 at open, the same again during a walk of check, export or stats),
+ * one value's data, one key's subkey or value array (bounded by its list
+ * cell, so by the file size) and output buffers; nor recurse deeper than
+ * the depth limit.  Every hive starts with the maximum limits; a caller
+ * may tighten them per hive (never raise them above the maximum). */
+
+enum {
+    /* Key nesting followed below the starting key by rh_check, rh_export,
+     * rh_hive_stats and rh_key_path (0 .. 512, default RH_MAX_DEPTH).
+     * Deeper: RH_ERANGE (a corruption at the maximum; rh_check reports a
+     * problem and skips the subtree).  rh_key_delete always uses the
+     * maximum, so that it never stops half way. */
+    RH_LIMIT_DEPTH = 1,
+    /* Value data length read (rh_value_data, rh_value_data_buf, rh_export,
+     * CurrentControlSet in lookups) or written (rh_value_set), in bytes
+     * (0 .. RH_MAX_VALUE_SIZE, the default).  Longer: RH_ERANGE (at the
+     * default, a stored length that long is a corruption). */
+    RH_LIMIT_VALUE_SIZE = 2
+};
+
+/* Set limit which (RH_LIMIT_*) of h to value.  RH_EINVAL for an unknown
+ * limit or a value above the maximum. */
+RH_API int rh_set_limit(rh_hive *h, int which, uint64_t value);
+
+/* Current value of limit which into *value. */
+RH_API int rh_get_limit(const rh_hive *h, int which, uint64_t *value);
 
 /* ---- the hive --------------------------------------------------------- */
 

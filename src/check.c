@@ -572,6 +572,7 @@ list_each(ck *c, const nk *k, struct lst *s, int pass1)
                     lc.n);
         n = (lc.n - LIST_ELEMS) / 4;
     }
+    size_t total = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t leaf = rd_u32(lc, LIST_ELEMS + i * 4);
         span l;
@@ -588,6 +589,17 @@ list_each(ck *c, const nk *k, struct lst *s, int pass1)
                         "(li, lf or lh)",
                         i, k->subs);
             continue;
+        }
+        /* A leaf repeated in the index root (reported by claim in pass
+         * 1) must not multiply the second pass: stop at the most keys the
+         * bins can hold. */
+        if ((total += rd_u16(l, LIST_COUNT)) > max_keys(h)) {
+            if (pass1)
+                problem(c, foff(k->subs),
+                        "index root lists more keys than the hive can "
+                        "hold (%zu)",
+                        max_keys(h));
+            return 1;
         }
         if ((rc = leaf_each(c, s, leaf, l, pass1)) < 0)
             return rc;
@@ -624,10 +636,10 @@ check_key(ck *c, uint32_t off, size_t depth)
     check_values(c, &k);
     if (k.nsub == 0)
         return 0;
-    if (depth >= RH_MAX_DEPTH) {
+    if (depth >= h->lim_depth) {
         problem(c, foff(off),
-                "key nesting deeper than %d levels: subtree not checked",
-                RH_MAX_DEPTH);
+                "key nesting deeper than %u levels: subtree not checked",
+                h->lim_depth);
         return 0;
     }
     struct lst s = {off, 0, 0, 0, depth, elem_check};

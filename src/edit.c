@@ -661,9 +661,11 @@ rh_value_set(rh_hive *h, rh_key key, const char *name, size_t namelen,
     int rc;
     if ((rc = alloc_begin(h)) < 0)
         return rc;
-    if (len > ALLOC_MAX)
-        return hive_err(h, RH_ERANGE, "value data of %zu bytes is too large",
-                        len);
+    if (len > ALLOC_MAX || len > h->lim_value)
+        return hive_err(h, RH_ERANGE,
+                        "value data of %zu bytes exceeds the value size "
+                        "limit of %u bytes",
+                        len, h->lim_value);
     if (!data)
         data = none;
     u = malloc(2 * VALUE_NAME_MAX * sizeof *u);
@@ -946,6 +948,8 @@ free_tree(rh_hive *h, uint32_t off, int depth)
     rh_key *subs = NULL;
     size_t nsubs = 0;
     int rc;
+    /* The format maximum, not the caller's limit: a delete refused half
+     * way would leave the subtree half freed. */
     if (depth > RH_MAX_DEPTH)
         return CORRUPT(h, off, "key nesting deeper than %d levels",
                        RH_MAX_DEPTH);
@@ -1121,7 +1125,7 @@ rh_create(unsigned minor, rh_hive **out)
     *out = h;
     if (!h)
         return RH_ENOMEM;
-    h->flags = RH_OPEN_WRITE;
+    hive_defaults(h, RH_OPEN_WRITE);
     if (minor == 0)
         minor = 5;
     if (minor < 3 || minor > 6)

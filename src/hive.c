@@ -327,8 +327,45 @@ hive_new(unsigned flags)
 {
     rh_hive *h = calloc(1, sizeof *h);
     if (h)
-        h->flags = flags;
+        hive_defaults(h, flags);
     return h;
+}
+
+int
+depth_err(rh_hive *h, uint32_t off)
+{
+    if (h->lim_depth < RH_MAX_DEPTH)
+        return hive_err(h, RH_ERANGE,
+                        "key at file offset 0x%llx: nesting deeper than the "
+                        "depth limit of %u levels",
+                        (unsigned long long)off + BASE_SIZE, h->lim_depth);
+    return CORRUPT(h, off, "key nesting deeper than %d levels", RH_MAX_DEPTH);
+}
+
+int
+rh_set_limit(rh_hive *h, int which, uint64_t value)
+{
+    if (which == RH_LIMIT_DEPTH && value <= RH_MAX_DEPTH)
+        h->lim_depth = (uint32_t)value;
+    else if (which == RH_LIMIT_VALUE_SIZE && value <= RH_MAX_VALUE_SIZE)
+        h->lim_value = (uint32_t)value;
+    else
+        return hive_err(h, RH_EINVAL,
+                        "limit %d: unknown, or %llu is above its maximum",
+                        which, (unsigned long long)value);
+    return 0;
+}
+
+int
+rh_get_limit(const rh_hive *h, int which, uint64_t *value)
+{
+    if (which == RH_LIMIT_DEPTH)
+        *value = h->lim_depth;
+    else if (which == RH_LIMIT_VALUE_SIZE)
+        *value = h->lim_value;
+    else
+        return RH_EINVAL;
+    return 0;
 }
 
 int

@@ -78,6 +78,8 @@ struct rh_hive {
     int dirty;    /* sequence numbers differed at open (logs not applied) */
     void (*progress)(void *ctx, uint64_t done, uint64_t total); /* or NULL */
     void *progress_ctx;
+    uint32_t lim_depth; /* RH_LIMIT_DEPTH (hive_defaults sets it) */
+    uint32_t lim_value; /* RH_LIMIT_VALUE_SIZE */
     char msg[256];
     char warn[512];
 };
@@ -97,6 +99,28 @@ int hive_load(rh_hive *h);
 
 /* Free the writable-image state (wbuf, free lists). */
 void hive_wfree(rh_hive *h);
+
+/* Initial state every new rh_hive gets (limits at their maximum). */
+static inline void
+hive_defaults(rh_hive *h, unsigned flags)
+{
+    h->flags = flags;
+    h->lim_depth = RH_MAX_DEPTH;
+    h->lim_value = RH_MAX_VALUE_SIZE;
+}
+
+/* Error for key off nested deeper than h's depth limit: RH_ERANGE when a
+ * caller tightened it, a corruption at the format maximum. */
+int depth_err(rh_hive *h, uint32_t off);
+
+/* Most distinct keys the bins can hold (an nk cell takes >= 80 bytes): a
+ * subkey list yielding more repeats entries, e.g. an index root naming
+ * one leaf many times (65535 x 65535 keys from a 512 KiB file). */
+static inline size_t
+max_keys(const rh_hive *h)
+{
+    return (size_t)h->bins_end / 80 + 1;
+}
 
 /* Is off the start of an allocated cell? */
 static inline int

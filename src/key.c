@@ -83,6 +83,7 @@ list_foreach(rh_hive *h, uint32_t list, int (*fn)(void *ctx, uint32_t off),
                        "index root count %u exceeds its cell "
                        "(%zu bytes)",
                        n, c.n);
+    size_t total = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t leaf = rd_u32(c, LIST_ELEMS + i * 4);
         span lc;
@@ -94,6 +95,13 @@ list_foreach(rh_hive *h, uint32_t list, int (*fn)(void *ctx, uint32_t off),
                            "index root 0x%x entry is not a leaf "
                            "list (li, lf or lh)",
                            list);
+        /* Bound the work (and rh_key_subkeys' array) by the file size:
+         * leaves repeated in an index root would multiply it. */
+        if ((total += rd_u16(lc, LIST_COUNT)) > max_keys(h))
+            return CORRUPT(h, list,
+                           "index root lists more keys than the hive "
+                           "can hold (%zu): a leaf listed twice?",
+                           max_keys(h));
         if ((rc = leaf_foreach(h, leaf, lc, fn, ctx)) != 0)
             return rc;
     }
@@ -504,11 +512,14 @@ rh_key_path(rh_hive *h, rh_key key, char **out, size_t *len)
     nk k;
     int rc;
     while (key != h->root) {
-        if (depth == RH_MAX_DEPTH + 1)
+        if (depth == h->lim_depth && h->lim_depth < RH_MAX_DEPTH)
+            return depth_err(h, key); /* a caller's tighter limit */
+        if (depth == RH_MAX_DEPTH + 1) {
             return CORRUPT(h, key,
                            "parent chain deeper than %d levels "
                            "(cycle?)",
                            RH_MAX_DEPTH);
+        }
         chain[depth++] = key;
         if ((rc = nk_get(h, key, &k)) < 0)
             return rc;

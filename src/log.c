@@ -88,6 +88,11 @@ typedef struct plog {
     uint32_t seq, bins;
     uint64_t ts;
     int fmt;
+    /* Largest image a log may rebuild: the primary plus all the logs.
+     * Windows logs the bins a hive grows by as dirty pages, so growth
+     * comes from log bytes; without this bound a 4 KiB entry claiming
+     * 2 GiB of bins would make recovery allocate (and zero) 2 GiB. */
+    uint64_t cap;
 } plog;
 
 /* The image being rebuilt. */
@@ -280,6 +285,13 @@ walk_new(plog *pl, img *im, rh_recovery *rep)
     entry e;
     li->entries = li->applied = 0;
     while (entry_check(pl->s, off, want, &e, li->note, sizeof li->note) == 0) {
+        if ((uint64_t)BASE_SIZE + e.bins > pl->cap) {
+            NOTE(li,
+                 "entry at 0x%zx: hive bins size 0x%x is more than the "
+                 "primary and its logs hold",
+                 off, e.bins);
+            break;
+        }
         if (li->entries++ == 0)
             li->first_seq = e.seq;
         li->last_seq = e.seq;
@@ -304,7 +316,14 @@ static int
 old_layout(plog *pl, size_t *vlen, size_t *start, uint32_t *count)
 {
     span s = pl->s;
-    *vlen = pl->bins / HBIN_PAGE; /* 1 bit per 512 bytes */
+    *vlen = pl->bins / HBIN_PAGE;                   /* 1 bit per 512 bytes */
+    if ((uint64_t)BASE_SIZE + pl->bins > pl->cap) { /* see plog.cap */
+        NOTE(pl->info,
+             "hive bins size 0x%x is more than the primary and its logs "
+             "hold",
+             pl->bins);
+        return -1;
+    }
     if (!span_has(s, LOG_DIRT_SIG, 4 + *vlen) ||
         memcmp(s.p + LOG_DIRT_SIG, "DIRT", 4) != 0) {
         NOTE(pl->info, "no 'DIRT' dirty vector at 0x200 (or it is cut "
@@ -496,8 +515,12 @@ log_recover(span hive, const log_src *logs, size_t nlogs, uint8_t **out,
     rep->final_seq = rep->seq1;
     rep->bins_size = rd_u32(hive, BASE_BINS_SIZE);
 
+    uint64_t cap = hive.n;
+    for (size_t i = 0; i < nlogs; i++)
+        cap += logs[i].p ? logs[i].n : 0;
     for (size_t i = 0; i < nlogs; i++) {
         rh_log_info *li = &rep->logs[i];
+        pl[i].cap = cap;
         pl[i].s.p = logs[i].p;
         pl[i].s.n = logs[i].p ? logs[i].n : 0;
         pl[i].info = li;

@@ -535,9 +535,8 @@ walk_key(ex *e, uint32_t off, int depth)
 {
     nk k;
     int rc;
-    if (depth > RH_MAX_DEPTH)
-        return CORRUPT(e->h, off, "key nesting deeper than %d levels",
-                       RH_MAX_DEPTH);
+    if (depth > (int)e->h->lim_depth)
+        return depth_err(e->h, off);
     if ((rc = nk_get(e->h, off, &k)) < 0)
         return rc;
     if (seen_test_set(&e->seen, off))

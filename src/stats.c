@@ -26,9 +26,8 @@ st_key(struct st *t, uint32_t off)
     nk k;
     span list;
     int rc;
-    if (t->depth > RH_MAX_DEPTH)
-        return CORRUPT(t->h, off, "key nesting deeper than %d levels",
-                       RH_MAX_DEPTH);
+    if (t->depth > (int)t->h->lim_depth)
+        return depth_err(t->h, off);
     if ((rc = nk_get(t->h, off, &k)) < 0)
         return rc;
     if (seen_test_set(&t->seen, off))

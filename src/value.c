@@ -61,6 +61,13 @@ db_data(rh_hive *h, const vk *v, span db, span *data, sbuf *tmp)
                        "%u big data segments cannot hold %u "
                        "bytes",
                        nseg, len);
+    /* Distinct segments cannot hold more than the bins: a list naming
+     * one segment 65535 times would make a small file allocate 1 GiB. */
+    if (len > h->bins_end)
+        return CORRUPT(h, v->data,
+                       "big data of %u bytes is larger than the hive "
+                       "bins (0x%x bytes): segments repeat",
+                       len, h->bins_end);
     tmp->n = 0;
     if (sbuf_grow(tmp, len) < 0)
         return hive_err(h, RH_ENOMEM, "out of memory");
@@ -90,6 +97,14 @@ vk_data(rh_hive *h, const vk *v, span *data, sbuf *tmp)
     uint32_t len = vk_len(v);
     span c;
     int rc;
+    /* A caller's tighter limit, before any allocation (big data).  At the
+     * maximum, a longer length cannot fit the file: the checks below
+     * report it as the corruption it is. */
+    if (len > h->lim_value && h->lim_value < RH_MAX_VALUE_SIZE)
+        return hive_err(h, RH_ERANGE,
+                        "value data of %u bytes exceeds the value size "
+                        "limit of %u bytes",
+                        len, h->lim_value);
     if (v->rawlen & VK_INLINE) {
         *data = span_sub(v->cell, VK_DATA, len); /* checked by vk_get */
         return 0;

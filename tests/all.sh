@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: install the oracles and tools the
 # tests need (Debian packages; needs root, skipped when all are present),
-# then the plain build's tests, the same tests under ASan+UBSan, and the
-# format check.
+# then the format check, the plain build's tests, the same tests under
+# ASan+UBSan (both replay every fuzz/corpus/TARGET/), a Valgrind run and a
+# short run of every libFuzzer target.
 set -eu
 cd "$(dirname "$0")/.."
 pkgs="make gcc clang clang-format libclang-rt-14-dev libhivex-bin python3-hivex
-      libwin-hivex-perl libregf-utils python3-libregf reglookup libhivex-dev"
+      libwin-hivex-perl libregf-utils python3-libregf reglookup libhivex-dev
+      valgrind"
 missing=$(dpkg-query -W -f='${Package} ${Status}\n' $pkgs 2>/dev/null |
           awk '$NF != "installed" {print $1}'; for p in $pkgs; do
           dpkg-query -W "$p" >/dev/null 2>&1 || echo "$p"; done)
@@ -22,3 +24,25 @@ fi
 make -s format-check
 make -s check
 make -s asan
+# Memcheck of the unit tests, corpus replays and CLI commands (~1 min).
+make -s valgrind
+# Each libFuzzer target briefly (FUZZ_SECONDS each, default 15: ~2 min
+# with the build), seeded with fuzz/corpus/TARGET and the shared corpus.
+if command -v clang >/dev/null 2>&1; then
+    make -s fuzz
+    for src in fuzz/*_fuzz.c; do
+        t=$(basename "$src" _fuzz.c)
+        log=$(mktemp)
+        if fuzz/run.sh "$t" "${FUZZ_SECONDS:-15}" >"$log" 2>&1; then
+            echo "fuzz/$t: $(grep -o 'number_of_executed_units: [0-9]*' "$log")"
+            rm -f "$log"
+        else
+            tail -n 60 "$log"
+            echo "fuzz/$t: FAILED (artifacts in fuzz/artifacts/$t/)" >&2
+            rm -f "$log"
+            exit 1
+        fi
+    done
+else
+    echo "clang not installed: libFuzzer runs skipped" >&2
+fi

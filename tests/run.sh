@@ -29,10 +29,14 @@ run() { # name, command...
 for t in "$B"/tests/test_*; do
     [ -x "$t" ] && run "unit/$(basename "$t")" "$t"
 done
-for t in "$B"/fuzz/*-replay; do
-    [ -x "$t" ] || continue
-    name=$(basename "$t" -replay); name=${name%_fuzz}
-    if [ -d "fuzz/corpus/$name" ]; then
+# Every fuzz target must have a replay binary and a non-empty corpus.
+for src in fuzz/*_fuzz.c; do
+    [ -f "$src" ] || continue
+    name=$(basename "$src" _fuzz.c)
+    t=$B/fuzz/${name}_fuzz-replay
+    if [ ! -x "$t" ] || [ -z "$(ls -A "fuzz/corpus/$name" 2>/dev/null)" ]; then
+        run "fuzz-replay/$name" sh -c "echo 'no $t or empty fuzz/corpus/$name'; exit 1"
+    else
         run "fuzz-replay/$name" "$t" "fuzz/corpus/$name"
     fi
 done
