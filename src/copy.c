@@ -818,7 +818,7 @@ build(rh_hive *s, rh_key k, const uint8_t *base, int as_root, rh_hive **out)
     *out = d;
     if (!d)
         return RH_ENOMEM;
-    d->flags = RH_OPEN_WRITE;
+    hive_defaults(d, RH_OPEN_WRITE);
     d->minor = s->minor;
     if (!(d->wbuf = calloc(1, BASE_SIZE)))
         return oom(d);
