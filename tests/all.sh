@@ -21,11 +21,14 @@ if [ -n "$missing" ]; then
         echo "missing packages (run as root to install): $missing" >&2
     fi
 fi
-make -s format-check
-make -s check
-make -s asan
+# Each stage stops the script on failure (set -e), so reaching the end
+# means every stage passed; the last line sums them up.
+stages=0 skipped=0
+make -s format-check && stages=$((stages + 1))
+make -s check && stages=$((stages + 1))
+make -s asan && stages=$((stages + 1))
 # Memcheck of the unit tests, corpus replays and CLI commands (~1 min).
-make -s valgrind
+make -s valgrind && stages=$((stages + 1))
 # Each libFuzzer target briefly (FUZZ_SECONDS each, default 15: ~2 min
 # with the build), seeded with fuzz/corpus/TARGET and the shared corpus.
 if command -v clang >/dev/null 2>&1; then
@@ -43,6 +46,10 @@ if command -v clang >/dev/null 2>&1; then
             exit 1
         fi
     done
+    stages=$((stages + 1))
 else
     echo "clang not installed: libFuzzer runs skipped" >&2
+    skipped=1
 fi
+# Stages: format, tests, asan, valgrind, fuzz.
+echo "stages: $stages passed, 0 failed, $skipped skipped"
