@@ -272,54 +272,10 @@ sk_for(cp *c, uint32_t ssk, uint32_t *out)
 
 /* ---- values ----------------------------------------------------------- */
 
-/* Store len bytes as value data in the destination, as edit.c does:
- * inline (<= 4), one cell, or big data segments (1.4+, > 16344). */
 static int
-cp_data(cp *c, const uint8_t *b, uint32_t len, uint32_t *rawlen, uint32_t *doff)
+cp_data_alloc(void *ctx, uint32_t size, int segment, uint32_t *off)
 {
-    rh_hive *d = c->d;
-    uint32_t cell, list, db;
-    int rc;
-    if (len <= 4) {
-        uint8_t t[4] = {0, 0, 0, 0};
-        if (len)
-            memcpy(t, b, len);
-        *doff = rd_u32((span){t, 4}, 0);
-        *rawlen = len | VK_INLINE;
-        return 0;
-    }
-    *rawlen = len;
-    if (len <= DB_SEGMENT || d->minor < 4) {
-        if ((rc = cp_alloc(c, len, &cell, A_CELL)) < 0)
-            return rc;
-        memcpy(P(d, cell), b, len);
-        *doff = cell;
-        return 0;
-    }
-    uint32_t nseg = (len + DB_SEGMENT - 1) / DB_SEGMENT;
-    if (nseg > 0xFFFF)
-        return hive_err(d, RH_ERANGE, "value data of %u bytes is too large",
-                        len);
-    if ((rc = cp_alloc(c, 12, &db, A_CELL)) < 0 ||
-        (rc = cp_alloc(c, nseg * 4, &list, A_CELL)) < 0)
-        return rc;
-    uint8_t *p = P(d, db);
-    p[0] = 'd';
-    p[1] = 'b';
-    wr_u16(p + DB_COUNT, (uint16_t)nseg);
-    wr_u32(p + DB_LIST, list);
-    for (uint32_t i = 0; i < nseg; i++) {
-        uint32_t n = len - i * DB_SEGMENT;
-        if (n > DB_SEGMENT)
-            n = DB_SEGMENT;
-        /* 4 spare bytes per segment, as edit.c and Windows write them. */
-        if ((rc = cp_alloc(c, n + 4, &cell, A_SEGMENT)) < 0)
-            return rc;
-        memcpy(P(d, cell), b + (size_t)i * DB_SEGMENT, n);
-        wr_u32(P(d, list) + 4 * i, cell);
-    }
-    *doff = db;
-    return 0;
+    return cp_alloc(ctx, size, off, segment ? A_SEGMENT : A_CELL);
 }
 
 /* Copy the value at svoff; *out is the new vk cell. */
@@ -350,7 +306,8 @@ cp_value(cp *c, uint32_t svoff, uint32_t *out)
         memcpy(buf + nb, data.p, len);
     }
     if ((rc = cp_alloc(c, (uint32_t)(VK_NAME + nb), &off, A_CELL)) < 0 ||
-        (rc = cp_data(c, buf + nb, (uint32_t)len, &rawlen, &doff)) < 0)
+        (rc = data_store(d, cp_data_alloc, c, buf + nb, (uint32_t)len, &rawlen,
+                         &doff)) < 0)
         goto out;
     uint8_t *p = P(d, off);
     memcpy(p, head, VK_NAME);

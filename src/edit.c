@@ -543,10 +543,11 @@ list_free(rh_hive *h, uint32_t list)
 /* ---- value data ------------------------------------------------------- */
 
 /* Store len bytes as a value's data: inline (<= 4), one cell, or big data
- * segments (over 16344 bytes on 1.4+ hives). */
-static int
-data_write(rh_hive *h, const uint8_t *d, uint32_t len, uint32_t *rawlen,
-           uint32_t *doff)
+ * segments (over 16344 bytes on 1.4+ hives).  Cells come from alloc, so
+ * edits (cell_alloc) and compact's tree-order layout (copy.c) share it. */
+int
+data_store(rh_hive *h, cell_alloc_fn alloc, void *ctx, const uint8_t *d,
+           uint32_t len, uint32_t *rawlen, uint32_t *doff)
 {
     uint32_t c, list, db;
     int rc;
@@ -560,7 +561,7 @@ data_write(rh_hive *h, const uint8_t *d, uint32_t len, uint32_t *rawlen,
     }
     *rawlen = len;
     if (len <= DB_SEGMENT || h->minor < 4) {
-        if ((rc = cell_alloc(h, len, &c)) < 0)
+        if ((rc = alloc(ctx, len, 0, &c)) < 0)
             return rc;
         memcpy(P(h, c), d, len);
         *doff = c;
@@ -570,8 +571,14 @@ data_write(rh_hive *h, const uint8_t *d, uint32_t len, uint32_t *rawlen,
     if (nseg > 0xFFFF)
         return hive_err(h, RH_ERANGE, "value data of %u bytes is too large",
                         len);
-    if ((rc = cell_alloc(h, nseg * 4, &list)) < 0)
+    if ((rc = alloc(ctx, 12, 0, &db)) < 0 ||
+        (rc = alloc(ctx, nseg * 4, 0, &list)) < 0)
         return rc;
+    uint8_t *p = P(h, db);
+    p[0] = 'd';
+    p[1] = 'b';
+    wr_u16(p + DB_COUNT, (uint16_t)nseg);
+    wr_u32(p + DB_LIST, list);
     for (uint32_t i = 0; i < nseg; i++) {
         uint32_t n = len - i * DB_SEGMENT;
         if (n > DB_SEGMENT)
@@ -580,20 +587,20 @@ data_write(rh_hive *h, const uint8_t *d, uint32_t len, uint32_t *rawlen,
          * full segment fills a 16352-byte cell (16 KiB bin less its
          * header), and hivex and libregf read at most cell size - 8
          * bytes from each segment. */
-        if ((rc = cell_alloc(h, n + 4, &c)) < 0)
+        if ((rc = alloc(ctx, n + 4, 1, &c)) < 0)
             return rc;
         memcpy(P(h, c), d + (size_t)i * DB_SEGMENT, n);
         wr_u32(P(h, list) + 4 * i, c);
     }
-    if ((rc = cell_alloc(h, 12, &db)) < 0)
-        return rc;
-    uint8_t *p = P(h, db);
-    p[0] = 'd';
-    p[1] = 'b';
-    wr_u16(p + DB_COUNT, (uint16_t)nseg);
-    wr_u32(p + DB_LIST, list);
     *doff = db;
     return 0;
+}
+
+static int
+edit_alloc(void *ctx, uint32_t size, int segment, uint32_t *off)
+{
+    (void)segment;
+    return cell_alloc(ctx, size, off);
 }
 
 /* Free the cells holding a value's data (mirrors vk_data's reading). */
@@ -679,7 +686,8 @@ rh_value_set(rh_hive *h, rh_key key, const char *name, size_t namelen,
     if ((rc = nk_get(h, key, &k)) < 0 ||
         (rc = value_find(h, &k, q, (size_t)n, &idx, &voff)) < 0)
         goto out;
-    if ((rc = data_write(h, data, (uint32_t)len, &rawlen, &doff)) < 0)
+    if ((rc = data_store(h, edit_alloc, h, data, (uint32_t)len, &rawlen,
+                         &doff)) < 0)
         goto out;
     if (idx >= 0) { /* replace the data, keep the name and the position */
         vk v;

@@ -41,6 +41,16 @@ int list_find(rh_hive *h, uint32_t list, const uint16_t *q, size_t qn,
 int list_insert(rh_hive *h, uint32_t parent, uint32_t child, const uint16_t *q,
                 size_t qn);
 
+/* A cell source for data_store: size bytes (segment: a big data segment)
+ * at *off. */
+typedef int (*cell_alloc_fn)(void *ctx, uint32_t size, int segment,
+                             uint32_t *off);
+
+/* Store len bytes of value data in h: inline (<= 4), one cell, or big
+ * data segments on 1.4+; *rawlen and *doff are the vk's fields. */
+int data_store(rh_hive *h, cell_alloc_fn alloc, void *ctx, const uint8_t *d,
+               uint32_t len, uint32_t *rawlen, uint32_t *doff);
+
 /* Free key off and every cell it owns (not unlinked from its parent). */
 int free_tree(rh_hive *h, uint32_t off, int depth);
 
