@@ -601,9 +601,11 @@ hkcr_main(struct win *w, const char *user, const struct cmd *c, int n,
         fprintf(stderr,
                 "reghive: %s: HKCR is a merged view and read-only with "
                 "--windows; %s the real key instead: "
-                "HKCU\\Software\\Classes%s%s (per user, with --user) or "
-                "HKLM\\SOFTWARE\\Classes%s%s (machine-wide)\n",
-                av[k], c->name, *rel ? "\\" : "", rel, *rel ? "\\" : "", rel);
+                "HKCU\\Software\\Classes%s%s for one user (offline: "
+                "HKU\\<SID>_Classes%s%s, the user's UsrClass.dat) or "
+                "HKLM\\SOFTWARE\\Classes%s%s for the machine\n",
+                av[k], c->name, *rel ? "\\" : "", rel, *rel ? "\\" : "", rel,
+                *rel ? "\\" : "", rel);
         return 1;
     }
     int rc = 1, found;
@@ -620,8 +622,7 @@ hkcr_main(struct win *w, const char *user, const struct cmd *c, int n,
         char *dir = profile_dir(w, user, strlen(user), 1);
         if (!dir)
             goto out;
-        ufile = win_ci_path(dir,
-                            "AppData/Local/Microsoft/Windows/UsrClass.dat",
+        ufile = win_ci_path(dir, "AppData/Local/Microsoft/Windows/UsrClass.dat",
                             &found);
         free(dir);
         if (!ufile || !found) {
@@ -648,9 +649,10 @@ hkcr_main(struct win *w, const char *user, const struct cmd *c, int n,
     if (rh_key_lookup(mh, mkey, &mk) < 0)
         mk = 0;
     if (!uk && !mk) {
-        fprintf(stderr, "reghive: %s: key not found (in neither %s nor %s)\n",
-                av[k], user ? "the user's UsrClass.dat" : "--user classes",
-                "HKLM\\SOFTWARE\\Classes");
+        fprintf(stderr, "reghive: %s: key not found (%s)\n", av[k],
+                user ? "in neither the user's UsrClass.dat nor "
+                       "HKLM\\SOFTWARE\\Classes"
+                     : "not in HKLM\\SOFTWARE\\Classes");
         goto out;
     }
     if (!strcmp(c->name, "query") && n == 2) {
