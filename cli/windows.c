@@ -14,6 +14,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+void print_data(FILE *f, uint32_t type, const uint8_t *d, size_t n,
+                int reg_style);
+
 char *
 win_utf16(const void *buf, size_t n, size_t *used)
 {
@@ -453,9 +456,9 @@ win_hive_for(const struct win *w, const char *user, const char *key)
 static int
 is_root_path(const char *a)
 {
-    static const char *const roots[] = {"HKLM", "HKEY_LOCAL_MACHINE",
-                                        "HKU",  "HKEY_USERS",
-                                        "HKCU", "HKEY_CURRENT_USER"};
+    static const char *const roots[] = {
+        "HKLM", "HKEY_LOCAL_MACHINE", "HKU",  "HKEY_USERS",
+        "HKCU", "HKEY_CURRENT_USER",  "HKCR", "HKEY_CLASSES_ROOT"};
     while (*a == '\\')
         a++;
     size_t n = strcspn(a, "\\");
@@ -463,6 +466,227 @@ is_root_path(const char *a)
         if (ieqn(a, n, roots[i]))
             return 1;
     return 0;
+}
+
+static int
+is_hkcr(const char *a)
+{
+    while (*a == '\\')
+        a++;
+    size_t n = strcspn(a, "\\");
+    return ieqn(a, n, "HKCR") || ieqn(a, n, "HKEY_CLASSES_ROOT");
+}
+
+/* Windows' order of key names: compare uppercased (ASCII). */
+static int
+name_cmp(const void *a, const void *b)
+{
+    const unsigned char *x = *(const unsigned char *const *)a,
+                        *y = *(const unsigned char *const *)b;
+    for (;; x++, y++) {
+        int cx = toupper(*x), cy = toupper(*y);
+        if (cx != cy || !cx)
+            return cx - cy;
+    }
+}
+
+/* Append the subkey names of k in h to *names (n, cap). */
+static int
+add_names(rh_hive *h, rh_key k, char ***names, size_t *n, size_t *cap)
+{
+    rh_key *subs;
+    size_t ns;
+    int rc = rh_key_subkeys(h, k, &subs, &ns);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; rc >= 0 && i < ns; i++) {
+        if (*n == *cap) {
+            size_t c2 = *cap ? *cap * 2 : 16;
+            char **p = realloc(*names, c2 * sizeof *p);
+            if (!p) {
+                rc = RH_ENOMEM;
+                break;
+            }
+            *names = p;
+            *cap = c2;
+        }
+        rc = rh_key_name(h, subs[i], &(*names)[*n], NULL);
+        if (rc >= 0)
+            (*n)++;
+    }
+    free(subs);
+    return rc;
+}
+
+/* reg query of the merged key: values of the winning key (h, k), then
+ * the union of the subkey names of both keys (key 0: absent). */
+static int
+hkcr_list(const char *path, rh_hive *h, rh_key k, rh_hive *uh, rh_key uk,
+          rh_hive *mh, rh_key mk)
+{
+    rh_value *vals;
+    size_t nv, n = 0, cap = 0;
+    char **names = NULL;
+    int rc = rh_key_values(h, k, &vals, &nv);
+    if (rc < 0) {
+        die_rc(h, path, rc);
+        return 1;
+    }
+    putchar('\n');
+    for (size_t i = 0; i < nv && rc >= 0; i++) {
+        char *name;
+        size_t nl, dl;
+        void *d;
+        uint32_t t;
+        if ((rc = rh_value_name(h, vals[i], &name, &nl)) < 0)
+            break;
+        if ((rc = rh_value_data(h, vals[i], &t, &d, &dl)) < 0) {
+            free(name);
+            break;
+        }
+        if (i == 0)
+            printf("%s\n", path);
+        const char *tn = type_name(t);
+        char tb[24];
+        if (!tn) {
+            snprintf(tb, sizeof tb, "0x%x", t);
+            tn = tb;
+        }
+        printf("    %s    %s    ", nl ? name : "(Default)", tn);
+        print_data(stdout, t, d, dl, 1);
+        putchar('\n');
+        free(name);
+        free(d);
+    }
+    free(vals);
+    if (rc >= 0 && nv)
+        putchar('\n');
+    if (rc >= 0 && uk)
+        rc = add_names(uh, uk, &names, &n, &cap);
+    if (rc >= 0 && mk)
+        rc = add_names(mh, mk, &names, &n, &cap);
+    if (rc >= 0 && n)
+        qsort(names, n, sizeof *names, name_cmp);
+    for (size_t i = 0; i < n; i++) {
+        if (rc >= 0 && (i == 0 || name_cmp(&names[i - 1], &names[i])))
+            printf("%s\\%s\n", path, names[i]);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    if (rc < 0) {
+        die_rc(h, path, rc);
+        return 1;
+    }
+    return 0;
+}
+
+/* HKCR\REL through --windows for query, get and export (read-only): the
+ * key is looked up in the user's UsrClass.dat first (with --user), then in
+ * SOFTWARE\Classes; the first hive that has it supplies the values and,
+ * for export and query with options, the whole subtree.  A plain query
+ * lists the union of both keys' subkey names.  Writes are refused. */
+static int
+hkcr_main(struct win *w, const char *user, const struct cmd *c, int n,
+          char **av, int k)
+{
+    const char *rel = av[k];
+    while (*rel == '\\')
+        rel++;
+    rel += strcspn(rel, "\\");
+    while (*rel == '\\')
+        rel++;
+    if (strcmp(c->name, "query") && strcmp(c->name, "get") &&
+        strcmp(c->name, "export")) {
+        fprintf(stderr,
+                "reghive: %s: HKCR is a merged view and read-only with "
+                "--windows; %s the real key instead: "
+                "HKCU\\Software\\Classes%s%s for one user (offline: "
+                "HKU\\<SID>_Classes%s%s, the user's UsrClass.dat) or "
+                "HKLM\\SOFTWARE\\Classes%s%s for the machine\n",
+                av[k], c->name, *rel ? "\\" : "", rel, *rel ? "\\" : "", rel,
+                *rel ? "\\" : "", rel);
+        return 1;
+    }
+    int rc = 1, found;
+    char *ufile = NULL, *mfile = config_file(w, "SOFTWARE", &found);
+    char *mkey = NULL, *dp = display_prefix(av[k]), *path = NULL;
+    rh_hive *uh = NULL, *mh = NULL;
+    rh_key uk = 0, mk = 0;
+    if (!mfile || !found) {
+        fprintf(stderr, "reghive: HKCR: SOFTWARE hive %s not found\n",
+                mfile ? mfile : "");
+        goto out;
+    }
+    if (user) {
+        char *dir = profile_dir(w, user, strlen(user), 1);
+        if (!dir)
+            goto out;
+        ufile = win_ci_path(dir, "AppData/Local/Microsoft/Windows/UsrClass.dat",
+                            &found);
+        free(dir);
+        if (!ufile || !found) {
+            fprintf(stderr, "reghive: HKCR: user classes hive %s not found\n",
+                    ufile ? ufile : "");
+            goto out;
+        }
+        if (!(uh = open_hive(ufile, 0)))
+            goto out;
+        if (rh_key_lookup(uh, rel, &uk) < 0)
+            uk = 0;
+    } else {
+        fprintf(stderr, "reghive: HKCR without --user: showing "
+                        "HKLM\\SOFTWARE\\Classes only\n");
+    }
+    if (!(mh = open_hive(mfile, 0)))
+        goto out;
+    size_t rl = strlen(rel);
+    if (!(mkey = malloc(rl + 32)) || !dp ||
+        !(path = malloc(strlen(dp) + rl + 2)))
+        goto out;
+    sprintf(mkey, "HKLM\\SOFTWARE\\Classes%s%s", rl ? "\\" : "", rel);
+    sprintf(path, "%s%s%s", dp, rl ? "\\" : "", rel);
+    if (rh_key_lookup(mh, mkey, &mk) < 0)
+        mk = 0;
+    if (!uk && !mk) {
+        fprintf(stderr, "reghive: %s: key not found (%s)\n", av[k],
+                user ? "in neither the user's UsrClass.dat nor "
+                       "HKLM\\SOFTWARE\\Classes"
+                     : "not in HKLM\\SOFTWARE\\Classes");
+        goto out;
+    }
+    if (!strcmp(c->name, "query") && n == 2) {
+        rc = uk ? hkcr_list(path, uh, uk, uh, uk, mh, mk)
+                : hkcr_list(path, mh, mk, uh, uk, mh, mk);
+        goto out;
+    }
+    if (uk && mk && strcmp(c->name, "get"))
+        fprintf(stderr,
+                "reghive: %s: from the user's UsrClass.dat only (the "
+                "machine key HKLM\\SOFTWARE\\Classes%s%s is not merged in)\n",
+                path, rl ? "\\" : "", rel);
+    /* "CMD KEY ..." becomes "CMD HIVE KEY ..." on the winning hive. */
+    char **av2 = calloc((size_t)n + 2, sizeof *av2);
+    if (!av2)
+        goto out;
+    memcpy(av2, av, (size_t)k * sizeof *av2);
+    av2[k] = uk ? ufile : mfile;
+    av2[k + 1] = uk ? av[k] : mkey;
+    memcpy(av2 + k + 2, av + k + 1, (size_t)(n - k - 1) * sizeof *av2);
+    rh_close(uh);
+    rh_close(mh);
+    uh = mh = NULL;
+    rc = c->fn(n + 1, av2);
+    free(av2);
+out:
+    rh_close(uh);
+    rh_close(mh);
+    free(ufile);
+    free(mfile);
+    free(mkey);
+    free(dp);
+    free(path);
+    return rc;
 }
 
 /* compare HIVE1 HIVE2 [KEY]: a HIVE that names a registry root (HKLM\
@@ -557,6 +781,12 @@ win_main(int argc, char **argv)
     }
     struct win w;
     char *hive = NULL;
+    if (is_hkcr(av[k])) {
+        rc = win_open(&w, dir) < 0 ? 1 : hkcr_main(&w, user, c, n, av, k);
+        win_close(&w);
+        free(av);
+        return rc;
+    }
     if (win_open(&w, dir) < 0 || !(hive = win_hive_for(&w, user, av[k]))) {
         win_close(&w);
         free(av);

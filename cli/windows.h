@@ -81,7 +81,9 @@ int win_set_commit(struct win_set *s, int backup);
 void win_set_close(struct win_set *s);
 
 /* reghive --windows DIR [--user NAME] COMMAND ARGS...: rewrite the
- * command's HIVE/KEY arguments to hive files and run it. */
+ * command's HIVE/KEY arguments to hive files and run it.  HKCR\X is read
+ * (query, get, export) from the user's UsrClass.dat when it has X, else
+ * from SOFTWARE\Classes\X; writes through HKCR are refused. */
 int win_main(int argc, char **argv);
 
 #endif
