@@ -14,8 +14,11 @@
  * coalescing never searches a list: stale entries are dropped when met and
  * the lists are rebuilt when stale ones outnumber live ones.
  * A bitmap of non-empty classes lets a request skip empty classes, and
- * each large class remembers the smallest request it could not serve since
- * its last push, so a miss does not rescan cells known to be too small.
+ * each large class keeps a bound (nofit: every live entry is smaller),
+ * set by a request that scanned it in vain and cleared only by a push of
+ * a cell at least that large, so a miss does not rescan cells known to be
+ * too small (a list that grows by reallocation frees its old, smaller
+ * copy into the class its next size is asked from).
  * Freeing zeroes the cell and merges it with free neighbours in its bin.
  * Cells have no footer to find the previous one by, so the previous cell
  * start is the nearest set bit below in the used | free-start bitmaps
@@ -165,7 +168,8 @@ push(rh_hive *h, uint32_t off, uint32_t size)
 {
     size_t c = class_of(size);
     freelist *l = &h->al->cls[c];
-    h->al->nofit[c] = 0;
+    if (size >= h->al->nofit[c])
+        h->al->nofit[c] = 0; /* may fit requests that missed before */
     mark_class(h->al, c, 1);
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 16;

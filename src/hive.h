@@ -29,8 +29,8 @@ typedef struct hive_alloc {
     size_t nentries; /* entries in all lists (live + stale) */
     size_t nwalk;    /* cell_free fell back to walking a bin (tests) */
     uint64_t nonempty[(ALLOC_NCLASS + 63) / 64]; /* bit per class: n > 0 */
-    uint32_t nofit[ALLOC_NCLASS]; /* 0, or a need no entry fits (since the
-                                   * class's last push) */
+    uint32_t nofit[ALLOC_NCLASS]; /* 0, or a size every live entry of
+                                   * the class is below */
 } hive_alloc;
 
 /* State of in-place commits through transaction logs (commit.c). */
