@@ -463,7 +463,9 @@ RH_API int rh_compact(rh_hive *h);
  * clean again, so an interrupted commit is recovered (by rh_open and by
  * Windows) to the old or the new hive; RH_COMMIT_BACKUP copies path to
  * PATH.bak first.  Otherwise (RH_COMMIT_REWRITE, another path, a hive
- * from rh_open_mem or rh_create, one that was dirty when opened) the
+ * from rh_open_mem or rh_create, one that was dirty when opened, or over
+ * 1 MiB of changed pages, more than the file on disk holds, where a log
+ * entry would cost more than a new file) the
  * image goes to a new file in the same directory, is fsynced and renamed
  * over path (mode and owner kept), then the directory is fsynced, so path
  * holds the old or the new hive whatever happens.  Refuses (RH_EIO) to replace

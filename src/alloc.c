@@ -13,9 +13,18 @@
  * validated lazily (a bitmap of free-cell starts plus the stored size), so
  * coalescing never searches a list: stale entries are dropped when met and
  * the lists are rebuilt when stale ones outnumber live ones.
- * Freeing zeroes the cell and merges it with free neighbours in its bin
- * (the previous cell is found by walking the bin, at most 4 KiB of cell
- * headers for ordinary bins).
+ * A bitmap of non-empty classes lets a request skip empty classes, and
+ * each large class keeps a bound (nofit: every live entry is smaller),
+ * set by a request that scanned it in vain and cleared only by a push of
+ * a cell at least that large, so a miss does not rescan cells known to be
+ * too small (a list that grows by reallocation frees its old, smaller
+ * copy into the class its next size is asked from).
+ * Freeing zeroes the cell and merges it with free neighbours in its bin.
+ * Cells have no footer to find the previous one by, so the previous cell
+ * start is the nearest set bit below in the used | free-start bitmaps
+ * (scanned a 64-bit word at a time, never past the bin start); the walk
+ * of the bin from its first cell remains as the fallback should the
+ * bitmaps and the sizes disagree.
  */
 #include "alloc.h"
 
@@ -120,15 +129,48 @@ uint64_t
 filetime_now(void)
 {
     struct timespec ts;
+#ifdef CLOCK_REALTIME_COARSE
+    /* Windows stamps keys from its ~15 ms system tick; the coarse clock
+     * (a few ms) is as fine and much cheaper per edited key. */
+    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+#else
     clock_gettime(CLOCK_REALTIME, &ts);
+#endif
     return ((uint64_t)ts.tv_sec + 11644473600u) * 10000000u +
            (uint64_t)ts.tv_nsec / 100;
+}
+
+static void
+mark_class(hive_alloc *al, size_t c, int on)
+{
+    uint64_t b = (uint64_t)1 << (c % 64);
+    if (on)
+        al->nonempty[c / 64] |= b;
+    else
+        al->nonempty[c / 64] &= ~b;
+}
+
+/* First class >= c with entries, or ALLOC_NCLASS. */
+static size_t
+next_class(const hive_alloc *al, size_t c)
+{
+    while (c < ALLOC_NCLASS) {
+        uint64_t w = al->nonempty[c / 64] >> (c % 64);
+        if (w)
+            return c + (size_t)__builtin_ctzll(w);
+        c = (c / 64 + 1) * 64;
+    }
+    return ALLOC_NCLASS;
 }
 
 static int
 push(rh_hive *h, uint32_t off, uint32_t size)
 {
-    freelist *l = &h->al->cls[class_of(size)];
+    size_t c = class_of(size);
+    freelist *l = &h->al->cls[c];
+    if (size >= h->al->nofit[c])
+        h->al->nofit[c] = 0; /* may fit requests that missed before */
+    mark_class(h->al, c, 1);
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 16;
         uint32_t *o = realloc(l->off, cap * sizeof *o);
@@ -162,6 +204,8 @@ drop(hive_alloc *al, freelist *l, size_t i)
     l->size[i] = l->size[l->n - 1];
     l->n--;
     al->nentries--;
+    if (l->n == 0)
+        mark_class(al, (size_t)(l - al->cls), 0);
 }
 
 /* Index every free cell of the bins; binof for every page. */
@@ -172,6 +216,8 @@ rebuild(rh_hive *h)
     span b = {binsp(h), h->bins_end};
     for (size_t i = 0; i < ALLOC_NCLASS; i++)
         al->cls[i].n = 0;
+    memset(al->nonempty, 0, sizeof al->nonempty);
+    memset(al->nofit, 0, sizeof al->nofit);
     al->nentries = al->nfree = 0;
     memset(al->fstart, 0, (size_t)h->bins_end / 64 + 1);
     for (uint32_t bin = 0; bin < h->bins_end;) {
@@ -222,8 +268,11 @@ static int
 take(rh_hive *h, uint32_t need, uint32_t *off, uint32_t *size)
 {
     hive_alloc *al = h->al;
-    for (size_t c = class_of(need); c < ALLOC_NCLASS; c++) {
+    for (size_t c = next_class(al, class_of(need)); c < ALLOC_NCLASS;
+         c = next_class(al, c + 1)) {
         freelist *l = &al->cls[c];
+        if (al->nofit[c] && need >= al->nofit[c])
+            continue; /* a smaller request already found nothing here */
         for (size_t i = l->n; i-- > 0;) {
             if (i >= l->n)
                 continue;
@@ -238,6 +287,8 @@ take(rh_hive *h, uint32_t need, uint32_t *off, uint32_t *size)
             drop(al, l, i);
             return 1;
         }
+        if (c >= NEXACT) /* exact classes: every live entry fits */
+            al->nofit[c] = need;
     }
     return 0;
 }
@@ -354,6 +405,41 @@ cell_alloc(rh_hive *h, uint32_t size, uint32_t *out)
     return 0;
 }
 
+/* Bits of word wi (bits wi*64 .. wi*64+63) of bitmap m, reading no byte
+ * past index last. */
+static uint64_t
+map_word(const uint8_t *m, size_t wi, size_t last)
+{
+    uint64_t w = 0;
+    size_t b0 = wi * 8, nb = last - b0 + 1 < 8 ? last - b0 + 1 : 8;
+    for (size_t k = 0; k < nb; k++)
+        w |= (uint64_t)m[b0 + k] << (8 * k);
+    return w;
+}
+
+/* Start of the cell before off in its bin (first cell at lo), or 0 when
+ * off is the first cell; from the used | free-start bitmaps. */
+static uint32_t
+prev_start(rh_hive *h, uint32_t lo, uint32_t off)
+{
+    if (off <= lo)
+        return 0;
+    size_t hi = (off >> 3) - 1, lob = lo >> 3; /* bit indexes, inclusive */
+    size_t last = hi / 8;                      /* last byte we may read */
+    for (size_t wi = hi / 64;; wi--) {
+        uint64_t w =
+            map_word(h->used, wi, last) | map_word(h->al->fstart, wi, last);
+        if (wi == hi / 64 && hi % 64 != 63)
+            w &= ((uint64_t)1 << (hi % 64 + 1)) - 1;
+        if (wi == lob / 64)
+            w &= ~(((uint64_t)1 << (lob % 64)) - 1);
+        if (w)
+            return (uint32_t)((wi * 64 + 63 - (size_t)__builtin_clzll(w)) << 3);
+        if (wi == lob / 64)
+            return 0;
+    }
+}
+
 int
 cell_free(rh_hive *h, uint32_t off)
 {
@@ -368,11 +454,18 @@ cell_free(rh_hive *h, uint32_t off)
     uint32_t bin = al->binof[off / HBIN_PAGE];
     span b = {binsp(h), h->bins_end};
     uint32_t bend = bin + rd_u32(b, bin + HBIN_SIZE);
-    uint32_t prev = 0, start = off, tot = n;
-    for (uint32_t c = bin + HBIN_HDR; c < off;) {
-        int32_t sz = csize(h, c);
-        prev = c;
-        c += sz < 0 ? (uint32_t)-sz : (uint32_t)sz;
+    uint32_t start = off, tot = n;
+    uint32_t prev = prev_start(h, bin + HBIN_HDR, off);
+    int32_t psz = prev ? csize(h, prev) : 0;
+    if (prev ? prev + (psz < 0 ? (uint32_t)-psz : (uint32_t)psz) != off
+             : off != bin + HBIN_HDR) {
+        prev = 0; /* bitmaps disagree with the sizes: walk the bin */
+        al->nwalk++;
+        for (uint32_t c = bin + HBIN_HDR; c < off;) {
+            int32_t sz = csize(h, c);
+            prev = c;
+            c += sz < 0 ? (uint32_t)-sz : (uint32_t)sz;
+        }
     }
     bit_set(h->used, off, 0);
     memset(binsp(h) + off, 0, n);

@@ -3,7 +3,8 @@
  * does: the pages changed since the last commit go into an "HvLE" entry
  * of HIVE.LOG1 or HIVE.LOG2 (fsynced), then into the primary in place
  * between two base block writes (seq1 first, seq2 last).  RH_COMMIT_REWRITE
- * (and every case where in place is impossible) writes a new file beside
+ * (and every case where in place is impossible, or where over 1 MiB of
+ * changed pages outweighs the file on disk) writes a new file beside
  * the target, fsyncs it, renames it over the target, fsyncs the directory.
  * Test hooks (no state, read from the environment at each commit):
  * RH_TEST_COMMIT_FAIL=N makes step N fail like an I/O error, and
@@ -709,6 +710,22 @@ out:
     return rc;
 }
 
+/* 1 when the pages changed since the last commit are over LOG_LIMIT and
+ * outweigh the file on disk (say a large import into a new hive): the log
+ * would carry the whole image once more, so writing a new file is half
+ * the I/O and as safe.  Small commits stay in place, as Windows does. */
+static int
+mostly_new(const rh_hive *h, const struct stat *st)
+{
+    uint64_t dirty = 0;
+    if (h->dpg_all)
+        return 1;
+    for (uint32_t pg = 0; pg < h->bins_end / HBIN_PAGE; pg++)
+        if (page_dirty(h, pg))
+            dirty += HBIN_PAGE;
+    return dirty > LOG_LIMIT && dirty > (uint64_t)st->st_size;
+}
+
 int
 rh_commit(rh_hive *h, const char *path, unsigned flags)
 {
@@ -747,7 +764,7 @@ rh_commit(rh_hive *h, const char *path, unsigned flags)
                             "replace it",
                             path);
     }
-    if (inplace_ok(h, path, flags, exists, &st) &&
+    if (inplace_ok(h, path, flags, exists, &st) && !mostly_new(h, &st) &&
         (rc = commit_inplace(h, path, flags, &st)) <= 0)
         return rc;
     rc = commit_rewrite(h, path, flags, exists, st);

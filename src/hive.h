@@ -27,6 +27,10 @@ typedef struct hive_alloc {
     uint32_t *binof; /* per 4 KiB page of bins: offset of its bin */
     size_t nfree;    /* live free cells */
     size_t nentries; /* entries in all lists (live + stale) */
+    size_t nwalk;    /* cell_free fell back to walking a bin (tests) */
+    uint64_t nonempty[(ALLOC_NCLASS + 63) / 64]; /* bit per class: n > 0 */
+    uint32_t nofit[ALLOC_NCLASS]; /* 0, or a size every live entry of
+                                   * the class is below */
 } hive_alloc;
 
 /* State of in-place commits through transaction logs (commit.c). */

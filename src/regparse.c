@@ -459,6 +459,13 @@ is_hex(uint16_t c)
            (c >= 'A' && c <= 'F');
 }
 
+/* 1 + the value of an ASCII hex digit, 0 for anything else. */
+static const uint8_t hex1[128] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,
+    ['6'] = 7,  ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12,
+    ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12,
+    ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16};
+
 static unsigned
 hexval(uint16_t c)
 {
@@ -507,8 +514,15 @@ static void
 put_text(ps *s, size_t a, size_t b)
 {
     arena *ar = &s->d->ar;
+    /* ASCII runs (nearly all names) are copied without ar_utf8. */
+    if (b > a && ar->cap - ar->n < b - a && ar_grow(ar, b - a) < 0)
+        return;
     for (size_t i = a; i < b; i++) {
         uint32_t c = s->u[i];
+        if (c < 0x80 && ar->n < ar->cap) {
+            ar->p[ar->n++] = (uint8_t)c;
+            continue;
+        }
         if (c >= 0xD800 && c <= 0xDBFF && i + 1 < b && s->u[i + 1] >= 0xDC00 &&
             s->u[i + 1] <= 0xDFFF) {
             c = 0x10000 + ((c - 0xD800) << 10) + (s->u[i + 1] - 0xDC00u);
@@ -532,10 +546,15 @@ quoted(ps *s, size_t i, int utf16, size_t *end)
             continue;
         /* Flush u[run..i). */
         if (utf16) {
-            if (ar->cap - ar->n < 2 * (i - run))
-                ar_grow(ar, 2 * (i - run));
-            for (size_t j = run; j < i && !ar->oom; j++)
-                ar_u16(ar, s->u[j]);
+            if (ar->cap - ar->n < 2 * (i - run) &&
+                ar_grow(ar, 2 * (i - run)) < 0)
+                return s->rc = RH_ENOMEM;
+            uint8_t *q = ar->p + ar->n;
+            for (size_t j = run; j < i; j++) {
+                *q++ = (uint8_t)s->u[j];
+                *q++ = (uint8_t)(s->u[j] >> 8);
+            }
+            ar->n += 2 * (i - run);
         } else {
             put_text(s, run, i);
         }
@@ -647,17 +666,24 @@ hex_data(ps *s, size_t i)
                             "continuation line");
             continue;
         }
-        /* Fast path: "hh," - two digits and a comma, the common form. */
+        /* Fast path: "hh," - two digits and a comma, the common form;
+         * room for every byte the line can still hold is made once. */
         const uint16_t *u = s->u;
-        while (i + 2 < s->le && u[i + 2] == ',' && is_hex(u[i]) &&
-               is_hex(u[i + 1])) {
-            ar_putc(ar, (uint8_t)(hexval(u[i]) << 4 | hexval(u[i + 1])));
+        size_t room = (s->le - i) / 3 + 1;
+        if (ar->cap - ar->n < room && ar_grow(ar, room) < 0)
+            return s->rc = RH_ENOMEM;
+        uint8_t *q = ar->p + ar->n;
+        while (i + 2 < s->le && u[i + 2] == ',') {
+            unsigned h1 = u[i] < 128 ? hex1[u[i]] : 0;
+            unsigned h2 = u[i + 1] < 128 ? hex1[u[i + 1]] : 0;
+            if (!h1 || !h2)
+                break;
+            *q++ = (uint8_t)((h1 - 1) << 4 | (h2 - 1));
             i += 3;
             while (i < s->le && blank(u[i]))
                 i++;
         }
-        if (ar->oom)
-            return s->rc = RH_ENOMEM;
+        ar->n = (size_t)(q - ar->p);
         if (i == s->le || u[i] == ';' || u[i] == '\\')
             continue; /* the end, a comment or a continuation (above) */
         if (!is_hex(s->u[i]))

@@ -155,12 +155,52 @@ test_random(void)
         CHECK_RC(cell_free(h, off[i]), 0);
     }
     CHECK_RC(alloc_verify(h), 0);
+    CHECK(h->al->nwalk == 0); /* bitmaps always named the previous cell */
     /* with everything freed, each bin is one free cell after the root's */
     rh_stats st;
     CHECK_RC(rh_hive_stats(h, &st), 0);
     CHECK(st.free_cells <= st.bins);
     printf("bins %llu, free cells %llu\n", (unsigned long long)st.bins,
            (unsigned long long)st.free_cells);
+    rh_close(h);
+}
+
+/* The fast paths: a large class that once missed is served again after a
+ * push into it; the previous cell of a freed one always comes from the
+ * bitmaps (never the fallback walk of the bin), across words and pages. */
+static void
+test_fastpaths(void)
+{
+    rh_hive *h = fresh();
+    uint32_t a, b, c, d, e;
+    CHECK_RC(cell_alloc(h, 9000, &a), 0); /* own 3-page bin */
+    CHECK_RC(cell_free(h, a), 0);         /* 12256 free, class 8192.. */
+    uint32_t end0 = h->bins_end;
+    CHECK_RC(cell_alloc(h, 13000, &b), 0); /* misses that class: grows */
+    CHECK(h->bins_end > end0);
+    end0 = h->bins_end;
+    CHECK_RC(cell_alloc(h, 13000, &c), 0); /* the miss is remembered */
+    CHECK(h->bins_end > end0 && c != b);
+    CHECK_RC(cell_free(h, b), 0); /* pushes a fitting cell */
+    end0 = h->bins_end;
+    CHECK_RC(cell_alloc(h, 13000, &d), 0);
+    CHECK(d == b && h->bins_end == end0); /* reused, no growth */
+    CHECK_RC(cell_alloc(h, 9000, &e), 0);
+    CHECK(e == a && h->bins_end == end0);
+    CHECK_RC(alloc_verify(h), 0);
+    /* many cells of mixed sizes, freed in a scattered order */
+    enum { N = 600 };
+    uint32_t cells[N];
+    for (int i = 0; i < N; i++)
+        CHECK_RC(cell_alloc(h, (uint32_t)(4 + (i * 37) % 1500), &cells[i]), 0);
+    for (int k = 0; k < 7; k++)
+        for (int i = k; i < N; i += 7) {
+            CHECK_RC(cell_free(h, cells[i]), 0);
+            if (i % 13 == 0)
+                CHECK_RC(alloc_verify(h), 0);
+        }
+    CHECK_RC(alloc_verify(h), 0);
+    CHECK(h->al->nwalk == 0);
     rh_close(h);
 }
 
@@ -185,6 +225,7 @@ main(void)
     test_basic();
     test_grow();
     test_random();
+    test_fastpaths();
     test_readonly();
     return T_DONE();
 }
