@@ -236,13 +236,20 @@ name_utf8_len(span raw, int compressed)
 int
 name_to_buf(span raw, int compressed, char *buf, size_t cap, size_t *len)
 {
-    size_t need = name_utf8_len(raw, compressed);
-    if (len)
-        *len = need;
-    if (!buf || cap <= need)
-        return RH_ERANGE;
+    /* Worst case: 2 bytes per Latin-1 byte, 3 per UTF-16 unit.  When that
+     * fits, decode in one pass; else measure first. */
+    size_t worst = compressed ? 2 * raw.n : 3 * (raw.n / 2);
+    size_t need = worst < cap ? 0 : name_utf8_len(raw, compressed);
+    if (worst >= cap) {
+        if (len)
+            *len = need;
+        if (!buf || cap <= need)
+            return RH_ERANGE;
+    }
     sbuf b = {(uint8_t *)buf, 0, cap, 0, 1};
     name_to_utf8(raw, compressed, &b);
     buf[b.n] = 0;
+    if (len)
+        *len = b.n;
     return 0;
 }
