@@ -498,15 +498,22 @@ apply_all(const char *hive, const char **files, rh_reg_doc **docs, int nfiles,
             goto out;
         }
     }
+    struct progress pg;
+    progress_init(&pg, "import", "operations");
+    if (pg.on)
+        rh_set_progress(h, progress_update, &pg);
     for (i = 0; i < nfiles; i++) {
         const char *p = prefix ? prefix : pre[i];
         const char *f = shown(files[i]);
         if (rh_reg_apply(h, docs[i], p, fl, skip_cb, (void *)f, &st) < 0) {
+            progress_end(&pg);
             fprintf(stderr, "reghive: %s:%s\n", f, rh_errmsg(h));
             fprintf(stderr, "reghive: nothing written\n");
             goto out;
         }
     }
+    progress_end(&pg);
+    rh_set_progress(h, NULL, NULL);
     printf("import: %zu key%s created, %zu deleted (%zu absent), %zu value%s "
            "set, %zu deleted (%zu absent), %zu key%s skipped\n",
            st.keys_created, st.keys_created == 1 ? "" : "s", st.keys_deleted,

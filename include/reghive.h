@@ -491,9 +491,10 @@ typedef int (*rh_write_fn)(void *ctx, const void *buf, size_t len);
 #define RH_EXPORT_JSON 0x2u  /* JSON lines: one object per key */
 #define RH_EXPORT_NORECURSE 0x4u
 
-/* Progress report for long operations on h (rh_export): fn(ctx, done,
- * total) is called once at the start, then after every 1024 keys, and once
- * at the end with done == total (keys; total 0 when unknown).  The caller
+/* Progress report for long operations on h (rh_export: keys;
+ * rh_reg_apply: the document's operations): fn(ctx, done, total) is
+ * called once at the start, then after every 1024 keys or operations, and
+ * once at the end with done == total (total 0 when unknown).  The caller
  * limits how often it redraws.  fn NULL turns it off.  Counting the total
  * costs one extra walk of the subtree, only when fn is set. */
 RH_API void rh_set_progress(rh_hive *h,

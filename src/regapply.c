@@ -304,9 +304,19 @@ rh_reg_apply(rh_hive *h, const rh_reg_doc *doc, const char *prefix,
     rc = 0;
     if (flags & RH_REG_APPLY_VALIDATE)
         goto out;
-    for (size_t i = 0; rh_reg_doc_op(doc, i, &op) == 0; i++)
+    /* Progress: operations done of the document's total, at the start,
+     * every 1024 operations and at the end (not after an error). */
+    uint64_t total = rh_reg_doc_count(doc), done = 0;
+    if (h->progress)
+        h->progress(h->progress_ctx, 0, total);
+    for (size_t i = 0; rh_reg_doc_op(doc, i, &op) == 0; i++) {
         if ((rc = apply_op(&a, &op)) < 0)
             break;
+        if (h->progress && ++done % 1024 == 0 && done < total)
+            h->progress(h->progress_ctx, done, total);
+    }
+    if (rc >= 0 && h->progress)
+        h->progress(h->progress_ctx, total, total);
 out:
     free(auto_p);
     return rc;
