@@ -8,6 +8,7 @@
  * (rh_reg_apply) and the result committed once: all files or none.
  */
 #include "cmd.h"
+#include "windows.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -535,6 +536,245 @@ out:
     return rc;
 }
 
+/* ---- through --windows: every root to its own hive ------------------ */
+
+/* The roots (as first written) that the documents' keys name, one per
+ * root compared case-insensitively with short forms equal to long ones. */
+struct roots {
+    char *name[64];
+    size_t n;
+};
+
+/* The root of op's key (its length in *n), or NULL when it has none. */
+static const char *
+op_root(const rh_reg_op *op, size_t *n)
+{
+    *n = op->keylen && op->key[0] != '\\'
+             ? rh_reg_auto_prefix(op->key, op->keylen)
+             : 0;
+    return *n ? op->key : NULL;
+}
+
+/* Does op's key lie under root (rh_reg_map_key's comparison)? */
+static int
+under_root(const rh_reg_op *op, const char *root)
+{
+    const char *rest;
+    size_t rn;
+    size_t n;
+    return op_root(op, &n) && rh_reg_map_key(op->key, op->keylen, root, &rest,
+                                             &rn) != RH_ENOTFOUND;
+}
+
+/* Skip callback of a per-hive apply: keys of other roots are applied by
+ * their own hive's pass, so nothing is said. */
+static void
+skip_quiet(void *ctx, const rh_reg_op *op)
+{
+    (void)ctx;
+    (void)op;
+}
+
+/* Collect the distinct roots of every key operation; a key without a
+ * standard root is left to the caller.  -1 on no memory or too many. */
+static int
+collect_roots(rh_reg_doc **docs, int nfiles, struct roots *r)
+{
+    for (int i = 0; i < nfiles; i++) {
+        rh_reg_op op;
+        for (size_t j = 0; rh_reg_doc_op(docs[i], j, &op) == 0; j++) {
+            size_t n, k;
+            if (op.kind != RH_REG_OP_CREATE_KEY &&
+                op.kind != RH_REG_OP_DELETE_KEY)
+                continue;
+            if (!op_root(&op, &n))
+                continue;
+            for (k = 0; k < r->n; k++)
+                if (under_root(&op, r->name[k]))
+                    break;
+            if (k < r->n)
+                continue;
+            if (r->n == sizeof r->name / sizeof r->name[0]) {
+                fprintf(stderr, "reghive: import: too many registry roots\n");
+                return -1;
+            }
+            if (!(r->name[r->n] = malloc(n + 1)))
+                return -1;
+            memcpy(r->name[r->n], op.key, n);
+            r->name[r->n++][n] = 0;
+        }
+    }
+    return 0;
+}
+
+/* Is op's key mapped: under one of the roots that have a hive (ok[k])? */
+static int
+op_mapped(const rh_reg_op *op, const struct roots *r, const int *ok)
+{
+    for (size_t k = 0; k < r->n; k++)
+        if (ok[k] && under_root(op, r->name[k]))
+            return 1;
+    return 0;
+}
+
+/* import through --windows DIR: each key goes to the hive its root maps
+ * to.  Every mapping is checked before anything changes; each changed
+ * hive is then committed on its own (atomic per hive, not across). */
+static int
+import_windows(const char *dir, const char *user, const char **files,
+               rh_reg_doc **docs, int nfiles, int strict, int backup, int dry)
+{
+    struct win w;
+    struct win_set set;
+    struct roots r;
+    int ok[64], rc = 1, errors = 0, i;
+    size_t k, skipped = 0;
+    rh_reg_stats tot;
+    memset(&r, 0, sizeof r);
+    memset(&set, 0, sizeof set);
+    memset(&tot, 0, sizeof tot);
+    if (win_open(&w, dir) < 0)
+        return 1;
+    set.w = &w;
+    set.user = user;
+    if (collect_roots(docs, nfiles, &r) < 0)
+        goto out;
+    /* Which roots have a hive (win_hive_for says why not). */
+    for (k = 0; k < r.n; k++) {
+        char *f = win_hive_for(&w, user, r.name[k]);
+        ok[k] = f != NULL;
+        free(f);
+    }
+    /* Keys without a hive: refused with --strict, else skipped. */
+    for (i = 0; i < nfiles; i++) {
+        rh_reg_op op;
+        for (size_t j = 0; rh_reg_doc_op(docs[i], j, &op) == 0; j++) {
+            if (op.kind != RH_REG_OP_CREATE_KEY &&
+                op.kind != RH_REG_OP_DELETE_KEY)
+                continue;
+            if (op_mapped(&op, &r, ok))
+                continue;
+            if (strict) {
+                fprintf(stderr,
+                        "reghive: %s:%u: key '%s' maps to no hive of the "
+                        "mounted tree (--strict)\n",
+                        shown(files[i]), op.line, op.key);
+                errors++;
+            } else {
+                printf("%s:%u: skip: no hive: [%s]\n", shown(files[i]), op.line,
+                       op.key);
+                skipped++;
+            }
+        }
+    }
+    if (errors) {
+        fprintf(stderr, "reghive: nothing written\n");
+        goto out;
+    }
+    if (dry) {
+        /* The plan of each hive, from the hive as it is now. */
+        struct run run;
+        memset(&run, 0, sizeof run);
+        for (k = 0; k < r.n; k++) {
+            if (!ok[k])
+                continue;
+            char *f = win_hive_for(&w, user, r.name[k]);
+            rh_hive *h = f ? open_hive(f, 0) : NULL;
+            free(f);
+            if (!h)
+                goto out;
+            tab_free(&run.t);
+            memset(&run.t, 0, sizeof run.t);
+            run.h = h;
+            for (i = 0; i < nfiles; i++) {
+                rh_reg_op op;
+                run.file = shown(files[i]);
+                for (size_t j = 0; rh_reg_doc_op(docs[i], j, &op) == 0; j++) {
+                    if (!under_root(&op, r.name[k]))
+                        continue;
+                    if (plan_op(&run, &op, r.name[k]) < 0) {
+                        fprintf(stderr, "reghive: out of memory\n");
+                        rh_close(h);
+                        tab_free(&run.t);
+                        goto out;
+                    }
+                }
+            }
+            rh_close(h);
+        }
+        tab_free(&run.t);
+        printf("plan: %zu add key, %zu delete key, %zu set value (%zu new, "
+               "%zu changed, %zu unchanged), %zu delete value, %zu skipped\n",
+               run.counts[C_ADDKEY], run.counts[C_DELKEY],
+               run.counts[C_SET_NEW] + run.counts[C_SET_CHANGED] +
+                   run.counts[C_SET_SAME],
+               run.counts[C_SET_NEW], run.counts[C_SET_CHANGED],
+               run.counts[C_SET_SAME], run.counts[C_DELVAL], skipped);
+        rc = run.errors ? 1 : 0;
+        goto out;
+    }
+    /* Open every hive and validate every document against it first. */
+    rh_hive *hs[64];
+    for (k = 0; k < r.n; k++) {
+        hs[k] = ok[k] ? win_set_open(&set, r.name[k], NULL) : NULL;
+        if (ok[k] && !hs[k])
+            goto out;
+        for (i = 0; ok[k] && i < nfiles; i++)
+            if (rh_reg_apply(hs[k], docs[i], r.name[k],
+                             RH_REG_APPLY_NOPREFIX | RH_REG_APPLY_VALIDATE,
+                             NULL, NULL, NULL) < 0) {
+                fprintf(stderr, "reghive: %s:%s\n", shown(files[i]),
+                        rh_errmsg(hs[k]));
+                fprintf(stderr, "reghive: nothing written\n");
+                goto out;
+            }
+    }
+    for (k = 0; k < r.n; k++) {
+        if (!ok[k])
+            continue;
+        rh_reg_stats st;
+        struct progress pg;
+        memset(&st, 0, sizeof st);
+        progress_init(&pg, "import", "operations");
+        if (pg.on)
+            rh_set_progress(hs[k], progress_update, &pg);
+        for (i = 0; i < nfiles; i++)
+            if (rh_reg_apply(hs[k], docs[i], r.name[k], RH_REG_APPLY_NOPREFIX,
+                             skip_quiet, NULL, &st) < 0) {
+                progress_end(&pg);
+                fprintf(stderr, "reghive: %s:%s\n", shown(files[i]),
+                        rh_errmsg(hs[k]));
+                fprintf(stderr, "reghive: nothing written\n");
+                goto out;
+            }
+        progress_end(&pg);
+        rh_set_progress(hs[k], NULL, NULL);
+        if (st.keys_created + st.keys_deleted + st.values_set +
+            st.values_deleted)
+            win_set_changed(&set, hs[k]);
+        tot.keys_created += st.keys_created;
+        tot.keys_deleted += st.keys_deleted;
+        tot.keys_absent += st.keys_absent;
+        tot.values_set += st.values_set;
+        tot.values_deleted += st.values_deleted;
+        tot.values_absent += st.values_absent;
+    }
+    printf("import: %zu key%s created, %zu deleted (%zu absent), %zu value%s "
+           "set, %zu deleted (%zu absent), %zu key%s skipped\n",
+           tot.keys_created, tot.keys_created == 1 ? "" : "s", tot.keys_deleted,
+           tot.keys_absent, tot.values_set, tot.values_set == 1 ? "" : "s",
+           tot.values_deleted, tot.values_absent, skipped,
+           skipped == 1 ? "" : "s");
+    fflush(stdout);
+    rc = win_set_commit(&set, backup);
+out:
+    win_set_close(&set);
+    for (k = 0; k < r.n; k++)
+        free(r.name[k]);
+    win_close(&w);
+    return rc;
+}
+
 static unsigned
 parse_encoding(const char *s)
 {
@@ -554,7 +794,7 @@ parse_encoding(const char *s)
 int
 cmd_import(int argc, char **argv)
 {
-    const char *hive = NULL, *prefix = NULL;
+    const char *hive = NULL, *prefix = NULL, *windir = NULL, *user = NULL;
     const char **files = calloc((size_t)argc, sizeof *files);
     int nfiles = 0, strict = 0, dry = 0, backup = 0, rc = 1;
     unsigned flags = 0;
@@ -581,18 +821,30 @@ cmd_import(int argc, char **argv)
             backup = 1;
         } else if (strcmp(a, "--dry-run") == 0 || strcmp(a, "-n") == 0) {
             dry = 1;
+        } else if (strcmp(a, "--windows") == 0 && i + 1 < argc) {
+            windir = argv[++i];
+        } else if (strcmp(a, "--user") == 0 && i + 1 < argc) {
+            user = argv[++i];
         } else if (strcmp(a, "--hex-verbatim") == 0) {
             flags |= RH_REG_HEX_VERBATIM;
         } else if (a[0] == '-' && a[1]) {
             free(files);
             return usage("import");
-        } else if (!hive) {
+        } else if (!hive && !windir) {
             hive = a;
         } else {
             files[nfiles++] = a;
         }
     }
-    if (!hive || nfiles == 0) {
+    /* With --windows (given before the files) there is no HIVE: a first
+     * "file" taken as HIVE before the option was seen is a file. */
+    if (windir && hive) {
+        memmove(files + 1, files, (size_t)nfiles * sizeof *files);
+        files[0] = hive;
+        nfiles++;
+        hive = NULL;
+    }
+    if ((!hive && !windir) || nfiles == 0 || (windir && prefix)) {
         free(files);
         return usage("import");
     }
@@ -622,6 +874,11 @@ cmd_import(int argc, char **argv)
     }
     if (!ok)
         goto out;
+    if (windir) {
+        rc = import_windows(windir, user, files, docs, nfiles, strict, backup,
+                            dry);
+        goto out;
+    }
     if (!dry) {
         rc = apply_all(hive, files, docs, nfiles, prefix, strict, backup);
         goto out;

@@ -724,7 +724,7 @@ win_main(int argc, char **argv)
 {
     char *dir = NULL;
     const char *user = NULL;
-    static char opt[] = "--windows";
+    static char opt[] = "--windows", uopt[] = "--user";
     int i = 1;
     for (; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--windows") == 0)
@@ -744,14 +744,20 @@ win_main(int argc, char **argv)
         return EXIT_USAGE;
     }
     int n = argc - i, rc;
-    char **av = calloc((size_t)n + 3, sizeof *av);
+    char **av = calloc((size_t)n + 5, sizeof *av);
     if (!av)
         return 1;
     memcpy(av, argv + i, (size_t)n * sizeof *av);
-    if (strcmp(c->name, "services") == 0) { /* it maps paths itself */
+    /* services and import map paths themselves */
+    if (strcmp(c->name, "services") == 0 || strcmp(c->name, "import") == 0) {
         av[n] = opt;
         av[n + 1] = dir;
-        rc = c->fn(n + 2, av);
+        int m = n + 2;
+        if (user && strcmp(c->name, "import") == 0) {
+            av[m++] = uopt;
+            av[m++] = (char *)user;
+        }
+        rc = c->fn(m, av);
         free(av);
         return rc;
     }

@@ -59,9 +59,9 @@ main(void)
     CHECK_RC(rh_create(0, &h), 0);
     rh_set_progress(h, record, &l);
     /* validating changes nothing and reports nothing */
-    CHECK_RC(rh_reg_apply(h, d, NULL, RH_REG_APPLY_NOPREFIX |
-                                          RH_REG_APPLY_VALIDATE,
-                          NULL, NULL, NULL),
+    CHECK_RC(rh_reg_apply(h, d, NULL,
+                          RH_REG_APPLY_NOPREFIX | RH_REG_APPLY_VALIDATE, NULL,
+                          NULL, NULL),
              0);
     CHECK(l.n == 0);
     CHECK_RC(rh_reg_apply(h, d, NULL, RH_REG_APPLY_NOPREFIX, NULL, NULL, NULL),
