@@ -6,6 +6,8 @@
  * everything); --dry-run then prints the plan against the hive as it is
  * now.  Otherwise every file is applied in order to the in-memory hive
  * (rh_reg_apply) and the result committed once: all files or none.
+ * Through --windows DIR (win_main passes it on), each key goes to the hive
+ * its root maps to, and each changed hive is committed on its own.
  */
 #include "cmd.h"
 #include "windows.h"
