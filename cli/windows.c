@@ -844,9 +844,11 @@ hkcr_merged(const char *path, rh_hive *uh, rh_key uk, rh_hive *mh, rh_key mk,
 
 /* HKCR\REL through --windows for query, get and export (read-only): the
  * key is looked up in the user's UsrClass.dat first (with --user), then in
- * SOFTWARE\Classes; the first hive that has it supplies the values and,
- * for export and query with options, the whole subtree.  A plain query
- * lists the union of both keys' subkey names.  Writes are refused. */
+ * SOFTWARE\Classes; the first hive that has it supplies the values.  A
+ * plain query lists the union of both keys' subkey names; export and
+ * query -s walk the merged tree (hkcr_merged).  Other options (--json,
+ * -v, -f ...) run on the winning key in its own hive, with a notice.
+ * Writes are refused. */
 static int
 hkcr_main(struct win *w, const char *user, const struct cmd *c, int n,
           char **av, int k)

@@ -8,7 +8,9 @@ UsrClass.dat (`reghive new`) with .txt (default "alice.txt") and .alice.
 Checks: get with --user reads alice's key (key-level precedence), without
 --user the machine's (and says so on stderr); a plain query of HKCR lists
 the union of subkey names; a key only the machine has is found with
---user; query/export of a key fall through; writes through HKCR (add,
+--user; export and query -s of .txt walk the merged tree (ShellNew in
+both hives, MachineSub and ShellNew\\deep only in SOFTWARE, aliceSub only
+in alice's) and, without --user, equal those of HKLM\\SOFTWARE\\Classes; writes through HKCR (add,
 delete, rename) are refused with exit 1 and a message naming
 HKCU\\Software\\Classes and HKLM\\SOFTWARE\\Classes, and change nothing."""
 import os, sys, tempfile
