@@ -63,6 +63,9 @@ void die_rc(rh_hive *h, const char *what, int rc);
 /* Open path read-only; prints errors and warnings; returns NULL on error
  * (after printing). */
 rh_hive *open_hive(const char *path, unsigned flags);
+/* The messages of open_hive for cli_open's result (rc, h): the error (h
+ * closed, NULL) or the warnings (h returned). */
+rh_hive *opened_hive(const char *path, int rc, rh_hive *h);
 /* Print usage of command name to stderr and return EXIT_USAGE. */
 int usage(const char *name);
 
@@ -92,6 +95,8 @@ void progress_init(struct progress *p, const char *what, const char *unit);
 /* Report done of total (0: unknown); ctx is a struct progress.  Redraws
  * at most 10 times a second (the first and the final report always). */
 void progress_update(void *ctx, uint64_t done, uint64_t total);
+/* Draw msg (not copied) as the whole line: a phase without a count. */
+void progress_phase(struct progress *p, const char *msg);
 /* Erase the line if one was drawn. */
 void progress_end(struct progress *p);
 /* Keys in the subtree at k (k included), for a progress total; stops

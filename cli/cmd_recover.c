@@ -86,25 +86,31 @@ print_log_state(rh_hive *h)
     }
 }
 
+/* Write n bytes, reporting the bytes written to pg (NULL: none). */
 static int
-write_all(int fd, const unsigned char *p, size_t n)
+write_all(int fd, const unsigned char *p, size_t n, struct progress *pg)
 {
+    size_t total = n, chunk = (size_t)1 << 20;
+    if (pg)
+        progress_update(pg, 0, total);
     while (n) {
-        ssize_t w = write(fd, p, n);
+        ssize_t w = write(fd, p, n < chunk ? n : chunk);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
             return -1;
         p += w;
         n -= (size_t)w;
+        if (pg)
+            progress_update(pg, total - n, total);
     }
     return 0;
 }
 
 /* Write len bytes to out atomically: temp file in out's directory, fsync,
- * rename over out, fsync the directory. */
+ * rename over out, fsync the directory.  The bytes written go to pg. */
 static int
-write_atomic(const char *out, const void *data, size_t len)
+write_atomic(const char *out, const void *data, size_t len, struct progress *pg)
 {
     size_t n = strlen(out);
     char *tmp = malloc(n + 16);
@@ -113,12 +119,14 @@ write_atomic(const char *out, const void *data, size_t len)
     snprintf(tmp, n + 16, "%s.tmp-XXXXXX", out);
     int fd = mkstemp(tmp);
     if (fd < 0) {
+        progress_end(pg);
         fprintf(stderr, "reghive: %s: %s\n", tmp, strerror(errno));
         free(tmp);
         return -1;
     }
-    int ok = write_all(fd, data, len) == 0 && fsync(fd) == 0;
+    int ok = write_all(fd, data, len, pg) == 0 && fsync(fd) == 0;
     ok = close(fd) == 0 && ok;
+    progress_end(pg);
     if (ok && rename(tmp, out) != 0)
         ok = 0;
     if (!ok) {
@@ -156,8 +164,21 @@ cmd_recover(int argc, char **argv)
     }
     if (!hive || (log_flags & RH_OPEN_NOLOGS))
         return usage("recover");
-    rh_hive *h = open_hive(hive, 0);
-    if (!h)
+    /* Log replay happens inside the open: on a terminal, say so while it
+     * runs, then count the bytes written. */
+    struct progress pg;
+    size_t ml = strlen(hive) + 64;
+    char *msg = malloc(ml);
+    if (!msg)
+        return 1;
+    snprintf(msg, ml, "reading %s and its logs\u2026", hive);
+    progress_init(&pg, NULL, "bytes");
+    progress_phase(&pg, msg);
+    rh_hive *h;
+    int orc = cli_open(hive, 0, &h);
+    progress_end(&pg);
+    free(msg);
+    if (!(h = opened_hive(hive, orc, h)))
         return 1;
     rh_recovery r;
     rh_log_report(h, &r);
@@ -182,7 +203,13 @@ cmd_recover(int argc, char **argv)
     const void *img;
     size_t len;
     rh_image(h, &img, &len);
-    int rc = write_atomic(out, img, len);
+    size_t wl = strlen(out) + 16;
+    char *what = malloc(wl);
+    if (what)
+        snprintf(what, wl, "writing %s", out);
+    pg.what = what ? what : "writing";
+    int rc = write_atomic(out, img, len, &pg);
+    free(what);
     if (rc == 0)
         printf("%s: %s\nwrote %s (%zu bytes, sequence %u, clean)\n", hive,
                r.status, out, len, r.final_seq);

@@ -50,6 +50,17 @@ progress_update(void *ctx, uint64_t done, uint64_t total)
 }
 
 void
+progress_phase(struct progress *p, const char *msg)
+{
+    if (!p->on)
+        return;
+    p->last = now_ms();
+    p->shown = 1;
+    fprintf(stderr, "\r%s\033[K", msg);
+    fflush(stderr);
+}
+
+void
 progress_end(struct progress *p)
 {
     if (p->on && p->shown) {

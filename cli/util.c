@@ -20,6 +20,12 @@ open_hive(const char *path, unsigned flags)
 {
     rh_hive *h;
     int rc = cli_open(path, flags, &h);
+    return opened_hive(path, rc, h);
+}
+
+rh_hive *
+opened_hive(const char *path, int rc, rh_hive *h)
+{
     if (rc < 0) {
         fprintf(stderr, "reghive: %s: %s\n", path,
                 h ? rh_errmsg(h) : rh_strerror(rc));

@@ -518,22 +518,18 @@ add_names(rh_hive *h, rh_key k, char ***names, size_t *n, size_t *cap)
     return rc;
 }
 
-/* reg query of the merged key: values of the winning key (h, k), then
- * the union of the subkey names of both keys (key 0: absent). */
+/* Print the values of (h, k) as reg query does; the path line first when
+ * there is a value or always is set.  *nv gets the number of values. */
 static int
-hkcr_list(const char *path, rh_hive *h, rh_key k, rh_hive *uh, rh_key uk,
-          rh_hive *mh, rh_key mk)
+print_values(const char *path, rh_hive *h, rh_key k, int always, size_t *nv)
 {
     rh_value *vals;
-    size_t nv, n = 0, cap = 0;
-    char **names = NULL;
-    int rc = rh_key_values(h, k, &vals, &nv);
-    if (rc < 0) {
-        die_rc(h, path, rc);
-        return 1;
-    }
-    putchar('\n');
-    for (size_t i = 0; i < nv && rc >= 0; i++) {
+    int rc = rh_key_values(h, k, &vals, nv);
+    if (rc < 0)
+        return rc;
+    if (always || *nv)
+        printf("%s\n", path);
+    for (size_t i = 0; i < *nv && rc >= 0; i++) {
         char *name;
         size_t nl, dl;
         void *d;
@@ -544,8 +540,6 @@ hkcr_list(const char *path, rh_hive *h, rh_key k, rh_hive *uh, rh_key uk,
             free(name);
             break;
         }
-        if (i == 0)
-            printf("%s\n", path);
         const char *tn = type_name(t);
         char tb[24];
         if (!tn) {
@@ -559,21 +553,64 @@ hkcr_list(const char *path, rh_hive *h, rh_key k, rh_hive *uh, rh_key uk,
         free(d);
     }
     free(vals);
-    if (rc >= 0 && nv)
-        putchar('\n');
-    if (rc >= 0 && uk)
-        rc = add_names(uh, uk, &names, &n, &cap);
-    if (rc >= 0 && mk)
-        rc = add_names(mh, mk, &names, &n, &cap);
-    if (rc >= 0 && n)
-        qsort(names, n, sizeof *names, name_cmp);
-    for (size_t i = 0; i < n; i++) {
-        if (rc >= 0 && (i == 0 || name_cmp(&names[i - 1], &names[i])))
-            printf("%s\\%s\n", path, names[i]);
-    }
+    return rc < 0 ? rc : 0;
+}
+
+static void
+free_names(char **names, size_t n)
+{
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);
+}
+
+/* The union of the subkey names of (uh, uk) and (mh, mk) (key 0:
+ * absent), sorted in Windows' order, each name once. */
+static int
+merged_names(rh_hive *uh, rh_key uk, rh_hive *mh, rh_key mk, char ***out,
+             size_t *nout)
+{
+    size_t n = 0, cap = 0, m = 0;
+    char **names = NULL;
+    int rc = 0;
+    if (uk)
+        rc = add_names(uh, uk, &names, &n, &cap);
+    if (rc >= 0 && mk)
+        rc = add_names(mh, mk, &names, &n, &cap);
+    if (rc < 0) {
+        free_names(names, n);
+        return rc;
+    }
+    if (n)
+        qsort(names, n, sizeof *names, name_cmp);
+    for (size_t i = 0; i < n; i++) {
+        if (m && !name_cmp(&names[m - 1], &names[i]))
+            free(names[i]);
+        else
+            names[m++] = names[i];
+    }
+    *out = names;
+    *nout = m;
+    return 0;
+}
+
+/* reg query of the merged key: values of the winning key (h, k), then
+ * the union of the subkey names of both keys (key 0: absent). */
+static int
+hkcr_list(const char *path, rh_hive *h, rh_key k, rh_hive *uh, rh_key uk,
+          rh_hive *mh, rh_key mk)
+{
+    size_t nv, n = 0;
+    char **names = NULL;
+    putchar('\n');
+    int rc = print_values(path, h, k, 0, &nv);
+    if (rc >= 0 && nv)
+        putchar('\n');
+    if (rc >= 0)
+        rc = merged_names(uh, uk, mh, mk, &names, &n);
+    for (size_t i = 0; rc >= 0 && i < n; i++)
+        printf("%s\\%s\n", path, names[i]);
+    free_names(names, n);
     if (rc < 0) {
         die_rc(h, path, rc);
         return 1;
@@ -581,11 +618,237 @@ hkcr_list(const char *path, rh_hive *h, rh_key k, rh_hive *uh, rh_key uk,
     return 0;
 }
 
+/* A growing byte buffer, the sink of one key's export. */
+struct bytes {
+    unsigned char *p;
+    size_t n, cap;
+};
+
+static int
+bytes_write(void *ctx, const void *buf, size_t len)
+{
+    struct bytes *b = ctx;
+    if (b->n + len > b->cap) {
+        size_t c = b->cap ? b->cap : 4096;
+        while (c < b->n + len)
+            c *= 2;
+        unsigned char *q = realloc(b->p, c);
+        if (!q)
+            return 1;
+        b->p = q;
+        b->cap = c;
+    }
+    memcpy(b->p + b->n, buf, len);
+    b->n += len;
+    return 0;
+}
+
+/* The merged walk of HKCR\REL for export and query -s. */
+struct merge {
+    rh_hive *uh, *mh;
+    int export;     /* 1 export, 0 query -s */
+    unsigned flags; /* rh_export flags (RH_EXPORT_UTF16) */
+    FILE *f;
+    int header; /* the .reg header is written */
+    struct bytes b;
+};
+
+/* Write s (UTF-8) to m->f, as UTF-16LE when the export is. */
+static int
+put_text(struct merge *m, const char *s)
+{
+    if (!(m->flags & RH_EXPORT_UTF16))
+        return fputs(s, m->f) < 0 ? -1 : 0;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        uint32_t c = *p++;
+        int more = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
+        if (more)
+            c &= 0x3Fu >> more;
+        for (; more && (*p & 0xC0) == 0x80; more--)
+            c = c << 6 | (*p++ & 0x3Fu);
+        unsigned char u[4];
+        size_t un = 2;
+        if (c >= 0x10000) {
+            uint32_t hi = 0xD800 + ((c - 0x10000) >> 10),
+                     lo = 0xDC00 + ((c - 0x10000) & 0x3FF);
+            u[0] = (unsigned char)hi;
+            u[1] = (unsigned char)(hi >> 8);
+            u[2] = (unsigned char)lo;
+            u[3] = (unsigned char)(lo >> 8);
+            un = 4;
+        } else {
+            u[0] = (unsigned char)c;
+            u[1] = (unsigned char)(c >> 8);
+        }
+        if (fwrite(u, 1, un, m->f) != un)
+            return -1;
+    }
+    return 0;
+}
+
+/* Export the winning key (h, k) alone as the block "[path]" and its
+ * values: rh_export's output with its header (written once, before the
+ * first block), its own key line and its final newline cut off. */
+static int
+export_node(struct merge *m, rh_hive *h, rh_key k, const char *path)
+{
+    int u16 = (m->flags & RH_EXPORT_UTF16) != 0;
+    size_t w = u16 ? 2 : 1, nll = u16 ? 4 : 1, i, e;
+    const char *nl = u16 ? "\r\n" : "\n";
+    m->b.n = 0;
+    int rc = rh_export(h, k, "HKEY_CLASSES_ROOT",
+                       m->flags | RH_EXPORT_NORECURSE, bytes_write, &m->b);
+    if (rc < 0)
+        return rc;
+    const unsigned char *p = m->b.p;
+    size_t n = m->b.n;
+    for (i = u16 ? 2 : 0; i + w <= n; i += w)
+        if (p[i] == '[' && (!u16 || p[i + 1] == 0))
+            break;
+    for (e = i; e + w <= n; e += w)
+        if (p[e] == '\n' && (!u16 || p[e + 1] == 0))
+            break;
+    if (e + w > n || i < nll || n < nll || e + w > n - nll)
+        return RH_ECORRUPT; /* not the shape rh_export writes */
+    e += w;
+    if (!m->header) {
+        if (fwrite(p, 1, i - nll, m->f) != i - nll)
+            return RH_EIO;
+        m->header = 1;
+    }
+    if (put_text(m, nl) < 0 || put_text(m, "[") < 0 || put_text(m, path) < 0 ||
+        put_text(m, "]") < 0 || put_text(m, nl) < 0 ||
+        fwrite(p + e, 1, n - nll - e, m->f) != n - nll - e)
+        return RH_EIO;
+    return 0;
+}
+
+/* Walk the merged key at path: (uk in m->uh) wins over (mk in m->mh);
+ * subkeys are the union of both, each resolved the same way. */
+static int
+merge_walk(struct merge *m, const char *path, rh_key uk, rh_key mk, int depth)
+{
+    if (depth > RH_MAX_DEPTH)
+        return RH_ERANGE;
+    rh_hive *h = uk ? m->uh : m->mh;
+    rh_key k = uk ? uk : mk;
+    int rc;
+    if (m->export) {
+        rc = export_node(m, h, k, path);
+    } else {
+        size_t nv;
+        rc = print_values(path, h, k, depth > 0, &nv);
+        if (rc >= 0 && (nv || depth > 0))
+            putchar('\n');
+    }
+    char **names = NULL;
+    size_t n = 0;
+    if (rc >= 0)
+        rc = merged_names(m->uh, uk, m->mh, mk, &names, &n);
+    size_t pl = strlen(path);
+    for (size_t i = 0; rc >= 0 && i < n; i++) {
+        size_t nl = strlen(names[i]);
+        rh_key cu = 0, cm = 0;
+        if (uk && (rc = rh_key_child(m->uh, uk, names[i], nl, &cu)) < 0) {
+            if (rc != RH_ENOTFOUND)
+                break;
+            cu = 0;
+        }
+        if (mk && (rc = rh_key_child(m->mh, mk, names[i], nl, &cm)) < 0) {
+            if (rc != RH_ENOTFOUND)
+                break;
+            cm = 0;
+        }
+        rc = 0;
+        char *cp = malloc(pl + nl + 2);
+        if (!cp) {
+            rc = RH_ENOMEM;
+            break;
+        }
+        sprintf(cp, "%s\\%s", path, names[i]);
+        rc = merge_walk(m, cp, cu, cm, depth + 1);
+        free(cp);
+    }
+    free_names(names, n);
+    return rc;
+}
+
+/* export HKCR\REL [-o FILE] [--utf8 | --utf16] [--prefix ROOT] or query
+ * HKCR\REL -s over the merged tree.  Returns the exit code, or -1 when
+ * the options are not ones the merged walk handles. */
+static int
+hkcr_merged(const char *path, rh_hive *uh, rh_key uk, rh_hive *mh, rh_key mk,
+            const struct cmd *c, int n, char **av, int k)
+{
+    struct merge m = {uh, mh,          !strcmp(c->name, "export"), 0, stdout,
+                      0,  {NULL, 0, 0}};
+    const char *out = NULL, *prefix = NULL;
+    int utf = 0, rc;
+    for (int i = 1; i < n; i++) {
+        const char *a = av[i];
+        if (i == k)
+            continue;
+        if (!m.export && !strcmp(a, "-s"))
+            continue;
+        if (!m.export)
+            return -1;
+        if (!strcmp(a, "-o") && i + 1 < n)
+            out = av[++i];
+        else if (!strcmp(a, "--prefix") && i + 1 < n)
+            prefix = av[++i];
+        else if (!strcmp(a, "--utf8"))
+            utf = 8;
+        else if (!strcmp(a, "--utf16"))
+            utf = 16;
+        else
+            return -1; /* --json and the unknown: as before */
+    }
+    if (!m.export && n != 3)
+        return -1;
+    char *root = NULL;
+    if (prefix) { /* --prefix replaces HKEY_CLASSES_ROOT */
+        const char *rel = strchr(path, '\\');
+        rel = rel ? rel : "";
+        if (!(root = malloc(strlen(prefix) + strlen(rel) + 1)))
+            return 1;
+        sprintf(root, "%s%s", prefix, rel);
+        path = root;
+    }
+    if (out && strcmp(out, "-") != 0 && !(m.f = fopen(out, "wb"))) {
+        perror(out);
+        free(root);
+        return 1;
+    }
+    if (utf == 0)
+        utf = (m.f != stdout) ? 16 : 8;
+    m.flags = utf == 16 ? RH_EXPORT_UTF16 : 0;
+    if (!m.export)
+        putchar('\n');
+    rc = merge_walk(&m, path, uk, mk, 0);
+    if (rc >= 0 && m.export &&
+        put_text(&m, (m.flags & RH_EXPORT_UTF16) ? "\r\n" : "\n") < 0)
+        rc = RH_EIO;
+    free(m.b.p);
+    if (rc < 0)
+        die_rc(uk ? uh : mh, path, rc);
+    if (m.f != stdout && fclose(m.f) != 0) {
+        perror(out);
+        rc = -1;
+    } else if (m.f == stdout && fflush(stdout) != 0) {
+        rc = -1;
+    }
+    free(root);
+    return rc < 0;
+}
+
 /* HKCR\REL through --windows for query, get and export (read-only): the
  * key is looked up in the user's UsrClass.dat first (with --user), then in
- * SOFTWARE\Classes; the first hive that has it supplies the values and,
- * for export and query with options, the whole subtree.  A plain query
- * lists the union of both keys' subkey names.  Writes are refused. */
+ * SOFTWARE\Classes; the first hive that has it supplies the values.  A
+ * plain query lists the union of both keys' subkey names; export and
+ * query -s walk the merged tree (hkcr_merged).  Other options (--json,
+ * -v, -f ...) run on the winning key in its own hive, with a notice.
+ * Writes are refused. */
 static int
 hkcr_main(struct win *w, const char *user, const struct cmd *c, int n,
           char **av, int k)
@@ -660,6 +923,10 @@ hkcr_main(struct win *w, const char *user, const struct cmd *c, int n,
                 : hkcr_list(path, mh, mk, uh, uk, mh, mk);
         goto out;
     }
+    if (strcmp(c->name, "get") &&
+        (rc = hkcr_merged(path, uh, uk, mh, mk, c, n, av, k)) >= 0)
+        goto out;
+    rc = 1;
     if (uk && mk && strcmp(c->name, "get"))
         fprintf(stderr,
                 "reghive: %s: from the user's UsrClass.dat only (the "
