@@ -848,6 +848,11 @@ rh_compact(rh_hive *h)
     h->path = NULL;
     hive_wfree(h);
     free(h->used);
+    free(h->binof); /* the new image is valid throughout */
+    free(h->pending);
+    h->binof = NULL;
+    h->pending = NULL;
+    h->lazy_end = 0;
     h->path = path;
     h->wbuf = n->wbuf;
     h->wcap = n->wcap;

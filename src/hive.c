@@ -165,11 +165,11 @@ hive_load(rh_hive *h)
     h->used = calloc((size_t)bins_size / 64 + 1, 1);
     if (!h->used)
         return hive_err(h, RH_ENOMEM, "out of memory");
-    /* A read-only open checks every bin header now and each bin's cells
-     * when first touched, so a reader pays for the bins it reads (and
-     * reads them while they are in cache).  Writers and recovery-mode
-     * opens (check) walk everything now. */
-    int lazy = !(h->flags & (RH_OPEN_WRITE | RH_OPEN_RECOVER));
+    /* An open checks every bin header now and each bin's cells when
+     * first touched, so a reader or an editor pays for the bins it uses
+     * (and reads them while they are in cache).  Recovery-mode opens
+     * (check) walk everything now. */
+    int lazy = !(h->flags & RH_OPEN_RECOVER);
     if (lazy) {
         h->binof = malloc(((size_t)bins_size / HBIN_PAGE) * sizeof *h->binof);
         h->pending = calloc((size_t)bins_size / HBIN_PAGE / 8 + 1, 1);
@@ -181,6 +181,9 @@ hive_load(rh_hive *h)
     uint32_t off = 0;
     int rc;
     while (off < bins_size) {
+        /* Most bins are one page: fetch the headers ahead (a hint only). */
+        if ((size_t)off + 8 * HBIN_PAGE < bins_size)
+            __builtin_prefetch(bins.p + off + 8 * HBIN_PAGE);
         uint32_t bsize = rd_u32(bins, off + HBIN_SIZE);
         int ok = memcmp(bins.p + off, "hbin", 4) == 0 &&
                  rd_u32(bins, off + HBIN_OFFSET) == off && bsize >= HBIN_PAGE &&
@@ -215,6 +218,7 @@ hive_load(rh_hive *h)
         off += bsize;
     }
     h->bins_end = bins_size;
+    h->lazy_end = lazy ? bins_size : 0;
 
     h->root = rd_u32(f, BASE_ROOT);
     span nk;
@@ -266,7 +270,7 @@ bin_pending(const rh_hive *h, uint32_t b)
 int
 cell_miss(rh_hive *h, uint32_t off)
 {
-    if (h->binof && off < h->bins_end && (off & 7) == 0) {
+    if (h->binof && off < h->lazy_end && (off & 7) == 0) {
         uint32_t b = h->binof[off / HBIN_PAGE];
         if (bin_pending(h, b)) {
             int rc = walk_pending(h, b);
@@ -277,6 +281,14 @@ cell_miss(rh_hive *h, uint32_t off)
         }
     }
     return cell_bad(h, off);
+}
+
+int
+hive_bin_ready(rh_hive *h, uint32_t bin)
+{
+    if (h->binof && bin < h->lazy_end && bin_pending(h, bin))
+        return walk_pending(h, bin);
+    return 0;
 }
 
 void
@@ -298,6 +310,7 @@ hive_validate_all(rh_hive *h)
     free(h->pending);
     h->binof = NULL;
     h->pending = NULL;
+    h->lazy_end = 0;
 }
 
 int
@@ -504,6 +517,7 @@ hive_unload(rh_hive *h)
     h->pending = NULL;
     h->nbins = 0;
     h->bins_end = 0;
+    h->lazy_end = 0;
     h->root = 0;
 }
 
@@ -543,9 +557,118 @@ hive_apply_logs(rh_hive *h, const char *const *paths, size_t n)
     return 0;
 }
 
-/* Load h->data; a writable hive first takes its image to the heap: the
- * recovered image when the logs were applied (so an edit of a dirty hive
- * starts from its recovered state), else a copy of the mapped file. */
+void
+hive_wbuf_release(rh_hive *h)
+{
+    if (h->wmap)
+        munmap(h->wbuf, h->wcap);
+    else
+        free(h->wbuf);
+    h->wbuf = NULL;
+    h->wcap = 0;
+    h->wmap = 0;
+}
+
+/* Room a mapped image may grow into before it moves to the heap. */
+static size_t
+reserve_size(size_t flen)
+{
+    size_t extra = flen < ((size_t)64 << 20) ? (size_t)64 << 20 : flen;
+    if (sizeof(size_t) < 8 || getenv("RH_TEST_RESERVE"))
+        extra = HBIN_PAGE * 16; /* tests: make growth move the image */
+    return flen + extra;
+}
+
+/* Map len bytes of fd privately (copy-on-write: a page is copied when
+ * first written, the file never changes) at the start of an anonymous
+ * reservation the image can grow into; the result becomes h->wbuf.
+ * 0, or -1 when it cannot be mapped (the caller copies instead). */
+static int
+map_image(rh_hive *h, int fd, size_t len)
+{
+    long pg = sysconf(_SC_PAGESIZE);
+    size_t flen = (len + (size_t)pg - 1) & ~((size_t)pg - 1);
+    size_t res = reserve_size(flen);
+    void *r = mmap(NULL, res, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (r == MAP_FAILED)
+        return -1;
+    if (mmap(r, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0) ==
+        MAP_FAILED) {
+        munmap(r, res);
+        return -1;
+    }
+    h->wbuf = r;
+    h->wcap = res;
+    h->wmap = 1;
+    return 0;
+}
+
+/* Hold an exclusive lock on the file at fd while it is open for writing
+ * (open file description locks: two writable opens conflict even in one
+ * process).  Where the file system has no locks, nothing is held. */
+static int
+lock_file(rh_hive *h, int fd, const char *path)
+{
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    if (fcntl(fd, F_OFD_SETLK, &fl) == 0 ||
+        (errno != EAGAIN && errno != EACCES))
+        return 0;
+    return hive_err(h, RH_EIO,
+                    "%s: in use: another program (or handle) has it open "
+                    "for writing",
+                    path);
+}
+
+/* Open path for the writable image and its lock: read-write when allowed
+ * (a lock needs it), else read-only (then nothing is locked).  -1 on
+ * failure with errno set. */
+static int
+open_wfd(const char *path, int *locked)
+{
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    *locked = fd >= 0;
+    if (fd < 0 && (errno == EACCES || errno == EROFS || errno == EPERM))
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    return fd;
+}
+
+int
+hive_remap(rh_hive *h, const char *path)
+{
+    int locked, fd = open_wfd(path, &locked);
+    uint8_t *old = h->wbuf;
+    size_t oldcap = h->wcap;
+    int oldmap = h->wmap;
+    struct stat st;
+    size_t len = BASE_SIZE + (size_t)h->bins_end; /* what was written */
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) < 0 || (uint64_t)st.st_size < len ||
+        map_image(h, fd, len) < 0) {
+        close(fd);
+        return -1;
+    }
+    if (oldmap)
+        munmap(old, oldcap);
+    else
+        free(old);
+    h->data = h->wbuf;
+    h->len = len;
+    if (h->fd >= 0)
+        close(h->fd);
+    h->fd = fd;
+    if (locked)
+        lock_file(h, fd, path); /* best effort: the file is ours now */
+    return 0;
+}
+
+/* Load h->data.  A writable hive edits the recovered image when the logs
+ * were applied (so an edit of a dirty hive starts from its recovered
+ * state), else a private mapping of the file (a heap copy if that fails). */
 static int
 load_image(rh_hive *h)
 {
@@ -553,12 +676,13 @@ load_image(rh_hive *h)
         if (h->owned) {
             h->wbuf = h->owned;
             h->owned = NULL;
-        } else {
+            h->wcap = h->len;
+        } else if (h->fd < 0 || map_image(h, h->fd, h->len) < 0) {
             if (!(h->wbuf = malloc(h->len)))
                 return hive_err(h, RH_ENOMEM, "out of memory");
             memcpy(h->wbuf, h->data, h->len);
+            h->wcap = h->len;
         }
-        h->wcap = h->len;
         h->data = h->wbuf;
         if (h->map) {
             munmap(h->map, h->maplen);
@@ -599,6 +723,10 @@ open_path(const char *path, const char *const *logs, size_t nlogs,
          * file that changed underneath. */
         if (!(h->path = strdup(path)))
             return hive_err(h, RH_ENOMEM, "out of memory");
+        int locked;
+        if ((h->fd = open_wfd(path, &locked)) >= 0 && locked &&
+            (rc = lock_file(h, h->fd, path)) < 0)
+            return rc;
         h->id.valid = 1;
         h->id.dev = (uint64_t)st.st_dev;
         h->id.ino = (uint64_t)st.st_ino;
@@ -703,6 +831,8 @@ rh_close(rh_hive *h)
         munmap(h->map, h->maplen);
     free(h->owned);
     hive_wfree(h);
+    if (h->fd >= 0)
+        close(h->fd);
     free(h->used);
     free(h->binof);
     free(h->pending);
@@ -719,11 +849,11 @@ hive_wfree(rh_hive *h)
         }
         free(h->al->fstart);
         free(h->al->binof);
+        free(h->al->indexed);
         free(h->al);
         h->al = NULL;
     }
-    free(h->wbuf);
-    h->wbuf = NULL;
+    hive_wbuf_release(h);
     free(h->dpg);
     h->dpg = NULL;
     h->dpgn = 0;

@@ -23,11 +23,15 @@ typedef struct freelist {
 } freelist;
 typedef struct hive_alloc {
     freelist cls[ALLOC_NCLASS];
-    uint8_t *fstart; /* bit per 8 bytes: a free cell starts here */
-    uint32_t *binof; /* per 4 KiB page of bins: offset of its bin */
-    size_t nfree;    /* live free cells */
-    size_t nentries; /* entries in all lists (live + stale) */
-    size_t nwalk;    /* cell_free fell back to walking a bin (tests) */
+    uint8_t *fstart;  /* bit per 8 bytes: a free cell starts here */
+    uint32_t *binof;  /* per 4 KiB page of bins: offset of its bin */
+    uint8_t *indexed; /* bit per bin start page: its free cells are in
+                       * the lists (bins are indexed when first edited
+                       * or when a request finds no fit) */
+    uint32_t scan;    /* bins below this offset are all indexed */
+    size_t nfree;     /* live free cells */
+    size_t nentries;  /* entries in all lists (live + stale) */
+    size_t nwalk;     /* cell_free fell back to walking a bin (tests) */
     uint64_t nonempty[(ALLOC_NCLASS + 63) / 64]; /* bit per class: n > 0 */
     uint32_t nofit[ALLOC_NCLASS]; /* 0, or a size every live entry of
                                    * the class is below */
@@ -68,10 +72,14 @@ struct rh_hive {
      * cells are not walked yet.  NULL when everything was walked at open. */
     uint32_t *binof;
     uint8_t *pending;
+    uint32_t lazy_end; /* binof/pending cover the bins below this */
     uint8_t *owned;  /* heap image (recovered from logs) that data points to */
     rh_recovery rec; /* what the transaction logs did at open */
     uint8_t *wbuf;   /* writable image owned by the hive; NULL if read-only */
-    size_t wcap;     /* bytes allocated at wbuf */
+    size_t wcap;     /* bytes allocated (or reserved, wmap) at wbuf */
+    int wmap;        /* wbuf is a private copy-on-write mapping of the file
+                      * (in a reservation of wcap bytes), not heap */
+    int fd;          /* file opened for writing (held for its lock), or -1 */
     hive_alloc *al;  /* free-space index, built on the first edit */
     char *path;      /* file opened (malloc'd), for rh_commit(h, NULL) */
     hive_id id;
@@ -109,6 +117,7 @@ static inline void
 hive_defaults(rh_hive *h, unsigned flags)
 {
     h->flags = flags;
+    h->fd = -1;
     h->lim_depth = RH_MAX_DEPTH;
     h->lim_value = RH_MAX_VALUE_SIZE;
 }
@@ -141,6 +150,17 @@ int cell_bad(rh_hive *h, uint32_t off);
  * (lazy validation), then 0 if off is an allocated cell after all, else
  * RH_ECORRUPT with the reason (the bin's own damage, or cell_bad's). */
 int cell_miss(rh_hive *h, uint32_t off);
+
+/* Make sure the cells of the bin at bins offset bin are validated (walk
+ * it if pending).  0, or RH_ECORRUPT with the bin's damage. */
+int hive_bin_ready(rh_hive *h, uint32_t bin);
+
+/* Release the writable image (heap or mapping). */
+void hive_wbuf_release(rh_hive *h);
+
+/* After a commit wrote the whole image to path: map the image from that
+ * file instead (same bytes) and lock it.  0, or -1 (nothing changed). */
+int hive_remap(rh_hive *h, const char *path);
 
 /* Walk every pending bin now, marking what is valid (errors ignored: the
  * caller re-walks the bins to report them).  For whole-hive passes that
