@@ -495,14 +495,54 @@ copy_str(char *dst, size_t n, const char *src)
     dst[k] = 0;
 }
 
-/* Replace the image with the heap buffer img (owned from now on). */
 static void
-hive_take_image(rh_hive *h, uint8_t *img, size_t len)
+owned_release(rh_hive *h)
 {
-    free(h->owned);
+    if (h->owned_map)
+        munmap(h->owned, h->owned_map);
+    else
+        free(h->owned);
+    h->owned = NULL;
+    h->owned_map = 0;
+}
+
+/* Replace the image with img (owned from now on: a mapping of mapcap
+ * bytes, or heap when mapcap is 0). */
+static void
+hive_take_image(rh_hive *h, uint8_t *img, size_t len, size_t mapcap)
+{
+    owned_release(h);
     h->owned = img;
+    h->owned_map = mapcap;
     h->data = img;
     h->len = len;
+}
+
+static size_t reserve_size(size_t flen);
+static uint8_t *map_room(int fd, size_t len, size_t need, size_t *cap);
+
+/* Room for a recovered image: a private mapping of the primary (read
+ * again from its path, which must still be the size mapped), so only
+ * the pages the logs write are copied. */
+struct room {
+    const char *path;
+    size_t len;
+    uint8_t *p;
+    size_t cap;
+};
+
+static uint8_t *
+room_get(void *ctx, size_t need)
+{
+    struct room *r = ctx;
+    struct stat st;
+    int fd = open(r->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    if (fstat(fd, &st) == 0 && (uint64_t)st.st_size == r->len)
+        r->p = map_room(fd, r->len, need, &r->cap);
+    close(fd);
+    return r->p;
 }
 
 /* Reset what hive_load() fills, to load another image. */
@@ -524,8 +564,10 @@ hive_unload(rh_hive *h)
 /* Apply the logs (paths) to h's mapped image.  Failures to read a log are
  * reported in h->rec, never fatal; only RH_ENOMEM is returned. */
 static int
-hive_apply_logs(rh_hive *h, const char *const *paths, size_t n)
+hive_apply_logs(rh_hive *h, const char *path, const char *const *paths,
+                size_t n)
 {
+    struct room room = {path, h->len, NULL, 0};
     log_src src[RH_MAX_LOGS] = {{NULL, 0, NULL}};
     void *maps[RH_MAX_LOGS] = {NULL, NULL, NULL};
     char ioerr[RH_MAX_LOGS][160];
@@ -543,17 +585,20 @@ hive_apply_logs(rh_hive *h, const char *const *paths, size_t n)
         src[i].name = paths[i];
     }
     h->msg[0] = 0;
-    int rc = log_recover(f, src, n, &img, &imglen, &h->rec);
+    int rc =
+        log_recover_into(f, src, n, room_get, &room, &img, &imglen, &h->rec);
     for (size_t i = 0; i < n; i++) {
         if (maps[i])
             munmap(maps[i], src[i].n);
         if (ioerr[i][0])
             copy_str(h->rec.logs[i].note, sizeof h->rec.logs[i].note, ioerr[i]);
     }
+    if (room.p && img != room.p)
+        munmap(room.p, room.cap);
     if (rc < 0)
         return hive_err(h, rc, "out of memory recovering from the logs");
     if (img)
-        hive_take_image(h, img, imglen);
+        hive_take_image(h, img, imglen, img == room.p ? room.cap : 0);
     return 0;
 }
 
@@ -580,26 +625,39 @@ reserve_size(size_t flen)
 }
 
 /* Map len bytes of fd privately (copy-on-write: a page is copied when
- * first written, the file never changes) at the start of an anonymous
- * reservation the image can grow into; the result becomes h->wbuf.
+ * first written, the file never changes) at the start of an anonymous,
+ * zero-filled reservation of at least need bytes plus room to grow
+ * (*cap bytes in all).  NULL when it cannot be mapped. */
+static uint8_t *
+map_room(int fd, size_t len, size_t need, size_t *cap)
+{
+    long pg = sysconf(_SC_PAGESIZE);
+    size_t flen = (len + (size_t)pg - 1) & ~((size_t)pg - 1);
+    size_t res = reserve_size(need > flen ? need : flen);
+    void *r = mmap(NULL, res, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (r == MAP_FAILED)
+        return NULL;
+    if (mmap(r, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0) ==
+        MAP_FAILED) {
+        munmap(r, res);
+        return NULL;
+    }
+    *cap = res;
+    return r;
+}
+
+/* The writable image h->wbuf as a private mapping of len bytes of fd.
  * 0, or -1 when it cannot be mapped (the caller copies instead). */
 static int
 map_image(rh_hive *h, int fd, size_t len)
 {
-    long pg = sysconf(_SC_PAGESIZE);
-    size_t flen = (len + (size_t)pg - 1) & ~((size_t)pg - 1);
-    size_t res = reserve_size(flen);
-    void *r = mmap(NULL, res, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (r == MAP_FAILED)
+    size_t cap;
+    uint8_t *p = map_room(fd, len, len, &cap);
+    if (!p)
         return -1;
-    if (mmap(r, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0) ==
-        MAP_FAILED) {
-        munmap(r, res);
-        return -1;
-    }
-    h->wbuf = r;
-    h->wcap = res;
+    h->wbuf = p;
+    h->wcap = cap;
     h->wmap = 1;
     return 0;
 }
@@ -675,8 +733,10 @@ load_image(rh_hive *h)
     if (h->flags & RH_OPEN_WRITE) {
         if (h->owned) {
             h->wbuf = h->owned;
+            h->wmap = h->owned_map != 0;
+            h->wcap = h->owned_map ? h->owned_map : h->len;
             h->owned = NULL;
-            h->wcap = h->len;
+            h->owned_map = 0;
         } else if (h->fd < 0 || map_image(h, h->fd, h->len) < 0) {
             if (!(h->wbuf = malloc(h->len)))
                 return hive_err(h, RH_ENOMEM, "out of memory");
@@ -745,7 +805,7 @@ open_path(const char *path, const char *const *logs, size_t nlogs,
         nlogs = find_logs(path, found);
         logs = (const char *const *)found;
     }
-    rc = hive_apply_logs(h, logs, nlogs);
+    rc = hive_apply_logs(h, path, logs, nlogs);
     for (size_t i = 0; i < RH_MAX_LOGS; i++)
         free(found[i]);
     if (rc < 0)
@@ -764,8 +824,7 @@ open_path(const char *path, const char *const *logs, size_t nlogs,
          "the recovered image is corrupt (%s); reading the primary "
          "file as it is",
          h->msg);
-    free(h->owned);
-    h->owned = NULL;
+    owned_release(h);
     h->data = h->map;
     h->len = h->maplen;
     h->rec.applied = 0;
@@ -829,7 +888,7 @@ rh_close(rh_hive *h)
         return;
     if (h->map)
         munmap(h->map, h->maplen);
-    free(h->owned);
+    owned_release(h);
     hive_wfree(h);
     if (h->fd >= 0)
         close(h->fd);

@@ -73,15 +73,16 @@ struct rh_hive {
     uint32_t *binof;
     uint8_t *pending;
     uint32_t lazy_end; /* binof/pending cover the bins below this */
-    uint8_t *owned;  /* heap image (recovered from logs) that data points to */
-    rh_recovery rec; /* what the transaction logs did at open */
-    uint8_t *wbuf;   /* writable image owned by the hive; NULL if read-only */
-    size_t wcap;     /* bytes allocated (or reserved, wmap) at wbuf */
-    int wmap;        /* wbuf is a private copy-on-write mapping of the file
-                      * (in a reservation of wcap bytes), not heap */
-    int fd;          /* file opened for writing (held for its lock), or -1 */
-    hive_alloc *al;  /* free-space index, built on the first edit */
-    char *path;      /* file opened (malloc'd), for rh_commit(h, NULL) */
+    uint8_t *owned;    /* image recovered from logs that data points to */
+    size_t owned_map;  /* 0: owned is heap; else a mapping of this size */
+    rh_recovery rec;   /* what the transaction logs did at open */
+    uint8_t *wbuf;     /* writable image owned by the hive; NULL if read-only */
+    size_t wcap;       /* bytes allocated (or reserved, wmap) at wbuf */
+    int wmap;          /* wbuf is a private copy-on-write mapping of the file
+                        * (in a reservation of wcap bytes), not heap */
+    int fd;            /* file opened for writing (held for its lock), or -1 */
+    hive_alloc *al;    /* free-space index, built on the first edit */
+    char *path;        /* file opened (malloc'd), for rh_commit(h, NULL) */
     hive_id id;
     uint8_t *dpg; /* bit per 4 KiB page of the bins: changed since commit */
     size_t dpgn;  /* bytes allocated at dpg */
