@@ -70,8 +70,16 @@ page_touch(rh_hive *h, uint32_t off, size_t n)
         h->dpg = p;
         h->dpgn = cap;
     }
-    for (size_t i = first; i <= last; i++)
-        h->dpg[i / 8] |= (uint8_t)(1u << (i % 8));
+    for (size_t i = first; i <= last; i++) {
+        uint8_t m = (uint8_t)(1u << (i % 8));
+        h->ndpg += !(h->dpg[i / 8] & m);
+        h->dpg[i / 8] |= m;
+    }
+    /* Past what a log entry is used for, the commit rewrites the file
+     * (mostly_new in commit.c): stop counting pages. */
+    uint64_t lim = h->id.size > REWRITE_MIN ? h->id.size : REWRITE_MIN;
+    if (!h->id.valid || (uint64_t)h->ndpg * HBIN_PAGE > lim)
+        h->dpg_all = 1;
 }
 
 int
@@ -88,6 +96,7 @@ page_clean(rh_hive *h)
     if (h->dpg)
         memset(h->dpg, 0, h->dpgn);
     h->dpg_all = 0;
+    h->ndpg = 0;
 }
 
 static void
@@ -100,6 +109,8 @@ set_csize(rh_hive *h, uint32_t off, int32_t sz)
 void
 cell_touch(rh_hive *h, uint32_t off)
 {
+    if (h->dpg_all)
+        return;
     int32_t sz = (int32_t)rd_u32((span){binsp(h), h->bins_end}, off);
     page_touch(h, off, sz < 0 ? (size_t)(-(int64_t)sz) : (size_t)sz);
 }

@@ -727,7 +727,7 @@ mostly_new(const rh_hive *h, const struct stat *st)
     for (uint32_t pg = 0; pg < h->bins_end / HBIN_PAGE; pg++)
         if (page_dirty(h, pg))
             dirty += HBIN_PAGE;
-    return dirty > LOG_LIMIT && dirty > (uint64_t)st->st_size;
+    return dirty > REWRITE_MIN && dirty > (uint64_t)st->st_size;
 }
 
 int

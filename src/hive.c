@@ -916,6 +916,7 @@ hive_wfree(rh_hive *h)
     free(h->dpg);
     h->dpg = NULL;
     h->dpgn = 0;
+    h->ndpg = 0;
     free(h->path);
     h->path = NULL;
 }

@@ -37,6 +37,10 @@ typedef struct hive_alloc {
                                    * the class is below */
 } hive_alloc;
 
+/* Changed pages over this many bytes, and over the file's size, make a
+ * commit write a new file rather than a log entry (commit.c). */
+#define REWRITE_MIN (1u << 20)
+
 /* State of in-place commits through transaction logs (commit.c). */
 typedef struct hive_wlog {
     int init;      /* fields below are set (first commit happened) */
@@ -86,7 +90,10 @@ struct rh_hive {
     hive_id id;
     uint8_t *dpg; /* bit per 4 KiB page of the bins: changed since commit */
     size_t dpgn;  /* bytes allocated at dpg */
-    int dpg_all;  /* every page counts as changed (dpg could not grow) */
+    int dpg_all;  /* every page counts as changed: dpg could not grow, or
+                   * the next commit rewrites the file anyway (no file
+                   * behind the image, or more changed than it holds) */
+    size_t ndpg;  /* pages marked in dpg */
     hive_wlog wl; /* in-place commit state */
     int dirty;    /* sequence numbers differed at open (logs not applied) */
     void (*progress)(void *ctx, uint64_t done, uint64_t total); /* or NULL */
