@@ -430,6 +430,21 @@ RH_API int rh_key_copy(rh_hive *src_h, rh_key src_key, rh_hive *dst_h,
 RH_API int rh_key_copy_into(rh_hive *src_h, rh_key src_key, rh_hive *dst_h,
                             rh_key dst_key, unsigned flags, size_t *changed);
 
+/* Asked before a value that exists at the destination is overwritten:
+ * dst_key is the destination key, name the value's name (UTF-8).  Return
+ * 1 to overwrite it, 0 to keep it, or a negative number to stop. */
+typedef int (*rh_overwrite_fn)(void *ctx, rh_hive *dst_h, rh_key dst_key,
+                               const char *name);
+
+/* rh_key_copy_into that asks ask (reg copy's per-value question) for each
+ * existing value instead of following RH_COPY_REPLACE; a negative answer
+ * stops the merge with RH_ECANCEL (what was written stays in dst_h; do
+ * not commit it if that matters). */
+RH_API int rh_key_copy_into_ask(rh_hive *src_h, rh_key src_key, rh_hive *dst_h,
+                                rh_key dst_key, unsigned flags,
+                                rh_overwrite_fn ask, void *ctx,
+                                size_t *changed);
+
 /* A new hive (in memory, writable, same format version as h) whose root
  * is a copy of key k's subtree, like `reg save`: the root keeps k's name,
  * class, timestamp, security and values, flagged HIVE_ENTRY|NO_DELETE.

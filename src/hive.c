@@ -81,8 +81,12 @@ mark_used(rh_hive *h, uint32_t off)
 static int
 walk_cells(rh_hive *h, span bins, uint32_t off, uint32_t size)
 {
-    uint32_t end = off + size, c = off + HBIN_HDR;
+    uint32_t end = off + size, c = off + HBIN_HDR, pf = off;
     while (c < end) {
+        /* Each size says where the next is: fetch the lines ahead so the
+         * misses overlap instead of following one another. */
+        for (; pf < end && pf < c + 1024; pf += 64)
+            __builtin_prefetch(bins.p + pf);
         int32_t sz = (int32_t)rd_u32(bins, c);
         uint32_t n = sz < 0 ? (uint32_t)0 - (uint32_t)sz : (uint32_t)sz;
         /* Windows (HvpEnlistFreeCells/HvCheckBin): size is a multiple of
