@@ -276,7 +276,7 @@ cell_miss(rh_hive *h, uint32_t off)
 {
     if (h->binof && off < h->lazy_end && (off & 7) == 0) {
         uint32_t b = h->binof[off / HBIN_PAGE];
-        if (bin_pending(h, b)) {
+        if (b < h->lazy_end && bin_pending(h, b)) {
             int rc = walk_pending(h, b);
             if (rc < 0)
                 return rc;
@@ -303,7 +303,7 @@ hive_validate_all(rh_hive *h)
     span bins = {h->data + BASE_SIZE, h->bins_end};
     for (uint32_t b = 0; b < h->bins_end;) {
         uint32_t bsize = rd_u32(bins, b + HBIN_SIZE);
-        if (bin_pending(h, b)) {
+        if (b < h->lazy_end && bin_pending(h, b)) {
             walk_cells(h, bins, b, bsize); /* marks the valid prefix */
             h->pending[b / HBIN_PAGE / 8] &=
                 (uint8_t) ~(1u << (b / HBIN_PAGE % 8));
