@@ -218,6 +218,19 @@ cell_prefetch(const rh_hive *h, uint32_t off)
         __builtin_prefetch(h->data + BASE_SIZE + off);
 }
 
+/* Hint that the cell whose offset is stored at payload byte at of the
+ * cell at off will be read soon: reads that field unchecked (any bytes
+ * inside the bins will do for a hint) and prefetches what it names. */
+static inline void
+cell_prefetch_ref(const rh_hive *h, uint32_t off, uint32_t at)
+{
+    if ((uint64_t)off + 4 + at + 4 <= h->bins_end) {
+        const uint8_t *p = h->data + BASE_SIZE + off + 4 + at;
+        cell_prefetch(h, (uint32_t)p[0] | (uint32_t)p[1] << 8 |
+                             (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+    }
+}
+
 /* Base block checksum of the first 508 bytes, with Windows' 0/-1 fixups. */
 uint32_t base_checksum(const uint8_t *base);
 
