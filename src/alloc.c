@@ -674,10 +674,9 @@ alloc_new_image(rh_hive *h, uint32_t minor)
 {
     size_t len = BASE_SIZE + HBIN_PAGE;
     uint64_t now = filetime_now();
-    if (!(h->wbuf = calloc(1, len)) ||
+    if (hive_wbuf_anon(h, len) < 0 ||
         !(h->used = calloc(HBIN_PAGE / 64 + 1, 1)))
         return hive_err(h, RH_ENOMEM, "out of memory");
-    h->wcap = len;
     h->data = h->wbuf;
     h->len = len;
     h->minor = minor;

@@ -651,6 +651,25 @@ map_room(int fd, size_t len, size_t need, size_t *cap)
     return r;
 }
 
+int
+hive_wbuf_anon(rh_hive *h, size_t len)
+{
+    size_t res = reserve_size(len);
+    void *r = mmap(NULL, res, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (r == MAP_FAILED) {
+        if (!(h->wbuf = calloc(1, len)))
+            return -1;
+        h->wcap = len;
+        h->wmap = 0;
+        return 0;
+    }
+    h->wbuf = r;
+    h->wcap = res;
+    h->wmap = 1;
+    return 0;
+}
+
 /* The writable image h->wbuf as a private mapping of len bytes of fd.
  * 0, or -1 when it cannot be mapped (the caller copies instead). */
 static int

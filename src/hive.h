@@ -163,6 +163,10 @@ int cell_miss(rh_hive *h, uint32_t off);
  * it if pending).  0, or RH_ECORRUPT with the bin's damage. */
 int hive_bin_ready(rh_hive *h, uint32_t bin);
 
+/* A new zero-filled writable image of len bytes for h (an anonymous
+ * reservation it can grow in, else heap).  0, or -1 out of memory. */
+int hive_wbuf_anon(rh_hive *h, size_t len);
+
 /* Release the writable image (heap or mapping). */
 void hive_wbuf_release(rh_hive *h);
 
