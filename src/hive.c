@@ -408,37 +408,42 @@ rh_open_mem(const void *buf, size_t len, unsigned flags, rh_hive **out)
     return hive_load(h);
 }
 
-/* Map path read-only; *m is NULL for an empty file.  Errors go to h. */
+/* Map the file open at fd (named path) read-only; *m is NULL for an
+ * empty file.  Errors go to h; fd stays open. */
 static int
-map_file(rh_hive *h, const char *path, void **m, size_t *len, struct stat *stp)
+map_fd(rh_hive *h, int fd, const char *path, void **m, size_t *len,
+       struct stat *stp)
 {
     struct stat st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
     *m = NULL;
     *len = 0;
     if (fd < 0)
         return hive_err(h, RH_EIO, "%s: %s", path, strerror(errno));
-    if (fstat(fd, &st) < 0) {
-        close(fd);
+    if (fstat(fd, &st) < 0)
         return hive_err(h, RH_EIO, "%s: %s", path, strerror(errno));
-    }
-    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-        close(fd);
+    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
         return hive_err(h, RH_EIO, "%s: not a regular file", path);
-    }
     if (st.st_size > 0) {
         void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (p == MAP_FAILED) {
-            close(fd);
+        if (p == MAP_FAILED)
             return hive_err(h, RH_EIO, "%s: mmap: %s", path, strerror(errno));
-        }
         *m = p;
         *len = (size_t)st.st_size;
     }
-    close(fd);
     if (stp)
         *stp = st;
     return 0;
+}
+
+/* Map path read-only (see map_fd). */
+static int
+map_file(rh_hive *h, const char *path, void **m, size_t *len, struct stat *stp)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int rc = map_fd(h, fd, path, m, len, stp);
+    if (fd >= 0)
+        close(fd);
+    return rc;
 }
 
 /* ---- transaction logs at open --------------------------------------- */
@@ -525,11 +530,10 @@ hive_take_image(rh_hive *h, uint8_t *img, size_t len, size_t mapcap)
 static size_t reserve_size(size_t flen);
 static uint8_t *map_room(int fd, size_t len, size_t need, size_t *cap);
 
-/* Room for a recovered image: a private mapping of the primary (read
- * again from its path, which must still be the size mapped), so only
+/* Room for a recovered image: a private mapping of the primary, so only
  * the pages the logs write are copied. */
 struct room {
-    const char *path;
+    int fd; /* the primary, as opened */
     size_t len;
     uint8_t *p;
     size_t cap;
@@ -539,14 +543,7 @@ static uint8_t *
 room_get(void *ctx, size_t need)
 {
     struct room *r = ctx;
-    struct stat st;
-    int fd = open(r->path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    if (fstat(fd, &st) == 0 && (uint64_t)st.st_size == r->len)
-        r->p = map_room(fd, r->len, need, &r->cap);
-    close(fd);
-    return r->p;
+    return r->p = map_room(r->fd, r->len, need, &r->cap);
 }
 
 /* Reset what hive_load() fills, to load another image. */
@@ -568,10 +565,9 @@ hive_unload(rh_hive *h)
 /* Apply the logs (paths) to h's mapped image.  Failures to read a log are
  * reported in h->rec, never fatal; only RH_ENOMEM is returned. */
 static int
-hive_apply_logs(rh_hive *h, const char *path, const char *const *paths,
-                size_t n)
+hive_apply_logs(rh_hive *h, int fd, const char *const *paths, size_t n)
 {
-    struct room room = {path, h->len, NULL, 0};
+    struct room room = {fd, h->len, NULL, 0};
     log_src src[RH_MAX_LOGS] = {{NULL, 0, NULL}};
     void *maps[RH_MAX_LOGS] = {NULL, NULL, NULL};
     char ioerr[RH_MAX_LOGS][160];
@@ -775,6 +771,17 @@ load_image(rh_hive *h)
     return hive_load(h);
 }
 
+/* A read-only hive keeps no descriptor (its mapping stands alone). */
+static int
+open_done(rh_hive *h, int rc)
+{
+    if (!(h->flags & RH_OPEN_WRITE) && h->fd >= 0) {
+        close(h->fd);
+        h->fd = -1;
+    }
+    return rc;
+}
+
 static int
 open_path(const char *path, const char *const *logs, size_t nlogs,
           int explicit_logs, unsigned flags, rh_hive **out)
@@ -793,7 +800,12 @@ open_path(const char *path, const char *const *logs, size_t nlogs,
     if (nlogs > RH_MAX_LOGS)
         return hive_err(h, RH_EINVAL, "at most %d transaction logs",
                         RH_MAX_LOGS);
-    if ((rc = map_file(h, path, &m, &len, &st)) < 0)
+    /* One descriptor for the mapping, the recovered image and (writing)
+     * the editable image and its lock, so all are the same file. */
+    int locked = 0;
+    h->fd = (flags & RH_OPEN_WRITE) ? open_wfd(path, &locked)
+                                    : open(path, O_RDONLY | O_CLOEXEC);
+    if ((rc = map_fd(h, h->fd, path, &m, &len, &st)) < 0)
         return rc;
     if (!m)
         return hive_err(h, RH_ECORRUPT, "file offset 0x0: file is empty");
@@ -806,9 +818,7 @@ open_path(const char *path, const char *const *logs, size_t nlogs,
          * file that changed underneath. */
         if (!(h->path = strdup(path)))
             return hive_err(h, RH_ENOMEM, "out of memory");
-        int locked;
-        if ((h->fd = open_wfd(path, &locked)) >= 0 && locked &&
-            (rc = lock_file(h, h->fd, path)) < 0)
+        if (locked && (rc = lock_file(h, h->fd, path)) < 0)
             return rc;
         h->id.valid = 1;
         h->id.dev = (uint64_t)st.st_dev;
@@ -820,7 +830,7 @@ open_path(const char *path, const char *const *logs, size_t nlogs,
     if (flags & RH_OPEN_NOLOGS) {
         snprintf(h->rec.status, sizeof h->rec.status,
                  "transaction logs not consulted (no-logs option)");
-        return load_image(h);
+        return open_done(h, load_image(h));
     }
 
     char *found[RH_MAX_LOGS] = {NULL, NULL, NULL};
@@ -828,7 +838,7 @@ open_path(const char *path, const char *const *logs, size_t nlogs,
         nlogs = find_logs(path, found);
         logs = (const char *const *)found;
     }
-    rc = hive_apply_logs(h, path, logs, nlogs);
+    rc = hive_apply_logs(h, h->fd, logs, nlogs);
     for (size_t i = 0; i < RH_MAX_LOGS; i++)
         free(found[i]);
     if (rc < 0)
@@ -841,7 +851,7 @@ open_path(const char *path, const char *const *logs, size_t nlogs,
     else if (h->rec.dirty)
         warn(h, "transaction logs not applied: %s", h->rec.status);
     if ((rc = load_image(h)) == 0 || !h->owned)
-        return rc;
+        return open_done(h, rc);
     /* The recovered image does not hold together: read the primary. */
     warn(h,
          "the recovered image is corrupt (%s); reading the primary "
@@ -852,7 +862,7 @@ open_path(const char *path, const char *const *logs, size_t nlogs,
     h->len = h->maplen;
     h->rec.applied = 0;
     hive_unload(h);
-    return load_image(h);
+    return open_done(h, load_image(h));
 }
 
 int
