@@ -310,7 +310,7 @@ rebuild(rh_hive *h)
 }
 
 int
-alloc_begin(rh_hive *h)
+alloc_start(rh_hive *h)
 {
     if (!h->wbuf)
         return hive_err(h, RH_EREADONLY,
