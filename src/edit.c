@@ -204,17 +204,44 @@ leaf_write(rh_hive *h, uint32_t *off, const char sig[2], const uint8_t *e,
     return 0;
 }
 
+/* Compare q with the last of the cnt keys of leaf c: 1 when q sorts
+ * after it (or the leaf is empty), 2 when it is q, 0 when q sorts
+ * before, or an error. */
+static int
+last_cmp(rh_hive *h, span c, size_t es, size_t cnt, const uint16_t *q,
+         size_t qn)
+{
+    nk k;
+    int rc;
+    if (cnt == 0)
+        return 1;
+    if ((rc = nk_get(h, rd_u32(c, LIST_ELEMS + (cnt - 1) * es), &k)) < 0)
+        return rc;
+    rc = name_cmp(k.name, k.comp, q, qn);
+    return rc < 0 ? 1 : rc == 0 ? 2 : 0;
+}
+
 /* Index at which the key named q belongs in the leaf (binary search). */
 static int
 leaf_pos(rh_hive *h, span c, size_t es, const uint16_t *q, size_t qn,
          size_t *pos)
 {
     size_t lo = 0, hi = rd_u16(c, LIST_COUNT);
+    int rc = last_cmp(h, c, es, hi, q, qn);
+    if (rc < 0)
+        return rc;
+    if (rc == 1) { /* after the last: keys often come in order */
+        *pos = hi;
+        return 0;
+    }
+    if (rc == 2)
+        return hive_err(h, RH_EINVAL, "key already in the list");
+    if (hi)
+        hi--; /* before the last */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         nk k;
-        int rc = nk_get(h, rd_u32(c, LIST_ELEMS + mid * es), &k);
-        if (rc < 0)
+        if ((rc = nk_get(h, rd_u32(c, LIST_ELEMS + mid * es), &k)) < 0)
             return rc;
         int cmp = name_cmp(k.name, k.comp, q, qn);
         if (cmp == 0)
@@ -359,7 +386,16 @@ list_find(rh_hive *h, uint32_t list, const uint16_t *q, size_t qn,
     size_t es = elem_size(c.p), cnt = rd_u16(c, LIST_COUNT);
     if (!span_has(c, LIST_ELEMS, cnt * es))
         return CORRUPT(h, list, "subkey list count %zu exceeds its cell", cnt);
-    size_t lo = 0, hi = cnt;
+    /* The last key first: a new key usually sorts after it. */
+    if ((rc = last_cmp(h, c, es, cnt, q, qn)) < 0)
+        return rc;
+    if (rc == 1)
+        return RH_ENOTFOUND;
+    if (rc == 2) {
+        *out = rd_u32(c, LIST_ELEMS + (cnt - 1) * es);
+        return 0;
+    }
+    size_t lo = 0, hi = cnt - 1;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         nk k;
