@@ -365,9 +365,10 @@ RH_API int rh_value_data(rh_hive *h, rh_value v, uint32_t *type, void **data,
  * rh_create, heap.  Edits change only that copy; rh_commit() writes it
  * out.  An edit that fails with RH_ECORRUPT or RH_ENOMEM (a damaged cell
  * found part way, say) may have changed part of the copy: do not commit
- * it; rh_close() drops it and the file stays as it was.  Write calls on a read-only hive return
- * RH_EREADONLY.  Rule 3 above still holds: deleting a key invalidates the
- * handles of that key and its subtree (and of deleted values) only.
+ * it; rh_close() drops it and the file stays as it was.  Write calls on a
+ * read-only hive return RH_EREADONLY.  Rule 3 above still holds: deleting a key
+ * invalidates the handles of that key and its subtree (and of deleted values)
+ * only.
  */
 
 /* Create an empty hive in memory, format 1.minor (0 means 1.5; 3..6):

@@ -96,16 +96,6 @@ utf16_char(const uint8_t *s, size_t n, size_t *i, uint8_t *o)
     return m + 2;
 }
 
-/* The low 4 bytes of x spread to 8 with zero high bytes: 0xAABBCCDD ->
- * 0x00AA00BB00CC00DD (four ASCII characters as UTF-16LE units). */
-static inline uint64_t
-widen(uint64_t x)
-{
-    x &= 0xFFFFFFFFu;
-    x = (x | x << 16) & 0x0000FFFF0000FFFFu;
-    return (x | x << 8) & 0x00FF00FF00FF00FFu;
-}
-
 /* Append UTF-16LE of the UTF-8/WTF-8 text s to out, LF as CRLF.  At most
  * 4 bytes come out per byte in (LF, or 4 bytes giving a surrogate pair). */
 static int
