@@ -345,9 +345,11 @@ alloc_start(rh_hive *h)
     return 0;
 }
 
-/* Find, unlink and return a live free cell of at least need bytes. */
+/* Find and return a live free cell of at least need bytes, unlinked; or,
+ * when the part left after need bytes stays in the same class, with its
+ * entry moved to that part (*kept = 1: carve lists nothing). */
 static int
-take(rh_hive *h, uint32_t need, uint32_t *off, uint32_t *size)
+take(rh_hive *h, uint32_t need, uint32_t *off, uint32_t *size, int *kept)
 {
     hive_alloc *al = h->al;
     for (size_t c = next_class(al, class_of(need)); c < ALLOC_NCLASS;
@@ -366,7 +368,14 @@ take(rh_hive *h, uint32_t need, uint32_t *off, uint32_t *size)
                 continue; /* only in the shared large classes */
             *off = l->off[i];
             *size = l->size[i];
-            drop(al, l, i);
+            uint32_t rest = l->size[i] - need;
+            *kept = rest && class_of(rest) == c; /* a bin's tail, say */
+            if (*kept) {
+                l->off[i] += need;
+                l->size[i] = rest;
+            } else {
+                drop(al, l, i);
+            }
             return 1;
         }
         if (c >= NEXACT) /* exact classes: every live entry fits */
@@ -462,9 +471,10 @@ grow(rh_hive *h, uint32_t need)
     return push(h, off + HBIN_HDR, bsize - HBIN_HDR);
 }
 
-/* Turn the free cell (off, size) into a used cell of need bytes. */
+/* Turn the free cell (off, size) into a used cell of need bytes; the rest
+ * stays free (listed already when kept). */
 static int
-carve(rh_hive *h, uint32_t off, uint32_t size, uint32_t need)
+carve(rh_hive *h, uint32_t off, uint32_t size, uint32_t need, int kept)
 {
     hive_alloc *al = h->al;
     bit_set(al->fstart, off, 0);
@@ -472,7 +482,7 @@ carve(rh_hive *h, uint32_t off, uint32_t size, uint32_t need)
         uint32_t rest = off + need;
         set_csize(h, rest, (int32_t)(size - need));
         bit_set(al->fstart, rest, 1);
-        if (push(h, rest, size - need) < 0)
+        if (!kept && push(h, rest, size - need) < 0)
             return RH_ENOMEM;
     } else {
         al->nfree--;
@@ -488,7 +498,7 @@ int
 cell_alloc(rh_hive *h, uint32_t size, uint32_t *out)
 {
     uint32_t need, off, have;
-    int rc;
+    int rc, kept;
     if ((rc = alloc_begin(h)) < 0)
         return rc;
     if (size > ALLOC_MAX)
@@ -498,18 +508,18 @@ cell_alloc(rh_hive *h, uint32_t size, uint32_t *out)
         need = 8;
     if (h->al->nentries > 2 * h->al->nfree + 4096 && rebuild(h) < 0)
         return hive_err(h, RH_ENOMEM, "out of memory");
-    while (!take(h, need, &off, &have)) {
+    while (!take(h, need, &off, &have, &kept)) {
         if ((rc = index_more(h, need)) < 0)
             return rc;
         if (rc > 0)
             continue;
         if ((rc = grow(h, need)) < 0)
             return rc;
-        if (!take(h, need, &off, &have))
+        if (!take(h, need, &off, &have, &kept))
             return hive_err(h, RH_ECORRUPT, "allocator: new bin not found");
         break;
     }
-    if ((rc = carve(h, off, have, need)) < 0)
+    if ((rc = carve(h, off, have, need, kept)) < 0)
         return rc;
     *out = off;
     return 0;
@@ -637,7 +647,7 @@ cell_realloc(rh_hive *h, uint32_t *off, uint32_t size)
         n + (uint32_t)csize(h, next) >= need) {
         uint32_t fsz = (uint32_t)csize(h, next);
         /* carve() the neighbour then fuse it into this cell. */
-        if ((rc = carve(h, next, fsz, need - n)) < 0)
+        if ((rc = carve(h, next, fsz, need - n, 0)) < 0)
             return rc;
         bit_set(h->used, next, 0);
         memset(binsp(h) + next, 0, 4);
