@@ -504,13 +504,20 @@ copy_str(char *dst, size_t n, const char *src)
     dst[k] = 0;
 }
 
+/* Free an image: a mapping of mapcap bytes, or heap when mapcap is 0. */
+static void
+image_free(uint8_t *p, size_t mapcap)
+{
+    if (mapcap)
+        munmap(p, mapcap);
+    else
+        free(p);
+}
+
 static void
 owned_release(rh_hive *h)
 {
-    if (h->owned_map)
-        munmap(h->owned, h->owned_map);
-    else
-        free(h->owned);
+    image_free(h->owned, h->owned_map);
     h->owned = NULL;
     h->owned_map = 0;
 }
@@ -605,10 +612,7 @@ hive_apply_logs(rh_hive *h, int fd, const char *const *paths, size_t n)
 void
 hive_wbuf_release(rh_hive *h)
 {
-    if (h->wmap)
-        munmap(h->wbuf, h->wcap);
-    else
-        free(h->wbuf);
+    image_free(h->wbuf, h->wmap ? h->wcap : 0);
     h->wbuf = NULL;
     h->wcap = 0;
     h->wmap = 0;
@@ -729,10 +733,7 @@ hive_remap(rh_hive *h, const char *path)
         close(fd);
         return -1;
     }
-    if (oldmap)
-        munmap(old, oldcap);
-    else
-        free(old);
+    image_free(old, oldmap ? oldcap : 0);
     h->data = h->wbuf;
     h->len = len;
     if (h->fd >= 0)

@@ -7,15 +7,10 @@ overwrites without asking.  Values the destination lacks are always
 copied."""
 import os, subprocess, sys, tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-R = os.environ.get('REGHIVE') or os.path.join(HERE, '../../build/reghive')
-failures = []
+import oracle_lib
 
-
-def check(ok, what):
-    if not ok:
-        failures.append(what)
-        print('FAIL:', what)
+R = oracle_lib.reghive()
+check = oracle_lib.Checks()
 
 
 def run(*args):
@@ -52,9 +47,6 @@ def fresh(d):
 
 
 def main():
-    if not os.path.exists(R):
-        print('reghive not built:', R)
-        return 1
     with tempfile.TemporaryDirectory() as d:
         h = fresh(d)
         rc, out, err = pty_copy(['copy', h, 'A', h, 'Z'], 'n\ny\n')
@@ -92,11 +84,7 @@ def main():
         check([get(h, 'Z', v) for v in ('v1', 'v2')] == ['1', '2'],
               'stdin not a terminal: overwrites')
         check(run('check', h).returncode == 0, 'hive clean after the copies')
-    if failures:
-        print(f'{len(failures)} failure(s)')
-        return 1
-    print('copy questions: ok')
-    return 0
+    return check.done('copy questions')
 
 
 if __name__ == '__main__':
