@@ -89,7 +89,11 @@ build-fuzz/%: fuzz/%.c $(FUZZ_LIB_OBJ)
 fuzz: $(FUZZ_BIN)
 
 # Benchmarks (never part of check: tests do not time things).
-BENCH_BIN = $(B)/bench/walk_reghive $(B)/bench/walk_hivex $(B)/bench/build_w128
+BENCH_BIN = $(B)/bench/walk_reghive $(B)/bench/walk_hivex $(B)/bench/build_w128 \
+            $(B)/bench/recover_time
+$(B)/bench/recover_time: bench/recover_time.c include/reghive.h $(B)/libreghive.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(B)/libreghive.a $(LDFLAGS_ALL)
 $(B)/bench/build_w128: bench/build_w128.c include/reghive.h $(B)/libreghive.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(B)/libreghive.a $(LDFLAGS_ALL)
@@ -102,6 +106,7 @@ $(B)/bench/walk_hivex: bench/walk_hivex.c
 bench: all $(BENCH_BIN)
 	B=$(B) bench/run.sh
 	B=$(B) bench/write.sh
+	B=$(B) bench/recover.sh
 
 FMT_SRC = $(wildcard include/*.h src/*.[ch] cli/*.[ch] tests/*.c tests/unit/*.[ch] \
             fuzz/*.c bench/*.c)

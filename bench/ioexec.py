@@ -28,5 +28,5 @@ t = time.monotonic() - t
 b = io()
 if p.returncode:
     sys.exit('ioexec: %s exited %d' % (args[0], p.returncode))
-print('%.3f %d %d %d' % (t, b['wchar'] - a['wchar'], b['write_bytes'] - a['write_bytes'],
+print('%.4f %d %d %d' % (t, b['wchar'] - a['wchar'], b['write_bytes'] - a['write_bytes'],
                          b['rchar'] - a['rchar']))

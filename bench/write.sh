@@ -81,22 +81,32 @@ echo "reghive-built: $a bytes; compacted: $c bytes; ratio ${r}x (target <= 1.15x
 echo "hivex-merged:  $ha bytes; compacted: $hc bytes; ratio $(calc "$ha / $hc")x"
 
 echo "== Write: (c) delete one key from the 128 MB hivex-merged W128 =="
-cp "$WORK/hx_merge.hive" "$WORK/edit_rh.hive"
-cp "$WORK/hx_merge.hive" "$WORK/edit_hx.hive"
-sync
+# Best of REPS (default 3) runs, each on a fresh copy of the hive.
 printf 'cd \\Bench\\Group001\\Item0000001\ndel\ncommit\n' >"$WORK/del.hivexsh"
-m_rh=$($IOEXEC "$REGHIVE" delete "$WORK/edit_rh.hive" '\Bench\Group001\Item0000001' -f) ||
-    die "reghive delete failed"
-m_hx=$($IOEXEC -i "$WORK/del.hivexsh" hivexsh -w "$WORK/edit_hx.hive") ||
-    die "hivexsh failed"
+best_rh=9999 best_hx=9999
+for ((r = 0; r < ${REPS:-3}; r++)); do
+    rm -f "$WORK"/edit_rh.hive* "$WORK"/edit_hx.hive*
+    cp "$WORK/hx_merge.hive" "$WORK/edit_rh.hive"
+    cp "$WORK/hx_merge.hive" "$WORK/edit_hx.hive"
+    sync
+    m=$($IOEXEC "$REGHIVE" delete "$WORK/edit_rh.hive" '\Bench\Group001\Item0000001' -f) ||
+        die "reghive delete failed"
+    read -r w c b _ <<<"$m"
+    cmpf "$w < $best_rh" && { best_rh=$w; c1=$c; b1=$b; }
+    m=$($IOEXEC -i "$WORK/del.hivexsh" hivexsh -w "$WORK/edit_hx.hive") ||
+        die "hivexsh failed"
+    read -r w c b _ <<<"$m"
+    cmpf "$w < $best_hx" && { best_hx=$w; c2=$c; b2=$b; }
+done
 printf '%-28s %8s %14s %14s\n' tool wall_s wchar write_bytes
-read -r w1 c1 b1 _ <<<"$m_rh"
-read -r w2 c2 b2 _ <<<"$m_hx"
-printf '%-28s %8s %14s %14s\n' "reghive delete -f" "$w1" "$c1" "$b1"
-printf '%-28s %8s %14s %14s\n' "hivexsh cd/del/commit" "$w2" "$c2" "$b2"
+printf '%-28s %8s %14s %14s\n' "reghive delete -f" "$best_rh" "$c1" "$b1"
+printf '%-28s %8s %14s %14s\n' "hivexsh cd/del/commit" "$best_hx" "$c2" "$b2"
+hsize=$(size "$WORK/hx_merge.hive")
+echo "bytes written: $c1 = $(calc "100 * $c1 / $hsize")% of the hive (target <= 1%: $(verdict "$c1 <= $hsize / 100"))"
+echo "wall time: $(calc "$best_hx / $best_rh")x lower than hivexsh (target >= 20x: $(verdict "$best_hx >= 20 * $best_rh"))"
 "$REGHIVE" check "$WORK/edit_rh.hive" >/dev/null || die "edited hive not clean"
 for f in edit_rh edit_hx; do
     hivexget "$WORK/$f.hive" '\Bench\Group001\Item0000001' >/dev/null 2>&1 &&
         die "$f: key still there"
 done
-rm -f "$WORK/edit_rh.hive" "$WORK/edit_hx.hive" "$WORK/del.hivexsh"
+rm -f "$WORK"/edit_rh.hive* "$WORK"/edit_hx.hive* "$WORK/del.hivexsh"

@@ -6,13 +6,15 @@
  * subtree) go into the destination key.  A destination key that does not
  * exist is created as a copy of the source key (name aside: class,
  * timestamp, flags and security come along); an existing one is merged
- * into, asking before values are overwritten unless -f.
+ * into, asking before each existing value is overwritten (Yes, No, All,
+ * Cancel) unless -f or stdin is not a terminal.
  */
 #include "cmd.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static int
 same_file(const char *a, const char *b)
@@ -20,6 +22,44 @@ same_file(const char *a, const char *b)
     struct stat x, y;
     return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev &&
            x.st_ino == y.st_ino;
+}
+
+struct ask {
+    const char *dst; /* the destination key as the user typed it */
+    int all;         /* answered All: overwrite the rest */
+};
+
+/* Value NAME exists in KEY\SUB, overwrite (Yes/No/All/Cancel)? */
+static int
+ask_value(void *ctx, rh_hive *dh, rh_key key, const char *name)
+{
+    struct ask *a = ctx;
+    char line[64], *kp = NULL;
+    size_t n;
+    if (a->all)
+        return 1;
+    if (rh_key_path(dh, key, &kp, &n) < 0)
+        kp = NULL;
+    fprintf(stderr, "Value %s exists in %s, overwrite (Yes/No/All/Cancel)? ",
+            *name ? name : "(Default)", kp ? (*kp ? kp : "\\") : a->dst);
+    fflush(stderr);
+    free(kp);
+    if (!fgets(line, sizeof line, stdin))
+        return -1;
+    switch (line[0]) {
+    case 'a':
+    case 'A':
+        a->all = 1;
+        return 1;
+    case 'y':
+    case 'Y':
+        return 1;
+    case 'n':
+    case 'N':
+        return 0;
+    default:
+        return -1;
+    }
 }
 
 int
@@ -104,21 +144,21 @@ cmd_copy(int argc, char **argv)
             rc = 0;
             goto out;
         }
-        if (!force) {
-            char q[1024];
-            snprintf(q, sizeof q,
-                     "%s exists; overwrite values it shares with %s "
-                     "(Yes/No)?",
-                     pos[3], pos[1]);
-            if (!confirm(q)) {
-                printf("The operation was cancelled by the user.\n");
-                rc = 0;
-                goto out;
-            }
-        }
+        /* reg copy asks once per value that exists at the destination
+         * (on a terminal; -f, or stdin not a terminal: overwrite all). */
+        struct ask a = {pos[3], 0};
         size_t changed = 0;
-        if ((r = rh_key_copy_into(sh, src, dh, dst, flags | RH_COPY_REPLACE,
-                                  &changed)) < 0) {
+        r = force || !isatty(0)
+                ? rh_key_copy_into(sh, src, dh, dst, flags | RH_COPY_REPLACE,
+                                   &changed)
+                : rh_key_copy_into_ask(sh, src, dh, dst, flags, ask_value, &a,
+                                       &changed);
+        if (r == RH_ECANCEL) {
+            printf("The operation was cancelled by the user.\n");
+            rc = 0;
+            goto out;
+        }
+        if (r < 0) {
             die_rc(dh, pos[3], r);
             goto out;
         }

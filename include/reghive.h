@@ -20,11 +20,13 @@
  *  4. Reading is zero-copy over that buffer or a read-only mmap of the file:
  *     opening a hive allocates only a bitmap of 1 bit per 8 bytes of bins.
  *     Exception: a dirty hive that rh_open() recovers from its transaction
- *     logs is read from a heap copy of the recovered image (as large as the
- *     primary file, plus any growth the logs record); the file stays
- *     untouched.  RH_OPEN_NOLOGS keeps the zero-copy read of the primary.
- *     A hive opened for writing (RH_OPEN_WRITE) instead holds a heap copy
- *     of the whole image: it costs its file size in heap.
+ *     logs is read from a private (copy-on-write) mapping of the primary
+ *     with the logged pages written over it: it costs the pages the logs
+ *     hold; the file stays untouched.  RH_OPEN_NOLOGS keeps the plain read
+ *     of the primary.  A hive rh_open()ed for writing (RH_OPEN_WRITE) is
+ *     edited in such a private mapping too (a page costs memory once it is
+ *     changed; the image moves to the heap only if it outgrows its address
+ *     reservation); rh_open_mem() with RH_OPEN_WRITE copies the buffer.
  *
  * Strings are UTF-8 with an explicit length where names may hold NUL.
  * UTF-16 that is not well formed (unpaired surrogates) is carried as WTF-8
@@ -64,7 +66,7 @@ enum {
 };
 
 /* Open flags. */
-#define RH_OPEN_WRITE 0x1u   /* edit a heap copy; see rh_commit */
+#define RH_OPEN_WRITE 0x1u   /* edit a private copy; see rh_commit */
 #define RH_OPEN_RECOVER 0x2u /* tolerate damaged bins: skip, don't refuse */
 #define RH_OPEN_NOLOGS 0x4u  /* do not look for or apply transaction logs */
 
@@ -104,7 +106,13 @@ enum {
 /* Open the hive file at path read-only (mmap).  A dirty hive is recovered
  * in memory from the logs next to it (see "transaction logs" below)
  * unless flags has RH_OPEN_NOLOGS.  *out is set even on failure (except
- * RH_ENOMEM) so rh_errmsg() can explain; always close it. */
+ * RH_ENOMEM) so rh_errmsg() can explain; always close it.
+ * Every bin header is checked at open; a bin's cells are checked when a
+ * cell in it is first read (rh_check checks all), so a damaged bin that
+ * an edit never touches is reported by rh_check, not by the edit.
+ * With RH_OPEN_WRITE the file is locked (an open file description lock,
+ * where the file system has them) until rh_close(): a second writable
+ * open of it fails with RH_EIO ("in use"); read-only opens do not lock. */
 RH_API int rh_open(const char *path, unsigned flags, rh_hive **out);
 
 /* Open a hive image in memory; buf is borrowed until rh_close() (copied
@@ -174,7 +182,7 @@ RH_API int rh_recover_mem(const void *hive, size_t len, const void *const *logs,
                           rh_recovery *rep);
 
 /* The image the hive is read from (borrowed): the mapped file, the
- * caller's buffer, or the recovered heap copy. */
+ * caller's buffer, or the recovered or writable private copy. */
 RH_API int rh_image(rh_hive *h, const void **data, size_t *len);
 
 /* Release the hive and everything it owns.  NULL is ignored. */
@@ -350,11 +358,17 @@ RH_API int rh_value_data(rh_hive *h, rh_value v, uint32_t *type, void **data,
 /* ---- editing ---------------------------------------------------------- */
 /*
  * A hive opened with RH_OPEN_WRITE (rh_open, rh_open_mem) or made by
- * rh_create() is edited in a heap copy owned by the hive: a writable hive
- * costs its file size in heap (and grows with it).  Edits change only that
- * copy; rh_commit() writes it out.  Write calls on a read-only hive return
- * RH_EREADONLY.  Rule 3 above still holds: deleting a key invalidates the
- * handles of that key and its subtree (and of deleted values) only.
+ * rh_create() is edited in a private copy owned by the hive: for a file, a
+ * copy-on-write mapping (memory for the pages changed; the bins an edit
+ * touches are checked and indexed for free space when first touched, the
+ * others when an allocation finds no room in those); for rh_open_mem and
+ * rh_create, heap.  Edits change only that copy; rh_commit() writes it
+ * out.  An edit that fails with RH_ECORRUPT or RH_ENOMEM (a damaged cell
+ * found part way, say) may have changed part of the copy: do not commit
+ * it; rh_close() drops it and the file stays as it was.  Write calls on a
+ * read-only hive return RH_EREADONLY.  Rule 3 above still holds: deleting a key
+ * invalidates the handles of that key and its subtree (and of deleted values)
+ * only.
  */
 
 /* Create an empty hive in memory, format 1.minor (0 means 1.5; 3..6):
@@ -430,6 +444,21 @@ RH_API int rh_key_copy(rh_hive *src_h, rh_key src_key, rh_hive *dst_h,
 RH_API int rh_key_copy_into(rh_hive *src_h, rh_key src_key, rh_hive *dst_h,
                             rh_key dst_key, unsigned flags, size_t *changed);
 
+/* Asked before a value that exists at the destination is overwritten:
+ * dst_key is the destination key, name the value's name (UTF-8).  Return
+ * 1 to overwrite it, 0 to keep it, or a negative number to stop. */
+typedef int (*rh_overwrite_fn)(void *ctx, rh_hive *dst_h, rh_key dst_key,
+                               const char *name);
+
+/* rh_key_copy_into that asks ask (reg copy's per-value question) for each
+ * existing value instead of following RH_COPY_REPLACE; a negative answer
+ * stops the merge with RH_ECANCEL (what was written stays in dst_h; do
+ * not commit it if that matters). */
+RH_API int rh_key_copy_into_ask(rh_hive *src_h, rh_key src_key, rh_hive *dst_h,
+                                rh_key dst_key, unsigned flags,
+                                rh_overwrite_fn ask, void *ctx,
+                                size_t *changed);
+
 /* A new hive (in memory, writable, same format version as h) whose root
  * is a copy of key k's subtree, like `reg save`: the root keeps k's name,
  * class, timestamp, security and values, flagged HIVE_ENTRY|NO_DELETE.
@@ -471,8 +500,11 @@ RH_API int rh_compact(rh_hive *h);
  * holds the old or the new hive whatever happens.  Refuses (RH_EIO) to replace
  * a file that changed since rh_open or that is not the one opened, and
  * (RH_EINVAL) a hive that was dirty when opened (unapplied transaction
- * logs would be lost), unless RH_COMMIT_FORCE.  The hive stays open and
- * writable. */
+ * logs would be lost), unless RH_COMMIT_FORCE.  A hive edited in a mapping
+ * of its file refuses (RH_EIO) every commit, even forced, once that file
+ * was changed in place by another program: the pages it did not edit
+ * would be the other program's (a file replaced by rename is fine).  The
+ * hive stays open and writable. */
 RH_API int rh_commit(rh_hive *h, const char *path, unsigned flags);
 
 /* ---- checking and text ------------------------------------------------ */

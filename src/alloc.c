@@ -9,7 +9,11 @@
  * Registry cells come in few sizes that repeat (a deleted key's cells are
  * what the next added key needs), so exact classes reuse holes without
  * splitting; the image grows by whole bins only when no free cell fits.
- * The lists are rebuilt at the first edit from the bins walk.  Entries are
+ * A bin's free cells join the lists when the bin is first edited (a cell
+ * in it freed or resized) or when a request finds no fit in the bins
+ * indexed so far (then the next bins in file order are indexed until one
+ * fits), so a small edit of a large hive walks only the bins it touches;
+ * the image grows only when every bin is indexed and none fits.  Entries are
  * validated lazily (a bitmap of free-cell starts plus the stored size), so
  * coalescing never searches a list: stale entries are dropped when met and
  * the lists are rebuilt when stale ones outnumber live ones.
@@ -66,8 +70,16 @@ page_touch(rh_hive *h, uint32_t off, size_t n)
         h->dpg = p;
         h->dpgn = cap;
     }
-    for (size_t i = first; i <= last; i++)
-        h->dpg[i / 8] |= (uint8_t)(1u << (i % 8));
+    for (size_t i = first; i <= last; i++) {
+        uint8_t m = (uint8_t)(1u << (i % 8));
+        h->ndpg += !(h->dpg[i / 8] & m);
+        h->dpg[i / 8] |= m;
+    }
+    /* Past what a log entry is used for, the commit rewrites the file
+     * (mostly_new in commit.c): stop counting pages. */
+    uint64_t lim = h->id.size > REWRITE_MIN ? h->id.size : REWRITE_MIN;
+    if (!h->id.valid || (uint64_t)h->ndpg * HBIN_PAGE > lim)
+        h->dpg_all = 1;
 }
 
 int
@@ -84,6 +96,7 @@ page_clean(rh_hive *h)
     if (h->dpg)
         memset(h->dpg, 0, h->dpgn);
     h->dpg_all = 0;
+    h->ndpg = 0;
 }
 
 static void
@@ -96,6 +109,8 @@ set_csize(rh_hive *h, uint32_t off, int32_t sz)
 void
 cell_touch(rh_hive *h, uint32_t off)
 {
+    if (h->dpg_all)
+        return;
     int32_t sz = (int32_t)rd_u32((span){binsp(h), h->bins_end}, off);
     page_touch(h, off, sz < 0 ? (size_t)(-(int64_t)sz) : (size_t)sz);
 }
@@ -208,7 +223,72 @@ drop(hive_alloc *al, freelist *l, size_t i)
         mark_class(al, (size_t)(l - al->cls), 0);
 }
 
-/* Index every free cell of the bins; binof for every page. */
+static int
+bin_indexed(const hive_alloc *al, uint32_t bin)
+{
+    return al->indexed[bin / HBIN_PAGE / 8] >> (bin / HBIN_PAGE % 8) & 1;
+}
+
+/* List the free cells of the bin at bin (validated by hive_bin_ready).
+ * Returns the largest free cell's size found, or a negative error. */
+static int64_t
+walk_free(rh_hive *h, uint32_t bin)
+{
+    hive_alloc *al = h->al;
+    span b = {binsp(h), h->bins_end};
+    uint32_t bsize = rd_u32(b, bin + HBIN_SIZE), best = 0;
+    for (uint32_t c = bin + HBIN_HDR; c < bin + bsize;) {
+        int32_t sz = csize(h, c);
+        uint32_t n = sz < 0 ? (uint32_t)-sz : (uint32_t)sz;
+        if (sz > 0) {
+            bit_set(al->fstart, c, 1);
+            al->nfree++;
+            if (push(h, c, n) < 0)
+                return RH_ENOMEM;
+            if (n > best)
+                best = n;
+        }
+        c += n;
+    }
+    return best;
+}
+
+/* Index the bin at bin (validating its cells first, if still pending);
+ * returns its largest free cell's size, or a negative error. */
+static int64_t
+index_bin(rh_hive *h, uint32_t bin)
+{
+    hive_alloc *al = h->al;
+    int rc;
+    if (bin_indexed(al, bin))
+        return 0;
+    if ((rc = hive_bin_ready(h, bin)) < 0)
+        return rc;
+    al->indexed[bin / HBIN_PAGE / 8] |= (uint8_t)(1u << (bin / HBIN_PAGE % 8));
+    return walk_free(h, bin);
+}
+
+/* Index bins not yet indexed, in file order, until one holds a free cell
+ * of need bytes: 1 when one did, 0 when every bin is indexed, or an
+ * error (a damaged bin: it cannot be allocated from). */
+static int
+index_more(rh_hive *h, uint32_t need)
+{
+    hive_alloc *al = h->al;
+    span b = {binsp(h), h->bins_end};
+    while (al->scan < h->bins_end) {
+        uint32_t bin = al->scan;
+        al->scan = bin + rd_u32(b, bin + HBIN_SIZE); /* checked at open */
+        int64_t best = index_bin(h, bin);
+        if (best < 0)
+            return (int)best;
+        if (best >= need)
+            return 1;
+    }
+    return 0;
+}
+
+/* Drop the stale entries: list again the free cells of the indexed bins. */
 static int
 rebuild(rh_hive *h)
 {
@@ -222,26 +302,15 @@ rebuild(rh_hive *h)
     memset(al->fstart, 0, (size_t)h->bins_end / 64 + 1);
     for (uint32_t bin = 0; bin < h->bins_end;) {
         uint32_t bsize = rd_u32(b, bin + HBIN_SIZE);
-        for (uint32_t p = 0; p < bsize; p += HBIN_PAGE)
-            al->binof[(bin + p) / HBIN_PAGE] = bin;
-        for (uint32_t c = bin + HBIN_HDR; c < bin + bsize;) {
-            int32_t sz = csize(h, c);
-            uint32_t n = sz < 0 ? (uint32_t)-sz : (uint32_t)sz;
-            if (sz > 0) {
-                bit_set(al->fstart, c, 1);
-                al->nfree++;
-                if (push(h, c, n) < 0)
-                    return RH_ENOMEM;
-            }
-            c += n;
-        }
+        if (bin_indexed(al, bin) && walk_free(h, bin) < 0)
+            return RH_ENOMEM;
         bin += bsize;
     }
     return 0;
 }
 
 int
-alloc_begin(rh_hive *h)
+alloc_start(rh_hive *h)
 {
     if (!h->wbuf)
         return hive_err(h, RH_EREADONLY,
@@ -253,19 +322,34 @@ alloc_begin(rh_hive *h)
     if (!al)
         return hive_err(h, RH_ENOMEM, "out of memory");
     h->al = al;
+    size_t npg = (size_t)h->bins_end / HBIN_PAGE;
     al->fstart = calloc((size_t)h->bins_end / 64 + 1, 1);
-    al->binof = calloc((size_t)h->bins_end / HBIN_PAGE + 1, sizeof(uint32_t));
-    if (!al->fstart || !al->binof)
+    al->binof = calloc(npg + 1, sizeof(uint32_t));
+    al->indexed = calloc(npg / 8 + 1, 1);
+    if (!al->fstart || !al->binof || !al->indexed)
         return hive_err(h, RH_ENOMEM, "out of memory");
     /* Bytes past the bins (slack after the last bin) are dropped: new
      * bins are appended at bins_end and commit writes up to there. */
     h->len = BASE_SIZE + (size_t)h->bins_end;
-    return rebuild(h);
+    if (h->binof && h->lazy_end == h->bins_end) {
+        memcpy(al->binof, h->binof, npg * sizeof *al->binof);
+    } else { /* bin headers were checked at open */
+        span b = {binsp(h), h->bins_end};
+        for (uint32_t bin = 0; bin < h->bins_end;) {
+            uint32_t bsize = rd_u32(b, bin + HBIN_SIZE);
+            for (uint32_t p = 0; p < bsize; p += HBIN_PAGE)
+                al->binof[(bin + p) / HBIN_PAGE] = bin;
+            bin += bsize;
+        }
+    }
+    return 0;
 }
 
-/* Find, unlink and return a live free cell of at least need bytes. */
+/* Find and return a live free cell of at least need bytes, unlinked; or,
+ * when the part left after need bytes stays in the same class, with its
+ * entry moved to that part (*kept = 1: carve lists nothing). */
 static int
-take(rh_hive *h, uint32_t need, uint32_t *off, uint32_t *size)
+take(rh_hive *h, uint32_t need, uint32_t *off, uint32_t *size, int *kept)
 {
     hive_alloc *al = h->al;
     for (size_t c = next_class(al, class_of(need)); c < ALLOC_NCLASS;
@@ -284,7 +368,14 @@ take(rh_hive *h, uint32_t need, uint32_t *off, uint32_t *size)
                 continue; /* only in the shared large classes */
             *off = l->off[i];
             *size = l->size[i];
-            drop(al, l, i);
+            uint32_t rest = l->size[i] - need;
+            *kept = rest && class_of(rest) == c; /* a bin's tail, say */
+            if (*kept) {
+                l->off[i] += need;
+                l->size[i] = rest;
+            } else {
+                drop(al, l, i);
+            }
             return 1;
         }
         if (c >= NEXACT) /* exact classes: every live entry fits */
@@ -312,6 +403,38 @@ grow_maps(rh_hive *h, uint32_t newend)
     if (!bo)
         return hive_err(h, RH_ENOMEM, "out of memory");
     h->al->binof = bo;
+    size_t oldx = (size_t)h->bins_end / HBIN_PAGE / 8 + 1,
+           newx = (size_t)newend / HBIN_PAGE / 8 + 1;
+    uint8_t *x = realloc(h->al->indexed, newx);
+    if (!x)
+        return hive_err(h, RH_ENOMEM, "out of memory");
+    memset(x + oldx, 0, newx - oldx);
+    h->al->indexed = x;
+    return 0;
+}
+
+/* Make room for total bytes of image: a mapped image that outgrows its
+ * reservation moves to the heap (one copy). */
+static int
+image_room(rh_hive *h, size_t total)
+{
+    if (total <= h->wcap)
+        return 0;
+    size_t cap = h->wcap + h->wcap / 2;
+    if (cap < total)
+        cap = total;
+    uint8_t *p;
+    if (h->wmap) {
+        if (!(p = malloc(cap)))
+            return hive_err(h, RH_ENOMEM, "out of memory");
+        memcpy(p, h->wbuf, h->len);
+        hive_wbuf_release(h);
+    } else if (!(p = realloc(h->wbuf, cap))) {
+        return hive_err(h, RH_ENOMEM, "out of memory");
+    }
+    h->wbuf = p;
+    h->data = p;
+    h->wcap = cap;
     return 0;
 }
 
@@ -325,18 +448,7 @@ grow(rh_hive *h, uint32_t need)
     int rc;
     if ((uint64_t)off + bsize > 0x7FFFF000u)
         return hive_err(h, RH_ERANGE, "hive would exceed 2 GiB");
-    if (total > h->wcap) {
-        size_t cap = h->wcap + h->wcap / 2;
-        if (cap < total)
-            cap = total;
-        uint8_t *p = realloc(h->wbuf, cap);
-        if (!p)
-            return hive_err(h, RH_ENOMEM, "out of memory");
-        h->wbuf = p;
-        h->data = p;
-        h->wcap = cap;
-    }
-    if ((rc = grow_maps(h, off + bsize)) < 0)
+    if ((rc = image_room(h, total)) < 0 || (rc = grow_maps(h, off + bsize)) < 0)
         return rc;
     uint8_t *b = binsp(h) + off;
     memset(b, 0, bsize);
@@ -347,6 +459,8 @@ grow(rh_hive *h, uint32_t need)
     wr_u64(b + HBIN_TIME, filetime_now());
     for (uint32_t p = 0; p < bsize; p += HBIN_PAGE)
         h->al->binof[(off + p) / HBIN_PAGE] = off;
+    h->al->indexed[off / HBIN_PAGE / 8] |=
+        (uint8_t)(1u << (off / HBIN_PAGE % 8));
     h->bins_end = off + bsize;
     h->nbins++;
     h->len = total;
@@ -357,9 +471,10 @@ grow(rh_hive *h, uint32_t need)
     return push(h, off + HBIN_HDR, bsize - HBIN_HDR);
 }
 
-/* Turn the free cell (off, size) into a used cell of need bytes. */
+/* Turn the free cell (off, size) into a used cell of need bytes; the rest
+ * stays free (listed already when kept). */
 static int
-carve(rh_hive *h, uint32_t off, uint32_t size, uint32_t need)
+carve(rh_hive *h, uint32_t off, uint32_t size, uint32_t need, int kept)
 {
     hive_alloc *al = h->al;
     bit_set(al->fstart, off, 0);
@@ -367,7 +482,7 @@ carve(rh_hive *h, uint32_t off, uint32_t size, uint32_t need)
         uint32_t rest = off + need;
         set_csize(h, rest, (int32_t)(size - need));
         bit_set(al->fstart, rest, 1);
-        if (push(h, rest, size - need) < 0)
+        if (!kept && push(h, rest, size - need) < 0)
             return RH_ENOMEM;
     } else {
         al->nfree--;
@@ -383,7 +498,7 @@ int
 cell_alloc(rh_hive *h, uint32_t size, uint32_t *out)
 {
     uint32_t need, off, have;
-    int rc;
+    int rc, kept;
     if ((rc = alloc_begin(h)) < 0)
         return rc;
     if (size > ALLOC_MAX)
@@ -393,13 +508,18 @@ cell_alloc(rh_hive *h, uint32_t size, uint32_t *out)
         need = 8;
     if (h->al->nentries > 2 * h->al->nfree + 4096 && rebuild(h) < 0)
         return hive_err(h, RH_ENOMEM, "out of memory");
-    if (!take(h, need, &off, &have)) {
+    while (!take(h, need, &off, &have, &kept)) {
+        if ((rc = index_more(h, need)) < 0)
+            return rc;
+        if (rc > 0)
+            continue;
         if ((rc = grow(h, need)) < 0)
             return rc;
-        if (!take(h, need, &off, &have))
+        if (!take(h, need, &off, &have, &kept))
             return hive_err(h, RH_ECORRUPT, "allocator: new bin not found");
+        break;
     }
-    if ((rc = carve(h, off, have, need)) < 0)
+    if ((rc = carve(h, off, have, need, kept)) < 0)
         return rc;
     *out = off;
     return 0;
@@ -448,10 +568,15 @@ cell_free(rh_hive *h, uint32_t off)
     if ((rc = alloc_begin(h)) < 0)
         return rc;
     al = h->al;
+    if (off >= h->bins_end || (off & 7))
+        return CORRUPT(h, off, "freeing a cell that is not allocated");
+    uint32_t bin = al->binof[off / HBIN_PAGE];
+    int64_t ix = index_bin(h, bin);
+    if (ix < 0)
+        return (int)ix;
     if (!cell_is_used(h, off))
         return CORRUPT(h, off, "freeing a cell that is not allocated");
     uint32_t n = (uint32_t)-csize(h, off);
-    uint32_t bin = al->binof[off / HBIN_PAGE];
     span b = {binsp(h), h->bins_end};
     uint32_t bend = bin + rd_u32(b, bin + HBIN_SIZE);
     uint32_t start = off, tot = n;
@@ -495,6 +620,11 @@ cell_realloc(rh_hive *h, uint32_t *off, uint32_t size)
     int rc;
     if ((rc = alloc_begin(h)) < 0)
         return rc;
+    if (o < h->bins_end && !(o & 7)) {
+        int64_t ix = index_bin(h, h->al->binof[o / HBIN_PAGE]);
+        if (ix < 0)
+            return (int)ix;
+    }
     if (!cell_is_used(h, o))
         return CORRUPT(h, o, "resizing a cell that is not allocated");
     if (size > ALLOC_MAX)
@@ -517,7 +647,7 @@ cell_realloc(rh_hive *h, uint32_t *off, uint32_t size)
         n + (uint32_t)csize(h, next) >= need) {
         uint32_t fsz = (uint32_t)csize(h, next);
         /* carve() the neighbour then fuse it into this cell. */
-        if ((rc = carve(h, next, fsz, need - n)) < 0)
+        if ((rc = carve(h, next, fsz, need - n, 0)) < 0)
             return rc;
         bit_set(h->used, next, 0);
         memset(binsp(h) + next, 0, 4);
@@ -554,10 +684,9 @@ alloc_new_image(rh_hive *h, uint32_t minor)
 {
     size_t len = BASE_SIZE + HBIN_PAGE;
     uint64_t now = filetime_now();
-    if (!(h->wbuf = calloc(1, len)) ||
+    if (hive_wbuf_anon(h, len) < 0 ||
         !(h->used = calloc(HBIN_PAGE / 64 + 1, 1)))
         return hive_err(h, RH_ENOMEM, "out of memory");
-    h->wcap = len;
     h->data = h->wbuf;
     h->len = len;
     h->minor = minor;
@@ -616,6 +745,12 @@ alloc_verify(rh_hive *h)
                 rc = CORRUPT(h, bin + p, "page maps to the wrong bin");
         int prevfree = 0;
         uint32_t c = bin + HBIN_HDR;
+        if (!bin_indexed(al, bin)) { /* not listed yet: nothing to agree */
+            for (uint32_t q = bin; q < bin + bsize && rc == 0; q += 8)
+                if (bit_get(al->fstart, q))
+                    rc = CORRUPT(h, q, "free-start bit in an unindexed bin");
+            c = bin + bsize;
+        }
         while (c < bin + bsize && rc == 0) {
             int32_t sz = csize(h, c);
             uint32_t n = sz < 0 ? (uint32_t)-sz : (uint32_t)sz;

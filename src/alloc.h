@@ -14,9 +14,15 @@
 /* Largest cell payload we allocate (keeps sizes inside int32). */
 #define ALLOC_MAX 0x40000000u
 
-/* RH_EREADONLY unless h is writable; builds the free-space index on the
- * first call.  Every edit entry point calls it first. */
-int alloc_begin(rh_hive *h);
+/* RH_EREADONLY unless h is writable; sets up the free-space index on the
+ * first call.  Every edit entry point calls it first (inline: once per
+ * edit, and nearly always already done). */
+int alloc_start(rh_hive *h);
+static inline int
+alloc_begin(rh_hive *h)
+{
+    return h->al && h->wbuf ? 0 : alloc_start(h);
+}
 
 /* Allocate a zero-filled cell with room for size payload bytes; *off gets
  * its offset.  May grow the image by whole bins. */

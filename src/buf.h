@@ -87,6 +87,16 @@ wr_u64(uint8_t *p, uint64_t v)
     wr_u32(p + 4, (uint32_t)(v >> 32));
 }
 
+/* The low 4 bytes of x spread to 8 with zero high bytes: 0xAABBCCDD ->
+ * 0x00AA00BB00CC00DD (four ASCII characters as UTF-16LE units). */
+static inline uint64_t
+widen(uint64_t x)
+{
+    x &= 0xFFFFFFFFu;
+    x = (x | x << 16) & 0x0000FFFF0000FFFFu;
+    return (x | x << 8) & 0x00FF00FF00FF00FFu;
+}
+
 /* Checked size arithmetic: return 0 on overflow, else store the result. */
 static inline int
 ck_add(size_t a, size_t b, size_t *r)

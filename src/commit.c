@@ -267,8 +267,12 @@ commit_rewrite(rh_hive *h, const char *path, unsigned flags, int exists,
     what = "fsync directory";
     if (step_fails(STEP_DIRSYNC) || fsync_dir(path) < 0)
         goto fail;
-    if (stat(path, &st) == 0)
+    if (stat(path, &st) == 0) {
         remember(h, path, &st);
+        /* Edit on over the new file (the same bytes), locked: the old one
+         * may be changed by others now. */
+        hive_remap(h, path);
+    }
     /* The file on disk is the image: nothing is pending, and the logs
      * beside it hold only older sequence numbers. */
     page_clean(h);
@@ -723,7 +727,7 @@ mostly_new(const rh_hive *h, const struct stat *st)
     for (uint32_t pg = 0; pg < h->bins_end / HBIN_PAGE; pg++)
         if (page_dirty(h, pg))
             dirty += HBIN_PAGE;
-    return dirty > LOG_LIMIT && dirty > (uint64_t)st->st_size;
+    return dirty > REWRITE_MIN && dirty > (uint64_t)st->st_size;
 }
 
 int
@@ -764,6 +768,20 @@ rh_commit(rh_hive *h, const char *path, unsigned flags)
                             "replace it",
                             path);
     }
+    /* A mapped image reads the pages it did not edit from the file it
+     * maps: if that file was changed in place since, the image mixes two
+     * hives, and no path may receive it (a file replaced by rename leaves
+     * the mapped one as it was). */
+    struct stat ms;
+    if (h->wmap && h->fd >= 0 && h->id.valid && fstat(h->fd, &ms) == 0 &&
+        ((uint64_t)ms.st_size != h->id.size ||
+         (int64_t)ms.st_mtim.tv_sec != h->id.mtime_s ||
+         (int64_t)ms.st_mtim.tv_nsec != h->id.mtime_ns))
+        return hive_err(h, RH_EIO,
+                        "%s was changed in place by another program since "
+                        "it was opened; the edits cannot be committed "
+                        "(open it again and redo them)",
+                        h->path ? h->path : path);
     if (inplace_ok(h, path, flags, exists, &st) && !mostly_new(h, &st) &&
         (rc = commit_inplace(h, path, flags, &st)) <= 0)
         return rc;

@@ -686,9 +686,15 @@ rh_key_copy(rh_hive *sh, rh_key src, rh_hive *dh, rh_key dparent,
     return 0;
 }
 
+/* The overwrite decision for a value that exists at the destination. */
+typedef struct asker {
+    rh_overwrite_fn fn; /* NULL: RH_COPY_REPLACE decides */
+    void *ctx;
+} asker;
+
 static int
 merge(rh_hive *sh, rh_key src, rh_hive *dh, rh_key dst, unsigned flags,
-      size_t *changed, int depth)
+      const asker *ask, size_t *changed, int depth)
 {
     rh_value *vals = NULL;
     rh_key *kids = NULL;
@@ -705,9 +711,15 @@ merge(rh_hive *sh, rh_key src, rh_hive *dh, rh_key dst, unsigned flags,
         size_t nl, dl;
         uint32_t type;
         rh_value v;
+        int put = 1;
         if ((rc = rh_value_name(sh, vals[i], &name, &nl)) == 0 &&
-            (rh_value_get(dh, dst, name, nl, &v) != 0 ||
-             (flags & RH_COPY_REPLACE)) &&
+            rh_value_get(dh, dst, name, nl, &v) == 0) {
+            put = ask->fn ? ask->fn(ask->ctx, dh, dst, name)
+                          : (flags & RH_COPY_REPLACE) != 0;
+            if (put < 0)
+                rc = hive_err(dh, RH_ECANCEL, "copy stopped at value %s", name);
+        }
+        if (rc == 0 && put > 0 &&
             (rc = rh_value_data(sh, vals[i], &type, &data, &dl)) == 0 &&
             (rc = rh_value_set(dh, dst, name, nl, type, data, dl)) == 0)
             (*changed)++;
@@ -726,7 +738,7 @@ merge(rh_hive *sh, rh_key src, rh_hive *dh, rh_key dst, unsigned flags,
         if ((rc = rh_key_name(sh, kids[i], &name, &nl)) < 0)
             break;
         if (rh_key_child(dh, dst, name, nl, &dk) == 0) {
-            rc = merge(sh, kids[i], dh, dk, flags, changed, depth + 1);
+            rc = merge(sh, kids[i], dh, dk, flags, ask, changed, depth + 1);
         } else if ((rc = rh_key_copy(sh, kids[i], dh, dst, NULL,
                                      RH_COPY_SUBKEYS, NULL)) == 0) {
             (*changed)++;
@@ -741,6 +753,15 @@ int
 rh_key_copy_into(rh_hive *sh, rh_key src, rh_hive *dh, rh_key dst,
                  unsigned flags, size_t *changed)
 {
+    return rh_key_copy_into_ask(sh, src, dh, dst, flags, NULL, NULL, changed);
+}
+
+int
+rh_key_copy_into_ask(rh_hive *sh, rh_key src, rh_hive *dh, rh_key dst,
+                     unsigned flags, rh_overwrite_fn fn, void *ctx,
+                     size_t *changed)
+{
+    asker ask = {fn, ctx};
     size_t dummy = 0;
     nk k;
     int rc;
@@ -757,7 +778,7 @@ rh_key_copy_into(rh_hive *sh, rh_key src, rh_hive *dh, rh_key dst,
         return hive_err(dh, RH_EINVAL,
                         "cannot copy a key into itself or its "
                         "own subtree");
-    return merge(sh, src, dh, dst, flags, changed, 0);
+    return merge(sh, src, dh, dst, flags, &ask, changed, 0);
 }
 
 /* ---- public: save and compact ----------------------------------------- */
@@ -848,6 +869,11 @@ rh_compact(rh_hive *h)
     h->path = NULL;
     hive_wfree(h);
     free(h->used);
+    free(h->binof); /* the new image is valid throughout */
+    free(h->pending);
+    h->binof = NULL;
+    h->pending = NULL;
+    h->lazy_end = 0;
     h->path = path;
     h->wbuf = n->wbuf;
     h->wcap = n->wcap;

@@ -44,6 +44,38 @@ name_in(rh_hive *h, const char *s, size_t len, uint16_t *u, uint16_t *q,
     return n;
 }
 
+/* A value name in UTF-16 (*u) and upcased (*q): in small[2 * SMALL_NAME]
+ * when it fits, else in a buffer malloc'd at *u (free it when *u !=
+ * small).  Returns the unit count or an error (then nothing to free). */
+#define SMALL_NAME 128
+static long
+value_name_in(rh_hive *h, const char *s, size_t len, uint16_t *small,
+              uint16_t **u, uint16_t **q)
+{
+    /* A UTF-16 unit takes at least one UTF-8 byte. */
+    size_t cap = len < VALUE_NAME_MAX ? len : VALUE_NAME_MAX;
+    long n;
+    *u = small;
+    *q = small + SMALL_NAME;
+    if (cap > SMALL_NAME) {
+        if (!(*u = malloc(2 * cap * sizeof **u)))
+            return hive_err(h, RH_ENOMEM, "out of memory");
+        *q = *u + cap;
+    }
+    n = utf8_to_utf16(s, len, *u, cap);
+    if (n < 0) {
+        if (*u != small)
+            free(*u);
+        return hive_err(h, RH_EINVAL,
+                        "value name is not valid UTF-8 or longer than %d "
+                        "characters",
+                        VALUE_NAME_MAX);
+    }
+    for (long i = 0; i < n; i++)
+        (*q)[i] = upcase((*u)[i]);
+    return n;
+}
+
 /* Store n units compressed (Latin-1) or as UTF-16LE; returns bytes. */
 static size_t
 name_bytes(const uint16_t *u, size_t n, int comp)
@@ -172,17 +204,44 @@ leaf_write(rh_hive *h, uint32_t *off, const char sig[2], const uint8_t *e,
     return 0;
 }
 
+/* Compare q with the last of the cnt keys of leaf c: 1 when q sorts
+ * after it (or the leaf is empty), 2 when it is q, 0 when q sorts
+ * before, or an error. */
+static int
+last_cmp(rh_hive *h, span c, size_t es, size_t cnt, const uint16_t *q,
+         size_t qn)
+{
+    nk k;
+    int rc;
+    if (cnt == 0)
+        return 1;
+    if ((rc = nk_get(h, rd_u32(c, LIST_ELEMS + (cnt - 1) * es), &k)) < 0)
+        return rc;
+    rc = name_cmp(k.name, k.comp, q, qn);
+    return rc < 0 ? 1 : rc == 0 ? 2 : 0;
+}
+
 /* Index at which the key named q belongs in the leaf (binary search). */
 static int
 leaf_pos(rh_hive *h, span c, size_t es, const uint16_t *q, size_t qn,
          size_t *pos)
 {
     size_t lo = 0, hi = rd_u16(c, LIST_COUNT);
+    int rc = last_cmp(h, c, es, hi, q, qn);
+    if (rc < 0)
+        return rc;
+    if (rc == 1) { /* after the last: keys often come in order */
+        *pos = hi;
+        return 0;
+    }
+    if (rc == 2)
+        return hive_err(h, RH_EINVAL, "key already in the list");
+    if (hi)
+        hi--; /* before the last */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         nk k;
-        int rc = nk_get(h, rd_u32(c, LIST_ELEMS + mid * es), &k);
-        if (rc < 0)
+        if ((rc = nk_get(h, rd_u32(c, LIST_ELEMS + mid * es), &k)) < 0)
             return rc;
         int cmp = name_cmp(k.name, k.comp, q, qn);
         if (cmp == 0)
@@ -327,7 +386,16 @@ list_find(rh_hive *h, uint32_t list, const uint16_t *q, size_t qn,
     size_t es = elem_size(c.p), cnt = rd_u16(c, LIST_COUNT);
     if (!span_has(c, LIST_ELEMS, cnt * es))
         return CORRUPT(h, list, "subkey list count %zu exceeds its cell", cnt);
-    size_t lo = 0, hi = cnt;
+    /* The last key first: a new key usually sorts after it. */
+    if ((rc = last_cmp(h, c, es, cnt, q, qn)) < 0)
+        return rc;
+    if (rc == 1)
+        return RH_ENOTFOUND;
+    if (rc == 2) {
+        *out = rd_u32(c, LIST_ELEMS + (cnt - 1) * es);
+        return 0;
+    }
+    size_t lo = 0, hi = cnt - 1;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         nk k;
@@ -661,7 +729,7 @@ rh_value_set(rh_hive *h, rh_key key, const char *name, size_t namelen,
              uint32_t type, const void *data, size_t len)
 {
     static const uint8_t none[1] = {0};
-    uint16_t *u = NULL, *q = NULL;
+    uint16_t small[2 * SMALL_NAME], *u = NULL, *q = NULL;
     uint32_t rawlen = 0, doff = 0, voff = 0;
     long n, idx;
     nk k;
@@ -675,14 +743,8 @@ rh_value_set(rh_hive *h, rh_key key, const char *name, size_t namelen,
                         len, h->lim_value);
     if (!data)
         data = none;
-    u = malloc(2 * VALUE_NAME_MAX * sizeof *u);
-    if (!u)
-        return hive_err(h, RH_ENOMEM, "out of memory");
-    q = u + VALUE_NAME_MAX;
-    if ((n = name_in(h, name, namelen, u, q, VALUE_NAME_MAX, "value")) < 0) {
-        rc = (int)n;
-        goto out;
-    }
+    if ((n = value_name_in(h, name, namelen, small, &u, &q)) < 0)
+        return (int)n;
     if ((rc = nk_get(h, key, &k)) < 0 ||
         (rc = value_find(h, &k, q, (size_t)n, &idx, &voff)) < 0)
         goto out;
@@ -727,7 +789,8 @@ rh_value_set(rh_hive *h, rh_key key, const char *name, size_t namelen,
            max_u32(rd_u32(kc, NK_MAXVALDATA), (uint32_t)len));
     touch(h, key);
 out:
-    free(u);
+    if (u != small)
+        free(u);
     return rc;
 }
 
@@ -763,28 +826,25 @@ value_remove(rh_hive *h, uint32_t key, size_t i, uint32_t voff)
 int
 rh_value_delete(rh_hive *h, rh_key key, const char *name, size_t namelen)
 {
-    uint16_t *u;
+    uint16_t small[2 * SMALL_NAME], *u, *q;
     uint32_t voff = 0;
     long n, idx = -1;
     nk k;
     int rc;
     if ((rc = alloc_begin(h)) < 0)
         return rc;
-    if (!(u = malloc(2 * VALUE_NAME_MAX * sizeof *u)))
-        return hive_err(h, RH_ENOMEM, "out of memory");
-    if ((n = name_in(h, name, namelen, u, u + VALUE_NAME_MAX, VALUE_NAME_MAX,
-                     "value")) < 0)
-        rc = (int)n;
-    else if ((rc = nk_get(h, key, &k)) == 0 &&
-             (rc = value_find(h, &k, u + VALUE_NAME_MAX, (size_t)n, &idx,
-                              &voff)) == 0) {
+    if ((n = value_name_in(h, name, namelen, small, &u, &q)) < 0)
+        return (int)n;
+    if ((rc = nk_get(h, key, &k)) == 0 &&
+        (rc = value_find(h, &k, q, (size_t)n, &idx, &voff)) == 0) {
         if (idx < 0)
             rc = hive_err(h, RH_ENOTFOUND, "value not found: %.*s",
                           (int)namelen, name);
         else
             rc = value_remove(h, key, (size_t)idx, voff);
     }
-    free(u);
+    if (u != small)
+        free(u);
     return rc;
 }
 

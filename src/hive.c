@@ -81,8 +81,12 @@ mark_used(rh_hive *h, uint32_t off)
 static int
 walk_cells(rh_hive *h, span bins, uint32_t off, uint32_t size)
 {
-    uint32_t end = off + size, c = off + HBIN_HDR;
+    uint32_t end = off + size, c = off + HBIN_HDR, pf = off;
     while (c < end) {
+        /* Each size says where the next is: fetch the lines ahead so the
+         * misses overlap instead of following one another. */
+        for (; pf < end && pf < c + 1024; pf += 64)
+            __builtin_prefetch(bins.p + pf);
         int32_t sz = (int32_t)rd_u32(bins, c);
         uint32_t n = sz < 0 ? (uint32_t)0 - (uint32_t)sz : (uint32_t)sz;
         /* Windows (HvpEnlistFreeCells/HvCheckBin): size is a multiple of
@@ -165,11 +169,11 @@ hive_load(rh_hive *h)
     h->used = calloc((size_t)bins_size / 64 + 1, 1);
     if (!h->used)
         return hive_err(h, RH_ENOMEM, "out of memory");
-    /* A read-only open checks every bin header now and each bin's cells
-     * when first touched, so a reader pays for the bins it reads (and
-     * reads them while they are in cache).  Writers and recovery-mode
-     * opens (check) walk everything now. */
-    int lazy = !(h->flags & (RH_OPEN_WRITE | RH_OPEN_RECOVER));
+    /* An open checks every bin header now and each bin's cells when
+     * first touched, so a reader or an editor pays for the bins it uses
+     * (and reads them while they are in cache).  Recovery-mode opens
+     * (check) walk everything now. */
+    int lazy = !(h->flags & RH_OPEN_RECOVER);
     if (lazy) {
         h->binof = malloc(((size_t)bins_size / HBIN_PAGE) * sizeof *h->binof);
         h->pending = calloc((size_t)bins_size / HBIN_PAGE / 8 + 1, 1);
@@ -181,6 +185,9 @@ hive_load(rh_hive *h)
     uint32_t off = 0;
     int rc;
     while (off < bins_size) {
+        /* Most bins are one page: fetch the headers ahead (a hint only). */
+        if ((size_t)off + 8 * HBIN_PAGE < bins_size)
+            __builtin_prefetch(bins.p + off + 8 * HBIN_PAGE);
         uint32_t bsize = rd_u32(bins, off + HBIN_SIZE);
         int ok = memcmp(bins.p + off, "hbin", 4) == 0 &&
                  rd_u32(bins, off + HBIN_OFFSET) == off && bsize >= HBIN_PAGE &&
@@ -215,6 +222,7 @@ hive_load(rh_hive *h)
         off += bsize;
     }
     h->bins_end = bins_size;
+    h->lazy_end = lazy ? bins_size : 0;
 
     h->root = rd_u32(f, BASE_ROOT);
     span nk;
@@ -266,9 +274,9 @@ bin_pending(const rh_hive *h, uint32_t b)
 int
 cell_miss(rh_hive *h, uint32_t off)
 {
-    if (h->binof && off < h->bins_end && (off & 7) == 0) {
+    if (h->binof && off < h->lazy_end && (off & 7) == 0) {
         uint32_t b = h->binof[off / HBIN_PAGE];
-        if (bin_pending(h, b)) {
+        if (b < h->lazy_end && bin_pending(h, b)) {
             int rc = walk_pending(h, b);
             if (rc < 0)
                 return rc;
@@ -279,6 +287,14 @@ cell_miss(rh_hive *h, uint32_t off)
     return cell_bad(h, off);
 }
 
+int
+hive_bin_ready(rh_hive *h, uint32_t bin)
+{
+    if (h->binof && bin < h->lazy_end && bin_pending(h, bin))
+        return walk_pending(h, bin);
+    return 0;
+}
+
 void
 hive_validate_all(rh_hive *h)
 {
@@ -287,7 +303,7 @@ hive_validate_all(rh_hive *h)
     span bins = {h->data + BASE_SIZE, h->bins_end};
     for (uint32_t b = 0; b < h->bins_end;) {
         uint32_t bsize = rd_u32(bins, b + HBIN_SIZE);
-        if (bin_pending(h, b)) {
+        if (b < h->lazy_end && bin_pending(h, b)) {
             walk_cells(h, bins, b, bsize); /* marks the valid prefix */
             h->pending[b / HBIN_PAGE / 8] &=
                 (uint8_t) ~(1u << (b / HBIN_PAGE % 8));
@@ -298,6 +314,7 @@ hive_validate_all(rh_hive *h)
     free(h->pending);
     h->binof = NULL;
     h->pending = NULL;
+    h->lazy_end = 0;
 }
 
 int
@@ -391,37 +408,42 @@ rh_open_mem(const void *buf, size_t len, unsigned flags, rh_hive **out)
     return hive_load(h);
 }
 
-/* Map path read-only; *m is NULL for an empty file.  Errors go to h. */
+/* Map the file open at fd (named path) read-only; *m is NULL for an
+ * empty file.  Errors go to h; fd stays open. */
 static int
-map_file(rh_hive *h, const char *path, void **m, size_t *len, struct stat *stp)
+map_fd(rh_hive *h, int fd, const char *path, void **m, size_t *len,
+       struct stat *stp)
 {
     struct stat st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
     *m = NULL;
     *len = 0;
     if (fd < 0)
         return hive_err(h, RH_EIO, "%s: %s", path, strerror(errno));
-    if (fstat(fd, &st) < 0) {
-        close(fd);
+    if (fstat(fd, &st) < 0)
         return hive_err(h, RH_EIO, "%s: %s", path, strerror(errno));
-    }
-    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-        close(fd);
+    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
         return hive_err(h, RH_EIO, "%s: not a regular file", path);
-    }
     if (st.st_size > 0) {
         void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (p == MAP_FAILED) {
-            close(fd);
+        if (p == MAP_FAILED)
             return hive_err(h, RH_EIO, "%s: mmap: %s", path, strerror(errno));
-        }
         *m = p;
         *len = (size_t)st.st_size;
     }
-    close(fd);
     if (stp)
         *stp = st;
     return 0;
+}
+
+/* Map path read-only (see map_fd). */
+static int
+map_file(rh_hive *h, const char *path, void **m, size_t *len, struct stat *stp)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int rc = map_fd(h, fd, path, m, len, stp);
+    if (fd >= 0)
+        close(fd);
+    return rc;
 }
 
 /* ---- transaction logs at open --------------------------------------- */
@@ -482,14 +504,53 @@ copy_str(char *dst, size_t n, const char *src)
     dst[k] = 0;
 }
 
-/* Replace the image with the heap buffer img (owned from now on). */
+/* Free an image: a mapping of mapcap bytes, or heap when mapcap is 0. */
 static void
-hive_take_image(rh_hive *h, uint8_t *img, size_t len)
+image_free(uint8_t *p, size_t mapcap)
 {
-    free(h->owned);
+    if (mapcap)
+        munmap(p, mapcap);
+    else
+        free(p);
+}
+
+static void
+owned_release(rh_hive *h)
+{
+    image_free(h->owned, h->owned_map);
+    h->owned = NULL;
+    h->owned_map = 0;
+}
+
+/* Replace the image with img (owned from now on: a mapping of mapcap
+ * bytes, or heap when mapcap is 0). */
+static void
+hive_take_image(rh_hive *h, uint8_t *img, size_t len, size_t mapcap)
+{
+    owned_release(h);
     h->owned = img;
+    h->owned_map = mapcap;
     h->data = img;
     h->len = len;
+}
+
+static size_t reserve_size(size_t flen);
+static uint8_t *map_room(int fd, size_t len, size_t need, size_t *cap);
+
+/* Room for a recovered image: a private mapping of the primary, so only
+ * the pages the logs write are copied. */
+struct room {
+    int fd; /* the primary, as opened */
+    size_t len;
+    uint8_t *p;
+    size_t cap;
+};
+
+static uint8_t *
+room_get(void *ctx, size_t need)
+{
+    struct room *r = ctx;
+    return r->p = map_room(r->fd, r->len, need, &r->cap);
 }
 
 /* Reset what hive_load() fills, to load another image. */
@@ -504,14 +565,16 @@ hive_unload(rh_hive *h)
     h->pending = NULL;
     h->nbins = 0;
     h->bins_end = 0;
+    h->lazy_end = 0;
     h->root = 0;
 }
 
 /* Apply the logs (paths) to h's mapped image.  Failures to read a log are
  * reported in h->rec, never fatal; only RH_ENOMEM is returned. */
 static int
-hive_apply_logs(rh_hive *h, const char *const *paths, size_t n)
+hive_apply_logs(rh_hive *h, int fd, const char *const *paths, size_t n)
 {
+    struct room room = {fd, h->len, NULL, 0};
     log_src src[RH_MAX_LOGS] = {{NULL, 0, NULL}};
     void *maps[RH_MAX_LOGS] = {NULL, NULL, NULL};
     char ioerr[RH_MAX_LOGS][160];
@@ -529,36 +592,177 @@ hive_apply_logs(rh_hive *h, const char *const *paths, size_t n)
         src[i].name = paths[i];
     }
     h->msg[0] = 0;
-    int rc = log_recover(f, src, n, &img, &imglen, &h->rec);
+    int rc =
+        log_recover_into(f, src, n, room_get, &room, &img, &imglen, &h->rec);
     for (size_t i = 0; i < n; i++) {
         if (maps[i])
             munmap(maps[i], src[i].n);
         if (ioerr[i][0])
             copy_str(h->rec.logs[i].note, sizeof h->rec.logs[i].note, ioerr[i]);
     }
+    if (room.p && img != room.p)
+        munmap(room.p, room.cap);
     if (rc < 0)
         return hive_err(h, rc, "out of memory recovering from the logs");
     if (img)
-        hive_take_image(h, img, imglen);
+        hive_take_image(h, img, imglen, img == room.p ? room.cap : 0);
     return 0;
 }
 
-/* Load h->data; a writable hive first takes its image to the heap: the
- * recovered image when the logs were applied (so an edit of a dirty hive
- * starts from its recovered state), else a copy of the mapped file. */
+void
+hive_wbuf_release(rh_hive *h)
+{
+    image_free(h->wbuf, h->wmap ? h->wcap : 0);
+    h->wbuf = NULL;
+    h->wcap = 0;
+    h->wmap = 0;
+}
+
+/* Room a mapped image may grow into before it moves to the heap. */
+static size_t
+reserve_size(size_t flen)
+{
+    size_t extra = flen < ((size_t)64 << 20) ? (size_t)64 << 20 : flen;
+    if (sizeof(size_t) < 8 || getenv("RH_TEST_RESERVE"))
+        extra = HBIN_PAGE * 16; /* tests: make growth move the image */
+    return flen + extra;
+}
+
+/* Map len bytes of fd privately (copy-on-write: a page is copied when
+ * first written, the file never changes) at the start of an anonymous,
+ * zero-filled reservation of at least need bytes plus room to grow
+ * (*cap bytes in all).  NULL when it cannot be mapped. */
+static uint8_t *
+map_room(int fd, size_t len, size_t need, size_t *cap)
+{
+    long pg = sysconf(_SC_PAGESIZE);
+    size_t flen = (len + (size_t)pg - 1) & ~((size_t)pg - 1);
+    size_t res = reserve_size(need > flen ? need : flen);
+    void *r = mmap(NULL, res, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (r == MAP_FAILED)
+        return NULL;
+    if (mmap(r, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0) ==
+        MAP_FAILED) {
+        munmap(r, res);
+        return NULL;
+    }
+    *cap = res;
+    return r;
+}
+
+int
+hive_wbuf_anon(rh_hive *h, size_t len)
+{
+    size_t res = reserve_size(len);
+    void *r = mmap(NULL, res, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (r == MAP_FAILED) {
+        if (!(h->wbuf = calloc(1, len)))
+            return -1;
+        h->wcap = len;
+        h->wmap = 0;
+        return 0;
+    }
+    h->wbuf = r;
+    h->wcap = res;
+    h->wmap = 1;
+    return 0;
+}
+
+/* The writable image h->wbuf as a private mapping of len bytes of fd.
+ * 0, or -1 when it cannot be mapped (the caller copies instead). */
+static int
+map_image(rh_hive *h, int fd, size_t len)
+{
+    size_t cap;
+    uint8_t *p = map_room(fd, len, len, &cap);
+    if (!p)
+        return -1;
+    h->wbuf = p;
+    h->wcap = cap;
+    h->wmap = 1;
+    return 0;
+}
+
+/* Hold an exclusive lock on the file at fd while it is open for writing
+ * (open file description locks: two writable opens conflict even in one
+ * process).  Where the file system has no locks, nothing is held. */
+static int
+lock_file(rh_hive *h, int fd, const char *path)
+{
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    if (fcntl(fd, F_OFD_SETLK, &fl) == 0 ||
+        (errno != EAGAIN && errno != EACCES))
+        return 0;
+    return hive_err(h, RH_EIO,
+                    "%s: in use: another program (or handle) has it open "
+                    "for writing",
+                    path);
+}
+
+/* Open path for the writable image and its lock: read-write when allowed
+ * (a lock needs it), else read-only (then nothing is locked).  -1 on
+ * failure with errno set. */
+static int
+open_wfd(const char *path, int *locked)
+{
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    *locked = fd >= 0;
+    if (fd < 0 && (errno == EACCES || errno == EROFS || errno == EPERM))
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    return fd;
+}
+
+int
+hive_remap(rh_hive *h, const char *path)
+{
+    int locked, fd = open_wfd(path, &locked);
+    uint8_t *old = h->wbuf;
+    size_t oldcap = h->wcap;
+    int oldmap = h->wmap;
+    struct stat st;
+    size_t len = BASE_SIZE + (size_t)h->bins_end; /* what was written */
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) < 0 || (uint64_t)st.st_size < len ||
+        map_image(h, fd, len) < 0) {
+        close(fd);
+        return -1;
+    }
+    image_free(old, oldmap ? oldcap : 0);
+    h->data = h->wbuf;
+    h->len = len;
+    if (h->fd >= 0)
+        close(h->fd);
+    h->fd = fd;
+    if (locked)
+        lock_file(h, fd, path); /* best effort: the file is ours now */
+    return 0;
+}
+
+/* Load h->data.  A writable hive edits the recovered image when the logs
+ * were applied (so an edit of a dirty hive starts from its recovered
+ * state), else a private mapping of the file (a heap copy if that fails). */
 static int
 load_image(rh_hive *h)
 {
     if (h->flags & RH_OPEN_WRITE) {
         if (h->owned) {
             h->wbuf = h->owned;
+            h->wmap = h->owned_map != 0;
+            h->wcap = h->owned_map ? h->owned_map : h->len;
             h->owned = NULL;
-        } else {
+            h->owned_map = 0;
+        } else if (h->fd < 0 || map_image(h, h->fd, h->len) < 0) {
             if (!(h->wbuf = malloc(h->len)))
                 return hive_err(h, RH_ENOMEM, "out of memory");
             memcpy(h->wbuf, h->data, h->len);
+            h->wcap = h->len;
         }
-        h->wcap = h->len;
         h->data = h->wbuf;
         if (h->map) {
             munmap(h->map, h->maplen);
@@ -566,6 +770,17 @@ load_image(rh_hive *h)
         }
     }
     return hive_load(h);
+}
+
+/* A read-only hive keeps no descriptor (its mapping stands alone). */
+static int
+open_done(rh_hive *h, int rc)
+{
+    if (!(h->flags & RH_OPEN_WRITE) && h->fd >= 0) {
+        close(h->fd);
+        h->fd = -1;
+    }
+    return rc;
 }
 
 static int
@@ -586,7 +801,12 @@ open_path(const char *path, const char *const *logs, size_t nlogs,
     if (nlogs > RH_MAX_LOGS)
         return hive_err(h, RH_EINVAL, "at most %d transaction logs",
                         RH_MAX_LOGS);
-    if ((rc = map_file(h, path, &m, &len, &st)) < 0)
+    /* One descriptor for the mapping, the recovered image and (writing)
+     * the editable image and its lock, so all are the same file. */
+    int locked = 0;
+    h->fd = (flags & RH_OPEN_WRITE) ? open_wfd(path, &locked)
+                                    : open(path, O_RDONLY | O_CLOEXEC);
+    if ((rc = map_fd(h, h->fd, path, &m, &len, &st)) < 0)
         return rc;
     if (!m)
         return hive_err(h, RH_ECORRUPT, "file offset 0x0: file is empty");
@@ -599,6 +819,8 @@ open_path(const char *path, const char *const *logs, size_t nlogs,
          * file that changed underneath. */
         if (!(h->path = strdup(path)))
             return hive_err(h, RH_ENOMEM, "out of memory");
+        if (locked && (rc = lock_file(h, h->fd, path)) < 0)
+            return rc;
         h->id.valid = 1;
         h->id.dev = (uint64_t)st.st_dev;
         h->id.ino = (uint64_t)st.st_ino;
@@ -609,7 +831,7 @@ open_path(const char *path, const char *const *logs, size_t nlogs,
     if (flags & RH_OPEN_NOLOGS) {
         snprintf(h->rec.status, sizeof h->rec.status,
                  "transaction logs not consulted (no-logs option)");
-        return load_image(h);
+        return open_done(h, load_image(h));
     }
 
     char *found[RH_MAX_LOGS] = {NULL, NULL, NULL};
@@ -617,7 +839,7 @@ open_path(const char *path, const char *const *logs, size_t nlogs,
         nlogs = find_logs(path, found);
         logs = (const char *const *)found;
     }
-    rc = hive_apply_logs(h, logs, nlogs);
+    rc = hive_apply_logs(h, h->fd, logs, nlogs);
     for (size_t i = 0; i < RH_MAX_LOGS; i++)
         free(found[i]);
     if (rc < 0)
@@ -630,19 +852,18 @@ open_path(const char *path, const char *const *logs, size_t nlogs,
     else if (h->rec.dirty)
         warn(h, "transaction logs not applied: %s", h->rec.status);
     if ((rc = load_image(h)) == 0 || !h->owned)
-        return rc;
+        return open_done(h, rc);
     /* The recovered image does not hold together: read the primary. */
     warn(h,
          "the recovered image is corrupt (%s); reading the primary "
          "file as it is",
          h->msg);
-    free(h->owned);
-    h->owned = NULL;
+    owned_release(h);
     h->data = h->map;
     h->len = h->maplen;
     h->rec.applied = 0;
     hive_unload(h);
-    return load_image(h);
+    return open_done(h, load_image(h));
 }
 
 int
@@ -701,8 +922,10 @@ rh_close(rh_hive *h)
         return;
     if (h->map)
         munmap(h->map, h->maplen);
-    free(h->owned);
+    owned_release(h);
     hive_wfree(h);
+    if (h->fd >= 0)
+        close(h->fd);
     free(h->used);
     free(h->binof);
     free(h->pending);
@@ -719,14 +942,15 @@ hive_wfree(rh_hive *h)
         }
         free(h->al->fstart);
         free(h->al->binof);
+        free(h->al->indexed);
         free(h->al);
         h->al = NULL;
     }
-    free(h->wbuf);
-    h->wbuf = NULL;
+    hive_wbuf_release(h);
     free(h->dpg);
     h->dpg = NULL;
     h->dpgn = 0;
+    h->ndpg = 0;
     free(h->path);
     h->path = NULL;
 }

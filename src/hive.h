@@ -23,15 +23,23 @@ typedef struct freelist {
 } freelist;
 typedef struct hive_alloc {
     freelist cls[ALLOC_NCLASS];
-    uint8_t *fstart; /* bit per 8 bytes: a free cell starts here */
-    uint32_t *binof; /* per 4 KiB page of bins: offset of its bin */
-    size_t nfree;    /* live free cells */
-    size_t nentries; /* entries in all lists (live + stale) */
-    size_t nwalk;    /* cell_free fell back to walking a bin (tests) */
+    uint8_t *fstart;  /* bit per 8 bytes: a free cell starts here */
+    uint32_t *binof;  /* per 4 KiB page of bins: offset of its bin */
+    uint8_t *indexed; /* bit per bin start page: its free cells are in
+                       * the lists (bins are indexed when first edited
+                       * or when a request finds no fit) */
+    uint32_t scan;    /* bins below this offset are all indexed */
+    size_t nfree;     /* live free cells */
+    size_t nentries;  /* entries in all lists (live + stale) */
+    size_t nwalk;     /* cell_free fell back to walking a bin (tests) */
     uint64_t nonempty[(ALLOC_NCLASS + 63) / 64]; /* bit per class: n > 0 */
     uint32_t nofit[ALLOC_NCLASS]; /* 0, or a size every live entry of
                                    * the class is below */
 } hive_alloc;
+
+/* Changed pages over this many bytes, and over the file's size, make a
+ * commit write a new file rather than a log entry (commit.c). */
+#define REWRITE_MIN (1u << 20)
 
 /* State of in-place commits through transaction logs (commit.c). */
 typedef struct hive_wlog {
@@ -68,16 +76,24 @@ struct rh_hive {
      * cells are not walked yet.  NULL when everything was walked at open. */
     uint32_t *binof;
     uint8_t *pending;
-    uint8_t *owned;  /* heap image (recovered from logs) that data points to */
-    rh_recovery rec; /* what the transaction logs did at open */
-    uint8_t *wbuf;   /* writable image owned by the hive; NULL if read-only */
-    size_t wcap;     /* bytes allocated at wbuf */
-    hive_alloc *al;  /* free-space index, built on the first edit */
-    char *path;      /* file opened (malloc'd), for rh_commit(h, NULL) */
+    uint32_t lazy_end; /* binof/pending cover the bins below this */
+    uint8_t *owned;    /* image recovered from logs that data points to */
+    size_t owned_map;  /* 0: owned is heap; else a mapping of this size */
+    rh_recovery rec;   /* what the transaction logs did at open */
+    uint8_t *wbuf;     /* writable image owned by the hive; NULL if read-only */
+    size_t wcap;       /* bytes allocated (or reserved, wmap) at wbuf */
+    int wmap;          /* wbuf is a private copy-on-write mapping of the file
+                        * (in a reservation of wcap bytes), not heap */
+    int fd;            /* file opened for writing (held for its lock), or -1 */
+    hive_alloc *al;    /* free-space index, built on the first edit */
+    char *path;        /* file opened (malloc'd), for rh_commit(h, NULL) */
     hive_id id;
     uint8_t *dpg; /* bit per 4 KiB page of the bins: changed since commit */
     size_t dpgn;  /* bytes allocated at dpg */
-    int dpg_all;  /* every page counts as changed (dpg could not grow) */
+    int dpg_all;  /* every page counts as changed: dpg could not grow, or
+                   * the next commit rewrites the file anyway (no file
+                   * behind the image, or more changed than it holds) */
+    size_t ndpg;  /* pages marked in dpg */
     hive_wlog wl; /* in-place commit state */
     int dirty;    /* sequence numbers differed at open (logs not applied) */
     void (*progress)(void *ctx, uint64_t done, uint64_t total); /* or NULL */
@@ -109,6 +125,7 @@ static inline void
 hive_defaults(rh_hive *h, unsigned flags)
 {
     h->flags = flags;
+    h->fd = -1;
     h->lim_depth = RH_MAX_DEPTH;
     h->lim_value = RH_MAX_VALUE_SIZE;
 }
@@ -141,6 +158,21 @@ int cell_bad(rh_hive *h, uint32_t off);
  * (lazy validation), then 0 if off is an allocated cell after all, else
  * RH_ECORRUPT with the reason (the bin's own damage, or cell_bad's). */
 int cell_miss(rh_hive *h, uint32_t off);
+
+/* Make sure the cells of the bin at bins offset bin are validated (walk
+ * it if pending).  0, or RH_ECORRUPT with the bin's damage. */
+int hive_bin_ready(rh_hive *h, uint32_t bin);
+
+/* A new zero-filled writable image of len bytes for h (an anonymous
+ * reservation it can grow in, else heap).  0, or -1 out of memory. */
+int hive_wbuf_anon(rh_hive *h, size_t len);
+
+/* Release the writable image (heap or mapping). */
+void hive_wbuf_release(rh_hive *h);
+
+/* After a commit wrote the whole image to path: map the image from that
+ * file instead (same bytes) and lock it.  0, or -1 (nothing changed). */
+int hive_remap(rh_hive *h, const char *path);
 
 /* Walk every pending bin now, marking what is valid (errors ignored: the
  * caller re-walks the bins to report them).  For whole-hive passes that
@@ -188,6 +220,19 @@ cell_prefetch(const rh_hive *h, uint32_t off)
 {
     if (off < h->bins_end)
         __builtin_prefetch(h->data + BASE_SIZE + off);
+}
+
+/* Hint that the cell whose offset is stored at payload byte at of the
+ * cell at off will be read soon: reads that field unchecked (any bytes
+ * inside the bins will do for a hint) and prefetches what it names. */
+static inline void
+cell_prefetch_ref(const rh_hive *h, uint32_t off, uint32_t at)
+{
+    if ((uint64_t)off + 4 + at + 4 <= h->bins_end) {
+        const uint8_t *p = h->data + BASE_SIZE + off + 4 + at;
+        cell_prefetch(h, (uint32_t)p[0] | (uint32_t)p[1] << 8 |
+                             (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+    }
 }
 
 /* Base block checksum of the first 508 bytes, with Windows' 0/-1 fixups. */

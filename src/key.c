@@ -52,6 +52,8 @@ leaf_foreach(rh_hive *h, uint32_t list, span c,
                        "(%zu bytes)",
                        n, c.n);
     for (size_t i = 0; i < n; i++) {
+        if (i + 1 < n) /* the next key, read after this one's subtree */
+            cell_prefetch(h, rd_u32(c, LIST_ELEMS + (i + 1) * step));
         int rc = fn(ctx, rd_u32(c, LIST_ELEMS + i * step));
         if (rc)
             return rc;

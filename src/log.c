@@ -100,6 +100,7 @@ typedef struct img {
     uint8_t *p;
     size_t n;
     uint32_t bins, flags;
+    size_t ext; /* > 0: p is the caller's zero-filled room of ext bytes */
 } img;
 
 static int
@@ -107,6 +108,12 @@ img_grow(img *im, size_t need)
 {
     if (need <= im->n)
         return 0;
+    if (im->ext) { /* beyond n it is still zero: never shrunk */
+        if (need > im->ext)
+            return RH_ENOMEM;
+        im->n = need;
+        return 0;
+    }
     uint8_t *q = realloc(im->p, need);
     if (!q)
         return RH_ENOMEM;
@@ -491,9 +498,16 @@ int
 log_recover(span hive, const log_src *logs, size_t nlogs, uint8_t **out,
             size_t *outlen, rh_recovery *rep)
 {
+    return log_recover_into(hive, logs, nlogs, NULL, NULL, out, outlen, rep);
+}
+
+int
+log_recover_into(span hive, const log_src *logs, size_t nlogs, log_img_fn get,
+                 void *ctx, uint8_t **out, size_t *outlen, rh_recovery *rep)
+{
     plog pl[RH_MAX_LOGS], *nv[RH_MAX_LOGS], *ov[RH_MAX_LOGS];
     size_t nn = 0, no = 0;
-    img im = {NULL, 0, 0, 0};
+    img im = {NULL, 0, 0, 0, 0};
     plog *base_log = NULL;
     int rc = 0;
 
@@ -558,10 +572,13 @@ log_recover(span hive, const log_src *logs, size_t nlogs, uint8_t **out,
     }
 
     im.n = hive.n;
-    im.p = malloc(im.n);
-    if (!im.p)
-        return RH_ENOMEM;
-    memcpy(im.p, hive.p, im.n);
+    if (get && (im.p = get(ctx, (size_t)cap)) != NULL) {
+        im.ext = (size_t)cap; /* pages are copied as entries write them */
+    } else {
+        if (!(im.p = malloc(im.n)))
+            return RH_ENOMEM;
+        memcpy(im.p, hive.p, im.n);
+    }
     im.bins = rd_u32(hive, BASE_BINS_SIZE);
     im.flags = rd_u32(hive, BASE_FLAGS);
 
@@ -600,7 +617,8 @@ log_recover(span hive, const log_src *logs, size_t nlogs, uint8_t **out,
         }
     }
     if (rc < 0 || !base_log) {
-        free(im.p);
+        if (!im.ext) /* the caller's room is the caller's to release */
+            free(im.p);
         if (rc == 0)
             STATUS(rep,
                    "dirty hive (seq %u/%u%s): no log could be applied; "

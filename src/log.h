@@ -43,6 +43,17 @@ uint64_t marvin32(const uint8_t *p, size_t n, uint64_t seed);
 int log_recover(span hive, const log_src *logs, size_t nlogs, uint8_t **out,
                 size_t *outlen, rh_recovery *rep);
 
+/* Room for the recovered image: get(ctx, cap) returns cap writable bytes
+ * that start with a copy of the primary and are zero after it (say a
+ * private mapping of the file), or NULL for a heap copy. */
+typedef uint8_t *(*log_img_fn)(void *ctx, size_t cap);
+
+/* log_recover, building the image in get's room when it gives one: then
+ * *out is that room (or NULL) and the caller releases it either way. */
+int log_recover_into(span hive, const log_src *logs, size_t nlogs,
+                     log_img_fn get, void *ctx, uint8_t **out, size_t *outlen,
+                     rh_recovery *rep);
+
 /* ---- writer side (commit.c) ------------------------------------------ */
 
 /* Fill dst[LOG_BASE_SIZE] with the log base block for the primary base

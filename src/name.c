@@ -4,6 +4,7 @@
 #include "name.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 int
 sbuf_grow(sbuf *b, size_t extra)
@@ -233,9 +234,58 @@ name_utf8_len(span raw, int compressed)
     return n;
 }
 
+/* ASCII names (nearly all of them) are copied as they are: 8 bytes of a
+ * compressed name or 4 UTF-16 units are tested at a time.  Returns the
+ * length written (NUL added), or -1 when the name is not all ASCII or
+ * does not fit cap. */
+static long
+ascii_to_buf(span raw, int compressed, char *buf, size_t cap)
+{
+    size_t n = compressed ? raw.n : raw.n / 2, i = 0;
+    uint64_t w;
+    if (n >= cap)
+        return -1;
+    if (compressed) {
+        for (; i + 8 <= n; i += 8) {
+            memcpy(&w, raw.p + i, 8);
+            if (w & 0x8080808080808080ull)
+                return -1;
+        }
+        for (; i < n; i++)
+            if (raw.p[i] & 0x80)
+                return -1;
+        memcpy(buf, raw.p, n);
+    } else {
+        for (; i + 4 <= n; i += 4) {
+            memcpy(&w, raw.p + 2 * i, 8);
+            if (w & 0xFF80FF80FF80FF80ull || !(w & 0xFFull << 48) ||
+                !(w & 0xFFull << 32) || !(w & 0xFFull << 16) || !(w & 0xFF))
+                return -1; /* non-ASCII, or a NUL unit (kept as is) */
+            buf[i] = (char)w;
+            buf[i + 1] = (char)(w >> 16);
+            buf[i + 2] = (char)(w >> 32);
+            buf[i + 3] = (char)(w >> 48);
+        }
+        for (; i < n; i++) {
+            uint16_t c = (uint16_t)(raw.p[2 * i] | raw.p[2 * i + 1] << 8);
+            if (c >= 0x80 || c == 0)
+                return -1;
+            buf[i] = (char)c;
+        }
+    }
+    buf[n] = 0;
+    return (long)n;
+}
+
 int
 name_to_buf(span raw, int compressed, char *buf, size_t cap, size_t *len)
 {
+    long an = buf ? ascii_to_buf(raw, compressed, buf, cap) : -1;
+    if (an >= 0) {
+        if (len)
+            *len = (size_t)an;
+        return 0;
+    }
     /* Worst case: 2 bytes per Latin-1 byte, 3 per UTF-16 unit.  When that
      * fits, decode in one pass; else measure first. */
     size_t worst = compressed ? 2 * raw.n : 3 * (raw.n / 2);

@@ -86,6 +86,7 @@
  *    marker as a comment (so it adds its NULs to such a file).
  */
 #include "regparse.h"
+#include "buf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -335,8 +336,14 @@ decode(ps *s, size_t i, size_t e)
                 memcpy(&w, p + i, 8);
                 if (w & 0x8080808080808080u)
                     break;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                uint64_t lo = widen(w), hi = widen(w >> 32);
+                memcpy(u + k, &lo, 8); /* units in host order */
+                memcpy(u + k + 4, &hi, 8);
+#else
                 for (int j = 0; j < 8; j++)
                     u[k + (size_t)j] = p[i + (size_t)j];
+#endif
                 k += 8;
                 i += 8;
             }

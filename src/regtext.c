@@ -96,16 +96,6 @@ utf16_char(const uint8_t *s, size_t n, size_t *i, uint8_t *o)
     return m + 2;
 }
 
-/* The low 4 bytes of x spread to 8 with zero high bytes: 0xAABBCCDD ->
- * 0x00AA00BB00CC00DD (four ASCII characters as UTF-16LE units). */
-static inline uint64_t
-widen(uint64_t x)
-{
-    x &= 0xFFFFFFFFu;
-    x = (x | x << 16) & 0x0000FFFF0000FFFFu;
-    return (x | x << 8) & 0x00FF00FF00FF00FFu;
-}
-
 /* Append UTF-16LE of the UTF-8/WTF-8 text s to out, LF as CRLF.  At most
  * 4 bytes come out per byte in (LF, or 4 bytes giving a surrogate pair). */
 static int
@@ -167,30 +157,57 @@ flush(ex *e, int force)
 
 static const char hexd[] = "0123456789abcdef";
 
-/* Append d as comma-separated hex pairs wrapped like regedit; col is the
- * column after the "name"=hex: prefix. */
+/* Append d as comma-separated hex pairs wrapped like regedit (a line ends
+ * "\\" after the comma that reaches column 77; the next starts with two
+ * spaces); col is the column after the "name"=hex: prefix.  wide: as
+ * UTF-16LE with CRLF, straight into the output (hex is most of a .reg
+ * file of binary data, so it skips the re-encoding of the text). */
 static void
-put_hex_bytes(sbuf *o, span d, size_t col)
+put_hex_bytes(sbuf *o, span d, size_t col, int wide)
 {
-    /* 3 bytes per byte, plus "\\\n  " (4) per wrap: at most 25 bytes of
-     * 3 columns fit the 77-column lines. */
-    size_t need = d.n * 3 + (d.n / 24 + 2) * 4;
+    /* Per byte 3 characters; per wrap 5 (with CR): at most 25 bytes of 3
+     * columns fit a line.  UTF-16: twice that, plus 2 bytes of slack for
+     * the 8-byte stores. */
+    size_t cw = wide ? 2 : 1, need = cw * (d.n * 3 + (d.n / 24 + 2) * 5) + 2;
     if (d.n == 0 || sbuf_grow(o, need) < 0)
         return;
     uint8_t *p = o->p + o->n, *p0 = p;
-    for (size_t i = 0;; i++) {
-        p[0] = (uint8_t)hexd[d.p[i] >> 4];
-        p[1] = (uint8_t)hexd[d.p[i] & 15];
-        if (i + 1 == d.n) {
-            p += 2;
+    for (size_t i = 0; i < d.n;) {
+        /* Bytes until the comma that reaches column 77 (at least one). */
+        size_t m = col >= 74 ? 1 : (77 - col + 2) / 3;
+        if (m > d.n - i)
+            m = d.n - i;
+        const uint8_t *s = d.p + i;
+        if (wide) {
+            for (size_t k = 0; k < m; k++, p += 6) {
+                uint64_t u = (uint64_t)(uint8_t)hexd[s[k] >> 4] |
+                             (uint64_t)(uint8_t)hexd[s[k] & 15] << 16 |
+                             (uint64_t)',' << 32;
+                memcpy(p, &u, 8); /* 6 bytes used */
+            }
+        } else {
+            for (size_t k = 0; k < m; k++, p += 3) {
+                p[0] = (uint8_t)hexd[s[k] >> 4];
+                p[1] = (uint8_t)hexd[s[k] & 15];
+                p[2] = ',';
+            }
+        }
+        i += m;
+        col += 3 * m;
+        if (i == d.n) {
+            p -= cw; /* no comma after the last byte */
             break;
         }
-        p[2] = ',';
-        p += 3;
-        col += 3;
         if (col >= 77) {
-            memcpy(p, "\\\n  ", 4);
-            p += 4;
+            if (wide) {
+                static const uint8_t w[10] = {'\\', 0,   '\r', 0,   '\n',
+                                              0,    ' ', 0,    ' ', 0};
+                memcpy(p, w, 10);
+                p += 10;
+            } else {
+                memcpy(p, "\\\n  ", 4);
+                p += 4;
+            }
             col = 2;
         }
     }
@@ -292,7 +309,14 @@ reg_value(ex *e, const vk *v)
     }
     sbuf_put(o, t, tn);
     col += tn;
-    put_hex_bytes(o, d, col);
+    if (e->flags & RH_EXPORT_UTF16) {
+        /* The text so far to the output, then the hex there directly. */
+        if ((rc = flush(e, 0)) < 0)
+            return rc;
+        put_hex_bytes(&e->out, d, col, 1);
+    } else {
+        put_hex_bytes(o, d, col, 0);
+    }
     sbuf_putc(o, '\n');
     return 0;
 }

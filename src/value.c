@@ -144,9 +144,14 @@ rh_value_foreach(rh_hive *h, rh_key key, int (*fn)(void *ctx, rh_value v),
         return rc;
     for (size_t i = 0; i < k.nval; i++)
         cell_prefetch(h, rd_u32(list, i * 4)); /* fn reads them next */
-    for (size_t i = 0; i < k.nval; i++)
+    for (size_t i = 0; i < k.nval; i++) {
+        /* and likely the next value's data (inline data makes a harmless
+         * hint) */
+        if (i + 1 < k.nval)
+            cell_prefetch_ref(h, rd_u32(list, (i + 1) * 4), VK_DATA);
         if ((rc = fn(ctx, rd_u32(list, i * 4))) != 0)
             return rc;
+    }
     return 0;
 }
 

@@ -42,6 +42,26 @@ def reghive():
     return r
 
 
+class Checks:
+    """Collects failed checks: check(ok, what) prints FAIL lines; done(name)
+    prints the summary and returns the exit status."""
+
+    def __init__(self):
+        self.failures = []
+
+    def __call__(self, ok, what):
+        if not ok:
+            self.failures.append(what)
+            print('FAIL:', what)
+
+    def done(self, name):
+        if self.failures:
+            print('%d failure(s)' % len(self.failures))
+            return 1
+        print('%s: ok' % name)
+        return 0
+
+
 def need_module(name):
     """Import an oracle module or skip the test with a reason."""
     try:

@@ -7,6 +7,7 @@
 #include "reg.h"
 #include "t.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -239,11 +240,46 @@ test_commit_safety(void)
     CHECK_RC(rh_key_add(h, rh_root(h), "k", 1, &k, NULL), 0);
     /* not the file opened: refused unless forced */
     CHECK_RC(rh_commit(h, other, 0), RH_EIO);
-    /* the file changed underneath: refused */
-    CHECK_RC(rh_open(path, RH_OPEN_WRITE, &h2), 0);
-    CHECK_RC(rh_value_set(h2, rh_root(h2), "x", 1, RH_REG_DWORD, "abcd", 4), 0);
-    usleep(20000);
-    CHECK_RC(rh_commit(h2, NULL, 0), 0);
+    /* a second writable open is refused while h holds the file (a
+     * read-only one is fine) */
+    CHECK_RC(rh_open(path, RH_OPEN_WRITE, &h2), RH_EIO);
+    CHECK(strstr(rh_errmsg(h2), "in use") != NULL);
+    rh_close(h2);
+    CHECK_RC(rh_open(path, 0, &h2), 0);
+    rh_close(h2);
+    /* the file changed in place underneath (another program): the mapped
+     * image's unedited pages now read its bytes, so even a forced commit
+     * is refused */
+    {
+        int fd = open(path, O_RDWR);
+        uint8_t page[8] = {0};
+        usleep(20000);
+        CHECK(fd >= 0 && pread(fd, page, sizeof page, 8192 - 8) == 8 &&
+              pwrite(fd, page, sizeof page, 8192 - 8) == 8);
+        close(fd);
+    }
+    CHECK_RC(rh_commit(h, NULL, 0), RH_EIO);
+    CHECK(strstr(rh_errmsg(h), "changed") != NULL);
+    CHECK_RC(rh_commit(h, NULL, RH_COMMIT_FORCE), RH_EIO);
+    CHECK(strstr(rh_errmsg(h), "changed in place") != NULL);
+    rh_close(h);
+    /* replaced by rename underneath: refused unless forced; forced, the
+     * mapped (old) file is intact, so the commit is whole */
+    CHECK_RC(rh_open(path, RH_OPEN_WRITE, &h), 0);
+    CHECK_RC(rh_key_add(h, rh_root(h), "k", 1, &k, NULL), 0);
+    {
+        char repl[80];
+        snprintf(repl, sizeof repl, "%s.repl", path);
+        rh_hive *r;
+        CHECK_RC(rh_create(5, &r), 0);
+        CHECK_RC(rh_value_set(r, rh_root(r), "x", 1, RH_REG_DWORD, "abcd", 4),
+                 0);
+        CHECK_RC(rh_commit(r, repl, 0), 0);
+        rh_close(r);
+        chmod(repl, 0604);
+        usleep(20000);
+        CHECK(rename(repl, path) == 0);
+    }
     CHECK_RC(rh_commit(h, NULL, 0), RH_EIO);
     CHECK(strstr(rh_errmsg(h), "changed since") != NULL);
     CHECK_RC(rh_commit(h, NULL, RH_COMMIT_FORCE | RH_COMMIT_BACKUP), 0);
@@ -256,7 +292,6 @@ test_commit_safety(void)
     CHECK_RC(rh_value_set(h, k, "y", 1, RH_REG_SZ, "z\0\0", 4), 0);
     CHECK_RC(rh_commit(h, NULL, 0), 0);
     rh_close(h);
-    rh_close(h2);
     CHECK_RC(rh_open(path, 0, &h), 0);
     CHECK_RC(rh_key_lookup(h, "k", &k), 0);
     rh_info info;
@@ -272,6 +307,164 @@ test_commit_safety(void)
     rmdir(dir);
 }
 
+/* Bins whose cells were walked (validated) and whose free cells are listed. */
+static void
+lazy_counts(rh_hive *h, size_t *walked, size_t *indexed, size_t *bins)
+{
+    span b = {h->data + BASE_SIZE, h->bins_end};
+    *walked = *indexed = *bins = 0;
+    for (uint32_t bin = 0; bin < h->bins_end; bin += rd_u32(b, bin + 8)) {
+        uint32_t pg = bin / HBIN_PAGE;
+        (*bins)++;
+        if (!h->pending || bin >= h->lazy_end ||
+            !(h->pending[pg / 8] >> (pg % 8) & 1))
+            (*walked)++;
+        if (h->al && (h->al->indexed[pg / 8] >> (pg % 8) & 1))
+            (*indexed)++;
+    }
+}
+
+/* A writable open maps the file and walks only the bins an edit touches;
+ * allocation indexes more bins only when nothing indexed fits; a damaged
+ * bin is found when (and only when) it is needed; an image that outgrows
+ * its reservation moves to the heap. */
+static void
+test_lazy_open(void)
+{
+    char dir[] = "/tmp/rh-test-XXXXXX", path[64];
+    rh_hive *h;
+    rh_key k, g;
+    size_t walked, indexed, bins, n;
+    char name[32];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/hive", dir);
+    /* 60 groups of 40 keys with a value each: many bins */
+    CHECK_RC(rh_create(5, &h), 0);
+    for (int i = 0; i < 60; i++) {
+        snprintf(name, sizeof name, "G%02d", i);
+        CHECK_RC(rh_key_add(h, rh_root(h), name, strlen(name), &g, NULL), 0);
+        for (int j = 0; j < 40; j++) {
+            snprintf(name, sizeof name, "K%03d", j);
+            CHECK_RC(rh_key_add(h, g, name, strlen(name), &k, NULL), 0);
+            CHECK_RC(rh_value_set(h, k, "v", 1, RH_REG_BINARY,
+                                  "0123456789abcdef0123456789abcdef", 32),
+                     0);
+        }
+    }
+    CHECK_RC(rh_commit(h, path, 0), 0);
+    rh_close(h);
+
+    /* delete one key: few bins walked, fewer indexed, nothing else */
+    CHECK_RC(rh_open(path, RH_OPEN_WRITE, &h), 0);
+    CHECK(h->wmap == 1);
+    lazy_counts(h, &walked, &indexed, &bins);
+    CHECK(bins > 40 && walked == 1 && indexed == 0);
+    CHECK_RC(rh_key_lookup(h, "G30\\K020", &k), 0);
+    CHECK_RC(rh_key_delete(h, k), 0);
+    lazy_counts(h, &walked, &indexed, &bins);
+    /* (the lookups scan G00..G30 and K000..K020, spread over bins) */
+    CHECK(walked < bins / 2 && indexed >= 1 && indexed <= 3);
+    CHECK_RC(alloc_verify(h), 0);
+    /* a small add fits the freed space: no more bins indexed */
+    size_t before = indexed;
+    CHECK_RC(rh_key_lookup(h, "G30", &g), 0);
+    CHECK_RC(rh_key_add(h, g, "K020", 4, &k, NULL), 0);
+    lazy_counts(h, &walked, &indexed, &bins);
+    CHECK(indexed == before);
+    CHECK_RC(alloc_verify(h), 0);
+    /* 200 values of 3 KiB: the freed space is used up, then bins are
+     * indexed in file order until every one is, and only then does the
+     * image grow */
+    uint32_t end0 = h->bins_end;
+    static uint8_t big[3000];
+    for (int i = 0; i < 200; i++) {
+        snprintf(name, sizeof name, "big%d", i);
+        CHECK_RC(rh_value_set(h, k, name, strlen(name), RH_REG_BINARY, big,
+                              sizeof big),
+                 0);
+    }
+    lazy_counts(h, &walked, &indexed, &bins);
+    CHECK(h->bins_end > end0 && indexed == bins && walked == bins);
+    CHECK_RC(alloc_verify(h), 0);
+    CHECK_RC(rh_commit(h, NULL, 0), 0);
+    rh_close(h);
+    CHECK_RC(rh_open(path, 0, &h), 0);
+    CHECK_RC(rh_check(h, NULL, NULL, &n), 0);
+    CHECK_RC(rh_key_lookup(h, "G30\\K020", &k), 0);
+    rh_value v;
+    CHECK_RC(rh_value_get(h, k, "big199", 6, &v), 0);
+    rh_close(h);
+
+    /* damage a bin (its first cell's size) far from the edit: the delete
+     * still works; an allocation that must scan past it fails naming it,
+     * and nothing is written */
+    CHECK_RC(rh_open(path, 0, &h), 0);
+    CHECK_RC(rh_key_lookup(h, "G59\\K039", &k), 0);
+    uint32_t bad = (uint32_t)k & ~(uint32_t)(HBIN_PAGE - 1);
+    span b = {h->data + BASE_SIZE, h->bins_end};
+    while (!rd_sig(b, bad, "hb"))
+        bad -= HBIN_PAGE;
+    rh_close(h);
+    {
+        int fd = open(path, O_RDWR);
+        uint8_t sz[4] = {3, 0, 0, 0};
+        CHECK(fd >= 0 && pwrite(fd, sz, 4, BASE_SIZE + bad + HBIN_HDR) == 4);
+        close(fd);
+    }
+    struct stat st0, st1;
+    CHECK(stat(path, &st0) == 0);
+    CHECK_RC(rh_open(path, RH_OPEN_WRITE, &h), 0);
+    CHECK_RC(rh_key_lookup(h, "G00\\K001", &k), 0);
+    CHECK_RC(rh_key_delete(h, k), 0);
+    CHECK_RC(rh_key_lookup(h, "G59\\K039", &k), RH_ECORRUPT);
+    char want[64];
+    snprintf(want, sizeof want, "bad cell size 3 in bin at 0x%x", bad);
+    CHECK(strstr(rh_errmsg(h), want) != NULL);
+    CHECK_RC(rh_key_lookup(h, "G01", &g), 0);
+    int rc = 0;
+    for (int i = 0; i < 400 && rc == 0; i++) {
+        snprintf(name, sizeof name, "more%d", i);
+        rc = rh_value_set(h, g, name, strlen(name), RH_REG_BINARY, big,
+                          sizeof big);
+    }
+    CHECK_RC(rc, RH_ECORRUPT);
+    CHECK(strstr(rh_errmsg(h), want) != NULL);
+    rh_close(h);
+    CHECK(stat(path, &st1) == 0 && st1.st_mtim.tv_nsec == st0.st_mtim.tv_nsec &&
+          st1.st_mtim.tv_sec == st0.st_mtim.tv_sec);
+    unlink(path);
+
+    /* an image that outgrows its reservation moves to the heap */
+    setenv("RH_TEST_RESERVE", "1", 1);
+    CHECK_RC(rh_create(5, &h), 0);
+    CHECK_RC(rh_commit(h, path, 0), 0);
+    rh_close(h);
+    CHECK_RC(rh_open(path, RH_OPEN_WRITE, &h), 0);
+    CHECK(h->wmap == 1);
+    for (int i = 0; i < 40; i++) {
+        snprintf(name, sizeof name, "v%d", i);
+        CHECK_RC(rh_value_set(h, rh_root(h), name, strlen(name), RH_REG_BINARY,
+                              big, sizeof big),
+                 0);
+    }
+    CHECK(h->wmap == 0);
+    CHECK_RC(alloc_verify(h), 0);
+    CHECK_RC(rh_commit(h, NULL, 0), 0);
+    rh_close(h);
+    unsetenv("RH_TEST_RESERVE");
+    CHECK_RC(rh_open(path, 0, &h), 0);
+    CHECK_RC(rh_check(h, NULL, NULL, &n), 0);
+    CHECK_RC(rh_value_get(h, rh_root(h), "v39", 3, &v), 0);
+    rh_close(h);
+    unlink(path);
+    char lg[80];
+    snprintf(lg, sizeof lg, "%s.LOG1", path);
+    unlink(lg);
+    snprintf(lg, sizeof lg, "%s.LOG2", path);
+    unlink(lg);
+    rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -279,5 +472,6 @@ main(void)
     test_many_keys(3);
     test_values_and_refusals();
     test_commit_safety();
+    test_lazy_open();
     return T_DONE();
 }
