@@ -161,6 +161,7 @@ for hive in "${HIVES[@]}"; do
     ref=$BEST
     row "reghive export -o (UTF-16 .reg)" "$BEST" "$MEDIAN" "$RSS" self ""
     rh_rss=$RSS
+    rh_bytes=$(stat -c %s "$WORK/out.reg" 2>/dev/null || echo 0)
     if [ "$ref" = fail ]; then
         status=1
         continue
@@ -169,8 +170,17 @@ for hive in "${HIVES[@]}"; do
     row "hivexregedit --export" "$BEST" "$MEDIAN" "$RSS" "$ref" 20
     run_tool "$WORK/reglookup.txt" reglookup "$hive"
     row "reglookup" "$BEST" "$MEDIAN" "$RSS" "$ref" 10
+    rl=$BEST rl_bytes=$(stat -c %s "$WORK/reglookup.txt" 2>/dev/null || echo 0)
     run_tool "$WORK/regfexport.txt" regfexport "$hive"
     row "regfexport" "$BEST" "$MEDIAN" "$RSS" "$ref" 10
+    # For the record: the same .reg in UTF-8 (half the bytes of regedit's
+    # UTF-16), against reglookup, with the output sizes.
+    run_tool /dev/null "$REGHIVE" export "$hive" --utf8 -o "$WORK/out.reg"
+    u8_bytes=$(stat -c %s "$WORK/out.reg" 2>/dev/null || echo 0)
+    if [ "$BEST" != fail ] && [ "$rl" != fail ]; then
+        printf '  (reghive export --utf8: %.3f s, reglookup %.1fx slower; output bytes: UTF-16 .reg %s, UTF-8 .reg %s, reglookup %s)\n' \
+            "$BEST" "$(calc "$rl / $BEST")" "$rh_bytes" "$u8_bytes" "$rl_bytes"
+    fi
     limit=$(calc "$size_mib + 32")
     rh_mib=$(calc "$rh_rss / 1024")
     if cmpf "$rh_mib <= $limit"; then
