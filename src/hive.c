@@ -601,7 +601,7 @@ hive_apply_logs(rh_hive *h, int fd, const char *const *paths, size_t n)
             copy_str(h->rec.logs[i].note, sizeof h->rec.logs[i].note, ioerr[i]);
     }
     if (room.p && img != room.p)
-        munmap(room.p, room.cap);
+        image_free(room.p, room.cap);
     if (rc < 0)
         return hive_err(h, rc, "out of memory recovering from the logs");
     if (img)
@@ -628,45 +628,46 @@ reserve_size(size_t flen)
     return flen + extra;
 }
 
+/* A zero-filled anonymous reservation of need bytes plus room to grow
+ * (*cap bytes in all; pages cost memory once written), or NULL. */
+static uint8_t *
+reserve(size_t need, size_t *cap)
+{
+    size_t res = reserve_size(need);
+    void *r = mmap(NULL, res, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (r == MAP_FAILED)
+        return NULL;
+    *cap = res;
+    return r;
+}
+
 /* Map len bytes of fd privately (copy-on-write: a page is copied when
- * first written, the file never changes) at the start of an anonymous,
- * zero-filled reservation of at least need bytes plus room to grow
- * (*cap bytes in all).  NULL when it cannot be mapped. */
+ * first written, the file never changes) at the start of a reservation
+ * of at least need bytes.  NULL when it cannot be mapped. */
 static uint8_t *
 map_room(int fd, size_t len, size_t need, size_t *cap)
 {
     long pg = sysconf(_SC_PAGESIZE);
     size_t flen = (len + (size_t)pg - 1) & ~((size_t)pg - 1);
-    size_t res = reserve_size(need > flen ? need : flen);
-    void *r = mmap(NULL, res, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (r == MAP_FAILED)
-        return NULL;
-    if (mmap(r, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0) ==
-        MAP_FAILED) {
-        munmap(r, res);
+    uint8_t *r = reserve(need > flen ? need : flen, cap);
+    if (r && mmap(r, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd,
+                  0) == MAP_FAILED) {
+        munmap(r, *cap);
         return NULL;
     }
-    *cap = res;
     return r;
 }
 
 int
 hive_wbuf_anon(rh_hive *h, size_t len)
 {
-    size_t res = reserve_size(len);
-    void *r = mmap(NULL, res, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (r == MAP_FAILED) {
+    h->wmap = (h->wbuf = reserve(len, &h->wcap)) != NULL;
+    if (!h->wmap) {
         if (!(h->wbuf = calloc(1, len)))
             return -1;
         h->wcap = len;
-        h->wmap = 0;
-        return 0;
     }
-    h->wbuf = r;
-    h->wcap = res;
-    h->wmap = 1;
     return 0;
 }
 
