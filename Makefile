@@ -43,7 +43,7 @@ $(B)/libreghive.so: $(LIB_OBJ)
 	$(CC) -shared -o $@ $^ $(LDFLAGS_ALL)
 
 $(B)/reghive: $(CLI_OBJ) $(B)/libreghive.a
-	$(CC) -pie -o $@ $^ $(LDFLAGS_ALL)
+	$(CC) -pie -o $@ $^ $(LDFLAGS_ALL) -pthread
 
 # Unit tests link the static library's objects directly (internal API).
 $(B)/tests/%: tests/unit/%.c tests/unit/t.h $(LIB_OBJ)

@@ -83,6 +83,19 @@ void json_string(FILE *f, const char *s, size_t n);
 /* rh_write_fn over a FILE *. */
 int write_file(void *ctx, const void *buf, size_t len);
 
+/* A writer thread that writes to fd the buffers an exporter lends it
+ * (bgwrite.c): bgw_write is an rh_write_fn for rh_export with
+ * RH_EXPORT_HOLD and a bgw as ctx, so formatting and writing overlap.
+ * bgw_open: NULL if no memory or thread (write directly then); grow: fd
+ * is a regular file written from offset 0, whose blocks may be allocated
+ * ahead of the writes (and cut to what was written at the close).
+ * bgw_close: waits for the writes, joins and frees; 0, or -1 with errno
+ * of the first failed write.  fd stays open. */
+typedef struct bgw bgw;
+bgw *bgw_open(int fd, int grow);
+int bgw_write(void *ctx, const void *buf, size_t len);
+int bgw_close(bgw *w);
+
 /* A progress line on stderr, drawn only when stderr is a TTY
  * (progress.c). */
 struct progress {

@@ -6,6 +6,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 int
@@ -51,34 +53,57 @@ cmd_export(int argc, char **argv)
         if (!prefix && (dp = display_prefix(key)) && *dp)
             prefix = dp;
     }
-    FILE *f = stdout;
+    int fd = 1;
     if (out && strcmp(out, "-") != 0) {
-        f = fopen(out, "wb");
-        if (!f) {
+        fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        if (fd < 0) {
             perror(out);
             rh_close(h);
             free(dp);
             return 1;
         }
+    } else {
+        out = NULL;
     }
     /* regedit writes UTF-16LE files; a terminal or pipe gets UTF-8. */
     if (utf == 0)
-        utf = (f != stdout) ? 16 : 8;
+        utf = out ? 16 : 8;
     unsigned flags = json ? RH_EXPORT_JSON : (utf == 16 ? RH_EXPORT_UTF16 : 0);
     struct progress pg;
     progress_init(&pg, "export", "keys");
     if (pg.on)
         rh_set_progress(h, progress_update, &pg);
-    rc = rh_export(h, k, prefix, flags, write_file, f);
-    progress_end(&pg);
-    if (rc < 0)
-        die_rc(h, hive, rc);
-    if (f != stdout && fclose(f) != 0) {
+    /* Nothing else goes to stdout; what is buffered goes first. */
+    fflush(stdout);
+    FILE *f = stdout;
+    bgw *w = bgw_open(fd, out != NULL);
+    if (!w && out && !(f = fdopen(fd, "wb"))) {
         perror(out);
-        rc = -1;
-    } else if (f == stdout && fflush(stdout) != 0) {
-        rc = -1;
+        close(fd);
+        free(dp);
+        rh_close(h);
+        return 1;
     }
+    if (w)
+        rc = rh_export(h, k, prefix, flags | RH_EXPORT_HOLD, bgw_write, w);
+    else
+        rc = rh_export(h, k, prefix, flags, write_file, f);
+    /* Finish the writes first: their error is the cause of rh_export's. */
+    int saved = 0;
+    int werr = w ? bgw_close(w) : (fflush(f) != 0 || ferror(f)) ? -1 : 0;
+    if (werr != 0)
+        saved = errno;
+    progress_end(&pg);
+    if (out && (w ? close(fd) : fclose(f)) != 0 && werr == 0)
+        werr = -1, saved = errno;
+    /* A failed write stops the export: name the output, not the hive. */
+    if (werr != 0)
+        fprintf(stderr, "reghive: %s: %s\n", out ? out : "stdout",
+                strerror(saved));
+    else if (rc < 0)
+        die_rc(h, hive, rc);
+    if (werr != 0)
+        rc = -1;
     free(dp);
     rh_close(h);
     return rc < 0;

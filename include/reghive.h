@@ -522,6 +522,11 @@ typedef int (*rh_write_fn)(void *ctx, const void *buf, size_t len);
 #define RH_EXPORT_UTF16 0x1u /* UTF-16LE with BOM and CRLF (regedit file) */
 #define RH_EXPORT_JSON 0x2u  /* JSON lines: one object per key */
 #define RH_EXPORT_NORECURSE 0x4u
+/* fn may go on reading buf after it returns (a writer thread, say): buf
+ * stays unchanged until fn's next call returns, and a closing call
+ * fn(ctx, NULL, 0), made whenever fn got a buffer (after a failure too),
+ * ends the loan.  Without it buf is only valid during the call. */
+#define RH_EXPORT_HOLD 0x8u
 
 /* Progress report for long operations on h (rh_export: keys;
  * rh_reg_apply: the document's operations): fn(ctx, done, total) is

@@ -87,6 +87,20 @@ wr_u64(uint8_t *p, uint64_t v)
     wr_u32(p + 4, (uint32_t)(v >> 32));
 }
 
+/* Unchecked little-endian load of p[0..7]: for loops over a span whose
+ * length they have already checked.  One load (GCC does not merge the
+ * byte loads of rd_u64 into one). */
+static inline uint64_t
+ld_u64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
 /* The low 4 bytes of x spread to 8 with zero high bytes: 0xAABBCCDD ->
  * 0x00AA00BB00CC00DD (four ASCII characters as UTF-16LE units). */
 static inline uint64_t

@@ -40,6 +40,10 @@
  *    on its first line, and a continuation line holds 25 bytes.  Strings
  *    and dwords are never wrapped.
  * With UTF-16 off the same text is written as UTF-8 with LF and no BOM.
+ * The UTF-16 writer puts value lines straight into the output: names and
+ * strings go from the hive's units to UTF-16 with no UTF-8 in between,
+ * hex from a table.  The UTF-8 writer is the reference: tests require the
+ * UTF-16 file to be exactly its re-encoding (tests/cli/export_utf16.sh).
  */
 #include "reg.h"
 
@@ -54,6 +58,8 @@ typedef struct ex {
     void *ctx;
     sbuf line; /* UTF-8 text of the current key block */
     sbuf out;  /* encoded bytes waiting to be written */
+    sbuf held; /* RH_EXPORT_HOLD: the buffer fn was given last */
+    int lent;  /* fn was given a buffer (HOLD: the closing call is owed) */
     sbuf path; /* current key path, UTF-8 */
     sbuf tmp;  /* big data scratch */
     sbuf u16;  /* scratch for decoding UTF-16 strings */
@@ -110,7 +116,7 @@ to_utf16(sbuf *out, const uint8_t *s, size_t n)
         /* Widen 8 bytes at a time (there is room for 32 bytes of output);
          * keep those before the first LF or non-ASCII byte. */
         if (n - i >= 8) {
-            uint64_t x = rd_u64((span){s + i, 8}, 0);
+            uint64_t x = ld_u64(s + i);
             uint64_t lf = x ^ (ones * '\n'); /* zero byte where s has LF */
             uint64_t special = (x | ((lf - ones) & ~lf)) & high;
             wr_u64(o, widen(x));
@@ -147,15 +153,32 @@ flush(ex *e, int force)
     e->line.n = 0;
     if (e->out.oom)
         return hive_err(e->h, RH_ENOMEM, "out of memory");
-    if (e->out.n >= 65536 || (force && e->out.n)) {
+    /* A sink that holds buffers gets bigger ones: fewer hand-overs. */
+    size_t chunk = (e->flags & RH_EXPORT_HOLD) ? 262144 : 65536;
+    if (e->out.n >= chunk || (force && e->out.n)) {
+        e->lent = 1;
         if (e->fn(e->ctx, e->out.p, e->out.n) != 0)
             return hive_err(e->h, RH_ECANCEL, "write failed");
+        if (e->flags & RH_EXPORT_HOLD) { /* fill the other buffer next */
+            sbuf t = e->out;
+            e->out = e->held;
+            e->held = t;
+        }
         e->out.n = 0;
     }
     return 0;
 }
 
 static const char hexd[] = "0123456789abcdef";
+
+/* hexw[b]: b's two hex digits and a comma as UTF-16LE (6 bytes, then 2
+ * zero bytes that the next store overwrites). */
+#define HX(n) ((uint64_t)((n) < 10 ? '0' + (n) : 'a' + (n)-10))
+#define HW(b) (HX((b) >> 4) | HX((b)&15) << 16 | (uint64_t)',' << 32)
+#define HW4(b) HW(b), HW((b) + 1), HW((b) + 2), HW((b) + 3)
+#define HW16(b) HW4(b), HW4((b) + 4), HW4((b) + 8), HW4((b) + 12)
+#define HW64(b) HW16(b), HW16((b) + 16), HW16((b) + 32), HW16((b) + 48)
+static const uint64_t hexw[256] = {HW64(0), HW64(64), HW64(128), HW64(192)};
 
 /* Append d as comma-separated hex pairs wrapped like regedit (a line ends
  * "\\" after the comma that reaches column 77; the next starts with two
@@ -179,12 +202,15 @@ put_hex_bytes(sbuf *o, span d, size_t col, int wide)
             m = d.n - i;
         const uint8_t *s = d.p + i;
         if (wide) {
-            for (size_t k = 0; k < m; k++, p += 6) {
-                uint64_t u = (uint64_t)(uint8_t)hexd[s[k] >> 4] |
-                             (uint64_t)(uint8_t)hexd[s[k] & 15] << 16 |
-                             (uint64_t)',' << 32;
-                memcpy(p, &u, 8); /* 6 bytes used */
+            size_t k = 0;
+            for (; k + 4 <= m; k += 4, p += 24) {
+                wr_u64(p, hexw[s[k]]); /* 6 bytes used */
+                wr_u64(p + 6, hexw[s[k + 1]]);
+                wr_u64(p + 12, hexw[s[k + 2]]);
+                wr_u64(p + 18, hexw[s[k + 3]]);
             }
+            for (; k < m; k++, p += 6)
+                wr_u64(p, hexw[s[k]]);
         } else {
             for (size_t k = 0; k < m; k++, p += 3) {
                 p[0] = (uint8_t)hexd[s[k] >> 4];
@@ -256,6 +282,166 @@ sz_quotable(span d)
     return 1;
 }
 
+/* If the REG_SZ d is quotable (as sz_quotable decides), append it as
+ * UTF-16LE "...", \\ and " escaped, and CRLF, and return 1; else 0 with
+ * nothing appended.  The string's own units go out 4 at a time where none
+ * is special (below 0x20, \\ or "); the lowest flagged unit is exact,
+ * as in to_utf16, and is looked at alone. */
+static int
+put_sz_wide(sbuf *o, span d)
+{
+    const uint64_t ones = 0x0001000100010001u, high = 0x8000800080008000u;
+    if (d.n < 2 || (d.n & 1) || rd_u16(d, d.n - 2) != 0)
+        return 0;
+    size_t n = d.n - 2, need; /* the final NUL is not written */
+    if (!ck_mul(n, 2, &need) || !ck_add(need, 16, &need))
+        o->oom = 1;
+    if (o->oom || sbuf_grow(o, need) < 0)
+        return 1; /* out of memory: o says so */
+    const uint8_t *s = d.p;
+    uint8_t *p = o->p + o->n, *p0 = p;
+    wr_u16(p, '"');
+    p += 2;
+    for (size_t i = 0; i < n;) {
+        if (n - i >= 8) {
+            uint64_t x = ld_u64(s + i);
+            uint64_t a = x ^ (ones * '\\'), b = x ^ (ones * '"');
+            uint64_t hit = ((x - ones * 0x20) & ~x) | ((a - ones) & ~a) |
+                           ((b - ones) & ~b);
+            wr_u64(p, x);
+            if (!(hit &= high)) {
+                p += 8;
+                i += 8;
+                continue;
+            }
+            size_t j = (size_t)__builtin_ctzll(hit) / 16 * 2;
+            p += j;
+            i += j;
+        }
+        uint16_t c = (uint16_t)(s[i] | s[i + 1] << 8);
+        if (c == 0 || c == '\r' || c == '\n')
+            return 0;
+        if (c == '\\' || c == '"') {
+            wr_u16(p, '\\');
+            p += 2;
+        }
+        wr_u16(p, c);
+        p += 2;
+        i += 2;
+    }
+    static const uint8_t end[6] = {'"', 0, '\r', 0, '\n', 0};
+    memcpy(p, end, 6);
+    o->n += (size_t)(p + 6 - p0);
+    return 1;
+}
+
+/* The text after '=' for data that is not a quoted string: "dword:..."
+ * and a newline for a 4-byte REG_DWORD (returns its length, 15), else
+ * "hex:" or "hex(N):" with N in lowercase hex (returns its length, and
+ * *hex is set). */
+static size_t
+data_prefix(uint32_t type, span d, char t[16], int *hex)
+{
+    *hex = 0;
+    if (type == RH_REG_DWORD && d.n == 4) {
+        uint32_t x = rd_u32(d, 0);
+        memcpy(t, "dword:", 6);
+        for (int i = 0; i < 8; i++)
+            t[6 + i] = hexd[(x >> (28 - 4 * i)) & 15];
+        t[14] = '\n';
+        return 15;
+    }
+    *hex = 1;
+    memcpy(t, "hex:", 4);
+    if (type == RH_REG_BINARY)
+        return 4;
+    size_t tn = 4;
+    int shift = 28;
+    while (shift > 0 && !(type >> shift))
+        shift -= 4;
+    for (; shift >= 0; shift -= 4)
+        t[tn++] = hexd[(type >> shift) & 15];
+    t[3] = '(';
+    t[tn++] = ')';
+    t[tn++] = ':';
+    return tn;
+}
+
+/* Append the ASCII s (n bytes) as UTF-16LE, LF as CRLF. */
+static void
+put_wide(sbuf *o, const char *s, size_t n)
+{
+    if (sbuf_grow(o, 4 * n) < 0)
+        return;
+    uint8_t *p = o->p + o->n, *p0 = p;
+    for (size_t i = 0; i < n; i++, p += 2) {
+        if (s[i] == '\n') {
+            wr_u16(p, '\r');
+            p += 2;
+        }
+        wr_u16(p, (uint8_t)s[i]);
+    }
+    o->n += (size_t)(p - p0);
+}
+
+/* Append the value name raw (compressed: Latin-1 bytes, else UTF-16LE
+ * units, an odd last byte ignored) as a UTF-16LE quoted string with \\
+ * and " escaped; returns the columns taken (UTF-16 units). */
+static size_t
+put_name_wide(sbuf *o, span raw, int compressed)
+{
+    size_t n = compressed ? raw.n : raw.n / 2, need;
+    if (!ck_mul(n, 4, &need) || !ck_add(need, 4, &need))
+        o->oom = 1;
+    if (o->oom || sbuf_grow(o, need) < 0)
+        return 0; /* out of memory: o says so */
+    uint8_t *p = o->p + o->n, *p0 = p;
+    wr_u16(p, '"');
+    p += 2;
+    for (size_t i = 0; i < n; i++) {
+        uint16_t c = raw.p[compressed ? i : 2 * i];
+        if (!compressed)
+            c = (uint16_t)(c | raw.p[2 * i + 1] << 8);
+        if (c == '\\' || c == '"') {
+            wr_u16(p, '\\');
+            p += 2;
+        }
+        wr_u16(p, c);
+        p += 2;
+    }
+    wr_u16(p, '"');
+    p += 2;
+    o->n += (size_t)(p - p0);
+    return (size_t)(p - p0) / 2;
+}
+
+/* A value's line in UTF-16: written straight into e->out (after the text
+ * in e->line), as the data is UTF-16 or hex already and the names need no
+ * trip through UTF-8. */
+static int
+reg_value_wide(ex *e, const vk *v, span d)
+{
+    sbuf *o = &e->out;
+    size_t col = 1;
+    char t[16];
+    int hex;
+    if (v->name.n == 0)
+        put_wide(o, "@", 1);
+    else
+        col = put_name_wide(o, v->name, v->comp);
+    put_wide(o, "=", 1);
+    col++;
+    if (v->type == RH_REG_SZ && put_sz_wide(o, d))
+        return 0;
+    size_t tn = data_prefix(v->type, d, t, &hex);
+    put_wide(o, t, tn);
+    if (hex) {
+        put_hex_bytes(o, d, col + tn, 1);
+        put_wide(o, "\n", 1);
+    }
+    return 0;
+}
+
 static int
 reg_value(ex *e, const vk *v)
 {
@@ -265,6 +451,8 @@ reg_value(ex *e, const vk *v)
     size_t col;
     if ((rc = vk_data(e->h, v, &d, &e->tmp)) < 0)
         return rc;
+    if (e->flags & RH_EXPORT_UTF16)
+        return reg_value_wide(e, v, d);
     if (v->name.n == 0) {
         sbuf_putc(o, '@');
         col = 1;
@@ -285,39 +473,14 @@ reg_value(ex *e, const vk *v)
         sbuf_puts(o, "\"\n");
         return 0;
     }
-    if (v->type == RH_REG_DWORD && d.n == 4) {
-        char t[16] = "dword:";
-        uint32_t x = rd_u32(d, 0);
-        for (int i = 0; i < 8; i++)
-            t[6 + i] = hexd[(x >> (28 - 4 * i)) & 15];
-        t[14] = '\n';
-        sbuf_put(o, t, 15);
-        return 0;
-    }
-    char t[16] = "hex:";
-    size_t tn = 4;
-    if (v->type != RH_REG_BINARY) { /* hex(N): with N in lowercase hex */
-        tn = 4;
-        int shift = 28;
-        while (shift > 0 && !(v->type >> shift))
-            shift -= 4;
-        for (; shift >= 0; shift -= 4)
-            t[tn++] = hexd[(v->type >> shift) & 15];
-        t[3] = '(';
-        t[tn++] = ')';
-        t[tn++] = ':';
-    }
+    char t[16];
+    int hex;
+    size_t tn = data_prefix(v->type, d, t, &hex);
     sbuf_put(o, t, tn);
-    col += tn;
-    if (e->flags & RH_EXPORT_UTF16) {
-        /* The text so far to the output, then the hex there directly. */
-        if ((rc = flush(e, 0)) < 0)
-            return rc;
-        put_hex_bytes(&e->out, d, col, 1);
-    } else {
-        put_hex_bytes(o, d, col, 0);
+    if (hex) {
+        put_hex_bytes(o, d, col + tn, 0);
+        sbuf_putc(o, '\n');
     }
-    sbuf_putc(o, '\n');
     return 0;
 }
 
@@ -515,6 +678,9 @@ key_block(ex *e, const nk *k)
         else
             sbuf_putc(o, '\\');
         sbuf_puts(o, "]\n");
+        /* UTF-16 values go straight to e->out, after this header. */
+        if ((e->flags & RH_EXPORT_UTF16) && k->nval && (rc = flush(e, 0)) < 0)
+            return rc;
     }
     for (size_t i = 0; i < k->nval; i++) {
         vk v;
@@ -670,8 +836,12 @@ rh_export(rh_hive *h, rh_key k, const char *prefix, unsigned flags,
     if (rc >= 0 && h->progress)
         h->progress(h->progress_ctx, e.done, e.done);
 out:
+    /* The sink lets go of the last buffer before it is freed. */
+    if ((flags & RH_EXPORT_HOLD) && e.lent && fn(ctx, NULL, 0) != 0 && rc >= 0)
+        rc = hive_err(h, RH_ECANCEL, "write failed");
     sbuf_free(&e.line);
     sbuf_free(&e.out);
+    sbuf_free(&e.held);
     sbuf_free(&e.path);
     sbuf_free(&e.tmp);
     sbuf_free(&e.u16);

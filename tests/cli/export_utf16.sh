@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# The UTF-16LE export (regedit's file format, written 8 ASCII bytes at a
-# time) must be exactly the UTF-8 export re-encoded: BOM, CRLF line ends,
-# surrogate pairs, lone surrogates (WTF-8) kept.  Hives with non-ASCII
-# names and data, a lone surrogate (TruncatedPairHive) and long hex lines.
+# The UTF-16LE export (regedit's file format, which src/regtext.c writes
+# with its own code: names, strings and hex straight from the hive) must
+# be exactly the UTF-8 export re-encoded: BOM, CRLF line ends, surrogate
+# pairs, lone surrogates (WTF-8) kept.  Hives with non-ASCII names and
+# data, a lone surrogate (TruncatedPairHive), long hex lines, and 4.5 MB
+# of binary data with thousands of strings (NTUSER_BAGMRU).
 set -u
 : "${REGHIVE:?}" "${CORPUS:?}" "${PYTHON:=/usr/bin/python3}"
 hives=(yarp/UnicodeHive yarp/TruncatedPairHive yarp/ExtendedASCIIHive
-       hivex/special python-registry/UNICODE_TESTS regipy/amcache.hve)
+       hivex/special python-registry/UNICODE_TESTS regipy/amcache.hve
+       regipy/NTUSER_BAGMRU.DAT)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0

@@ -214,8 +214,11 @@ expect "-t list: numbers in 0x, other data in uppercase hex" 0 "$W/exp" \
     sz_two_nuls    REG_SZ    abc
     sz_odd    REG_SZ    ab
 E
-    printf '    sz_crlf    REG_SZ    one\r\ntwo\n    sz_lf    REG_SZ    a\nb\n\n'
-    printf 'End of search: 12 match(es) found.\n'; } >"$W/exp"
+    printf '    sz_crlf    REG_SZ    one\r\ntwo\n    sz_lf    REG_SZ    a\nb\n'
+    printf '    sz_ctl    REG_SZ    tab\there, then "quoted" \\ path\n'
+    printf '    sz_cr_late    REG_SZ    0123456789abcdef\rX\n'
+    printf '    name \303\251 \\ "    REG_SZ    y\n\n'
+    printf 'End of search: 15 match(es) found.\n'; } >"$W/exp"
 expect "-t REG_SZ: text up to the first NUL, raw CR/LF" 0 "$W/exp" "$R" query "$T" Types -t REG_SZ
 
 x '
@@ -272,13 +275,13 @@ x '\Select 4
 '
 "$R" query "$K" -v Failed -s --json | paths >"$W/out"
 cmp -s "$W/exp" "$W/out" || { echo "FAIL --json -v -s"; cat "$W/out"; fails=$((fails + 1)); }
-x '\Types 37
+x '\Types 40
 \Types\Ключ 2
 '
 "$R" query "$T" -t REG_DWORD -s --json | paths >"$W/out"
 cmp -s "$W/exp" "$W/out" || { echo "FAIL --json -t -s"; cat "$W/out"; fails=$((fails + 1)); }
 "$R" query "$T" Types -t 0x1234 -s --json | paths >"$W/out"
-printf '\\Types 37\n' >"$W/exp"
+printf '\\Types 40\n' >"$W/exp"
 cmp -s "$W/exp" "$W/out" || { echo "FAIL --json -t"; cat "$W/out"; fails=$((fails + 1)); }
 
 # --- errors -----------------------------------------------------------

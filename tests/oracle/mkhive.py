@@ -140,6 +140,10 @@ def types_tree():
         val('L' * 100, 3, b'\x01\x02\x03'),
         val('\u0416' * 66, 3, bytes(range(30))),
         val('\U00010400' * 33, 3, bytes(range(30))),
+        # strings past the 4-unit fast path of the UTF-16 writer
+        val('sz_ctl', 1, sz('tab\there, then "quoted" \\ path')),
+        val('sz_cr_late', 1, sz('0123456789abcdef\rX')),
+        val('name \xe9 \\ "', 1, sz('y')),
     ]
     cyr = [val('\u0417\u043d\u0430\u0447\u0435\u043d\u0438\u0435', 1,
                sz('\u0434\u0430\u043d\u043d\u044b\u0435')),
