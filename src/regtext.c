@@ -154,7 +154,7 @@ flush(ex *e, int force)
     if (e->out.oom)
         return hive_err(e->h, RH_ENOMEM, "out of memory");
     /* A sink that holds buffers gets bigger ones: fewer hand-overs. */
-    size_t chunk = (e->flags & RH_EXPORT_HOLD) ? 262144 : 65536;
+    size_t chunk = (e->flags & RH_EXPORT_HOLD) ? 1048576 : 65536;
     if (e->out.n >= chunk || (force && e->out.n)) {
         e->lent = 1;
         if (e->fn(e->ctx, e->out.p, e->out.n) != 0)
@@ -171,6 +171,10 @@ flush(ex *e, int force)
 
 static const char hexd[] = "0123456789abcdef";
 
+/* Bytes of value data formatted as hex in one go by the UTF-16 writer:
+ * 32 KiB of data is ~200 KiB of text. */
+#define HEX_PIECE 32768
+
 /* hexw[b]: b's two hex digits and a comma as UTF-16LE (6 bytes, then 2
  * zero bytes that the next store overwrites). */
 #define HX(n) ((uint64_t)((n) < 10 ? '0' + (n) : 'a' + (n)-10))
@@ -182,18 +186,20 @@ static const uint64_t hexw[256] = {HW64(0), HW64(64), HW64(128), HW64(192)};
 
 /* Append d as comma-separated hex pairs wrapped like regedit (a line ends
  * "\\" after the comma that reaches column 77; the next starts with two
- * spaces); col is the column after the "name"=hex: prefix.  wide: as
- * UTF-16LE with CRLF, straight into the output (hex is most of a .reg
- * file of binary data, so it skips the re-encoding of the text). */
-static void
-put_hex_bytes(sbuf *o, span d, size_t col, int wide)
+ * spaces); col is the column after the "name"=hex: prefix, or where the
+ * previous piece left off.  more: d is not the data's last piece (its
+ * last byte gets a comma, and the wrap after it).  Returns the column
+ * reached.  wide: as UTF-16LE with CRLF, straight into the output (hex is
+ * most of a .reg file of binary data, so it skips the re-encoding). */
+static size_t
+put_hex_bytes(sbuf *o, span d, size_t col, int wide, int more)
 {
     /* Per byte 3 characters; per wrap 5 (with CR): at most 25 bytes of 3
      * columns fit a line.  UTF-16: twice that, plus 2 bytes of slack for
      * the 8-byte stores. */
     size_t cw = wide ? 2 : 1, need = cw * (d.n * 3 + (d.n / 24 + 2) * 5) + 2;
     if (d.n == 0 || sbuf_grow(o, need) < 0)
-        return;
+        return col;
     uint8_t *p = o->p + o->n, *p0 = p;
     for (size_t i = 0; i < d.n;) {
         /* Bytes until the comma that reaches column 77 (at least one). */
@@ -220,7 +226,7 @@ put_hex_bytes(sbuf *o, span d, size_t col, int wide)
         }
         i += m;
         col += 3 * m;
-        if (i == d.n) {
+        if (i == d.n && !more) {
             p -= cw; /* no comma after the last byte */
             break;
         }
@@ -238,6 +244,7 @@ put_hex_bytes(sbuf *o, span d, size_t col, int wide)
         }
     }
     o->n += (size_t)(p - p0);
+    return col;
 }
 
 /* Append s escaped for a .reg quoted string; returns the UTF-8 length
@@ -432,14 +439,25 @@ reg_value_wide(ex *e, const vk *v, span d)
     put_wide(o, "=", 1);
     col++;
     if (v->type == RH_REG_SZ && put_sz_wide(o, d))
-        return 0;
+        return flush(e, 0);
     size_t tn = data_prefix(v->type, d, t, &hex);
     put_wide(o, t, tn);
-    if (hex) {
-        put_hex_bytes(o, d, col + tn, 1);
-        put_wide(o, "\n", 1);
+    if (!hex)
+        return flush(e, 0);
+    /* In pieces, each handed on as the output fills: the buffer stays
+     * near its hand-over size however big the value. */
+    col += tn;
+    for (size_t off = 0, n;; off += n) {
+        n = d.n - off < HEX_PIECE ? d.n - off : HEX_PIECE;
+        int more = off + n < d.n, rc;
+        col = put_hex_bytes(&e->out, span_sub(d, off, n), col, 1, more);
+        if (!more)
+            break;
+        if ((rc = flush(e, 0)) < 0)
+            return rc;
     }
-    return 0;
+    put_wide(&e->out, "\n", 1);
+    return flush(e, 0);
 }
 
 static int
@@ -478,7 +496,7 @@ reg_value(ex *e, const vk *v)
     size_t tn = data_prefix(v->type, d, t, &hex);
     sbuf_put(o, t, tn);
     if (hex) {
-        put_hex_bytes(o, d, col + tn, 0);
+        put_hex_bytes(o, d, col + tn, 0, 0);
         sbuf_putc(o, '\n');
     }
     return 0;
