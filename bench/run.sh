@@ -11,14 +11,14 @@
 #
 # IMPORT=1 adds the .reg import benchmark (reghive import vs hivexregedit
 # --merge of W128's .reg).
-# Environment: B (build dir, default build), REPS (default 3), BUDGET
+# Environment: B (build dir, default build), REPS (default 5), BUDGET
 # (seconds one tool may spend on one hive before repetitions stop, default
 # 20), CORPUS, BENCH_SHARED (the shared generators).
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 B=${B:-build}
-REPS=${REPS:-3}
+REPS=${REPS:-5}
 BUDGET=${BUDGET:-20}
 SHARED=${BENCH_SHARED:-$(cd .. && pwd)/shared/bench}
 CORPUS=${CORPUS:-$(cd .. && pwd)/shared/corpus}

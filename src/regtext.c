@@ -422,6 +422,30 @@ put_name_wide(sbuf *o, span raw, int compressed)
     return (size_t)(p - p0) / 2;
 }
 
+/* The hex of d and the line's end, from column col: into e->out (wide)
+ * or e->line.  In pieces, each handed on as the output fills: the buffers
+ * stay near their hand-over size however big the value. */
+static int
+put_hex_value(ex *e, span d, size_t col, int wide)
+{
+    sbuf *o = wide ? &e->out : &e->line;
+    int rc;
+    for (size_t off = 0, n;; off += n) {
+        n = d.n - off < HEX_PIECE ? d.n - off : HEX_PIECE;
+        int more = off + n < d.n;
+        col = put_hex_bytes(o, span_sub(d, off, n), col, wide, more);
+        if (!more)
+            break;
+        if ((rc = flush(e, 0)) < 0)
+            return rc;
+    }
+    if (wide)
+        put_wide(o, "\n", 1);
+    else
+        sbuf_putc(o, '\n');
+    return flush(e, 0);
+}
+
 /* A value's line in UTF-16: written straight into e->out (after the text
  * in e->line), as the data is UTF-16 or hex already and the names need no
  * trip through UTF-8. */
@@ -444,20 +468,7 @@ reg_value_wide(ex *e, const vk *v, span d)
     put_wide(o, t, tn);
     if (!hex)
         return flush(e, 0);
-    /* In pieces, each handed on as the output fills: the buffer stays
-     * near its hand-over size however big the value. */
-    col += tn;
-    for (size_t off = 0, n;; off += n) {
-        n = d.n - off < HEX_PIECE ? d.n - off : HEX_PIECE;
-        int more = off + n < d.n, rc;
-        col = put_hex_bytes(&e->out, span_sub(d, off, n), col, 1, more);
-        if (!more)
-            break;
-        if ((rc = flush(e, 0)) < 0)
-            return rc;
-    }
-    put_wide(&e->out, "\n", 1);
-    return flush(e, 0);
+    return put_hex_value(e, d, col + tn, 1);
 }
 
 static int
@@ -495,11 +506,7 @@ reg_value(ex *e, const vk *v)
     int hex;
     size_t tn = data_prefix(v->type, d, t, &hex);
     sbuf_put(o, t, tn);
-    if (hex) {
-        put_hex_bytes(o, d, col + tn, 0, 0);
-        sbuf_putc(o, '\n');
-    }
-    return 0;
+    return hex ? put_hex_value(e, d, col + tn, 0) : 0;
 }
 
 /* ---- JSON --------------------------------------------------------- */
