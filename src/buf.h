@@ -139,7 +139,8 @@ int sbuf_grow(sbuf *b, size_t extra);
 static inline void
 sbuf_put(sbuf *b, const void *src, size_t len)
 {
-    if (b->cap - b->n < len && sbuf_grow(b, len) < 0)
+    /* Nothing to add: b may have no storage yet (memcpy to NULL is UB). */
+    if (len == 0 || (b->cap - b->n < len && sbuf_grow(b, len) < 0))
         return;
     memcpy(b->p + b->n, src, len);
     b->n += len;
