@@ -8,36 +8,23 @@
  * ASan a buffer used after the library freed or reused it is caught.
  */
 #include "../../include/reghive.h"
+#include "buf.h"
 #include "t.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct text {
-    uint8_t *p;
-    size_t n, cap;
-};
-
 static int
 collect(void *ctx, const void *buf, size_t len)
 {
-    struct text *t = ctx;
-    if (t->n + len > t->cap) {
-        size_t cap = (t->n + len) * 2;
-        uint8_t *p = realloc(t->p, cap);
-        if (!p)
-            return -1;
-        t->p = p;
-        t->cap = cap;
-    }
-    memcpy(t->p + t->n, buf, len);
-    t->n += len;
-    return 0;
+    sbuf *t = ctx;
+    sbuf_put(t, buf, len);
+    return t->oom ? -1 : 0;
 }
 
 struct loan {
-    struct text all; /* everything lent, in order */
+    sbuf all; /* everything lent, in order */
     const uint8_t *p;
     size_t n;
     uint8_t *copy; /* the last buffer as it was lent */
@@ -110,7 +97,7 @@ main(void)
 
     static const unsigned flags[] = {RH_EXPORT_UTF16, 0, RH_EXPORT_JSON};
     for (int f = 0; f < 3; f++) {
-        struct text want = {0};
+        sbuf want = {0};
         struct loan l = {0};
         CHECK_RC(rh_export(h, rh_root(h), "HKEY_LOCAL_MACHINE\\T", flags[f],
                            collect, &want),
@@ -122,8 +109,8 @@ main(void)
         CHECK(l.calls > 4);
         CHECK(l.closed == 1 && l.after_close == 0 && l.changed == 0);
         CHECK(l.all.n == want.n && memcmp(l.all.p, want.p, want.n) == 0);
-        free(want.p);
-        free(l.all.p);
+        sbuf_free(&want);
+        sbuf_free(&l.all);
         free(l.copy);
 
         /* A write that fails stops the export; the loan is still closed. */
@@ -133,7 +120,7 @@ main(void)
             RH_ECANCEL);
         CHECK(e.calls == 3 && e.closed == 1 && e.after_close == 0);
         CHECK(e.changed == 0);
-        free(e.all.p);
+        sbuf_free(&e.all);
         free(e.copy);
     }
     rh_close(h);
