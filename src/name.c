@@ -257,7 +257,7 @@ ascii_to_buf(span raw, int compressed, char *buf, size_t cap)
         memcpy(buf, raw.p, n);
     } else {
         for (; i + 4 <= n; i += 4) {
-            memcpy(&w, raw.p + 2 * i, 8);
+            w = ld_u64(raw.p + 2 * i); /* unit j in bits 16j.. */
             if (w & 0xFF80FF80FF80FF80ull || !(w & 0xFFull << 48) ||
                 !(w & 0xFFull << 32) || !(w & 0xFFull << 16) || !(w & 0xFF))
                 return -1; /* non-ASCII, or a NUL unit (kept as is) */

@@ -144,13 +144,15 @@ flush(ex *e, int force)
 {
     if (e->line.oom || e->out.oom)
         return hive_err(e->h, RH_ENOMEM, "out of memory");
-    if (e->flags & RH_EXPORT_UTF16) {
-        if (to_utf16(&e->out, e->line.p, e->line.n) < 0)
-            return hive_err(e->h, RH_ENOMEM, "out of memory");
-    } else {
-        sbuf_put(&e->out, e->line.p, e->line.n);
+    if (e->line.n) { /* empty after a UTF-16 value line: nothing to do */
+        if (e->flags & RH_EXPORT_UTF16) {
+            if (to_utf16(&e->out, e->line.p, e->line.n) < 0)
+                return hive_err(e->h, RH_ENOMEM, "out of memory");
+        } else {
+            sbuf_put(&e->out, e->line.p, e->line.n);
+        }
+        e->line.n = 0;
     }
-    e->line.n = 0;
     if (e->out.oom)
         return hive_err(e->h, RH_ENOMEM, "out of memory");
     /* A sink that holds buffers gets bigger ones: fewer hand-overs. */
@@ -171,8 +173,8 @@ flush(ex *e, int force)
 
 static const char hexd[] = "0123456789abcdef";
 
-/* Bytes of value data formatted as hex in one go by the UTF-16 writer:
- * 32 KiB of data is ~200 KiB of text. */
+/* Bytes of value data formatted as hex in one go (put_hex_value): 32 KiB
+ * of data is ~100 KiB of UTF-8 text, ~200 KiB of UTF-16. */
 #define HEX_PIECE 32768
 
 /* hexw[b]: b's two hex digits and a comma as UTF-16LE (6 bytes, then 2
