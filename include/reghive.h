@@ -128,11 +128,14 @@ RH_API int rh_open_mem(const void *buf, size_t len, unsigned flags,
  * (names matched case-insensitively), validates them (base block checksum,
  * entry hashes, sequence numbers, page bounds) and replays them in memory
  * as Windows does, stopping at the first invalid entry.  rh_warnings()
- * then says so and rh_log_report() tells what was applied.  When no log
- * can be applied the primary is opened as it is, with a warning (Windows
- * would refuse to load such a hive; a forensic reader still wants it).
- * A clean hive's logs are never replayed (they hold already-applied or
- * stale entries). */
+ * then says so and rh_log_report() tells what was applied.  A log whose
+ * base block is not the primary's (last-written timestamp, as Windows
+ * compares it; hive GUIDs and file name) belongs to another hive and is
+ * never applied.  The recovered image is used only when it checks clean
+ * (rh_check); otherwise, or when no log can be applied, the primary is
+ * opened as it is, with a warning (Windows would refuse to load such a
+ * hive; a forensic reader still wants it).  A clean hive's logs are never
+ * replayed (they hold already-applied or stale entries). */
 
 #define RH_MAX_LOGS 3 /* logs considered for one hive */
 
@@ -148,11 +151,13 @@ typedef struct rh_log_info {
     uint32_t last_seq;     /* ... and of the last one */
     uint32_t applied;      /* entries (new) or 512-byte pages (old) used */
     char note[200];        /* why rejected, or where the entries end */
+    int foreign;           /* its base block belongs to another hive */
 } rh_log_info;
 
 typedef struct rh_recovery {
     int dirty;           /* the primary needed recovery */
-    int applied;         /* the image read is the recovered one */
+    int applied;         /* the image read is the recovered one (it
+                            checked clean) */
     int base_from_log;   /* the primary base block was rebuilt */
     uint32_t seq1, seq2; /* the primary's sequence numbers */
     uint32_t final_seq;  /* sequence number after recovery */
@@ -174,8 +179,9 @@ RH_API int rh_log_report(rh_hive *h, rh_recovery *out);
 
 /* Recover a hive image from log images, all in memory: on success *out is
  * a malloc'd clean image (sequence numbers equal, bins size and checksum
- * updated) or NULL when nothing was applied (clean hive, no usable log);
- * *rep (optional) tells why.  names may be NULL. */
+ * updated, rh_check clean) or NULL when nothing was applied (clean hive,
+ * no usable log, or a recovered image that does not check clean); *rep
+ * (optional) tells why.  names may be NULL. */
 RH_API int rh_recover_mem(const void *hive, size_t len, const void *const *logs,
                           const size_t *loglens, const char *const *names,
                           size_t nlogs, void **out, size_t *outlen,

@@ -45,15 +45,15 @@ enum {
 /* Steps of an in-place commit (same hooks, own numbers). */
 enum {
     IP_BACKUP = 1, /* copy PATH to PATH.bak (with RH_COMMIT_BACKUP) */
-    IP_LOGOPEN,    /* open or create the log; starting afresh: truncate it
-                      and the other log when that one could still apply */
+    IP_LOGOPEN,    /* open or create the log; starting afresh: reset the
+                      other log to a base block that cannot apply */
     IP_LOGWRITE,   /* write the entry (after a log base block if fresh) */
     IP_LOGSYNC,    /* fsync the log */
     IP_BASE1,      /* primary base block: seq1 = new, seq2 older */
     IP_SYNC1,      /* fsync the primary */
     IP_PAGES,      /* write the changed pages in place */
     IP_SYNC2,      /* fsync */
-    IP_BASE2,      /* primary base block: seq2 = seq1, new sizes, time */
+    IP_BASE2,      /* primary base block: seq2 = seq1, new bins size */
     IP_SYNC3       /* fsync */
 };
 
@@ -201,8 +201,15 @@ commit_rewrite(rh_hive *h, const char *path, unsigned flags, int exists,
     memcpy(saved, b, BASE_SIZE);
     uint32_t s1 = rd_u32(bs, BASE_SEQ1), s2 = rd_u32(bs, BASE_SEQ2);
     uint32_t seq = (s1 > s2 ? s1 : s2) + 1;
+    uint64_t now = filetime_now();
     wr_u32(b + BASE_SEQ1, seq);
-    wr_u64(b + BASE_TIME, filetime_now());
+    /* A new file: a new last-written time, and the first bin's copy of it
+     * with it (Windows compares a log's timestamp with that copy when the
+     * base block is damaged: msuhanov/regf, hive bin note 3).  The logs
+     * beside the old file no longer match it: they are all applied. */
+    wr_u64(b + BASE_TIME, now);
+    if (h->bins_end >= HBIN_HDR && memcmp(b + BASE_SIZE, "hbin", 4) == 0)
+        wr_u64(b + BASE_SIZE + HBIN_TIME, now);
     wr_u32(b + BASE_BINS_SIZE, h->bins_end);
     wr_u32(b + BASE_CHECKSUM, base_checksum(b));
     size_t len = BASE_SIZE + (size_t)h->bins_end;
@@ -358,16 +365,18 @@ pread_all(int fd, uint8_t *p, size_t n, off_t off)
 /* What a log beside the hive holds (new format only). */
 typedef struct logstate {
     int valid;         /* a valid new-format base block */
+    int belongs;       /* ... that is the primary's (log_belongs) */
     uint32_t seq0;     /* its sequence number */
     uint32_t nent;     /* valid entries from it */
     uint32_t last;     /* sequence number of the last one */
     uint64_t end, len; /* end of the last valid entry; file size */
 } logstate;
 
-/* Read the log at lp (absent or unreadable: not valid).  Entries are
- * walked only when the file is at most limit bytes. */
+/* Read the log at lp (absent or unreadable: not valid) of the primary
+ * whose base block is disk.  Entries are walked only when the file is at
+ * most limit bytes. */
 static void
-log_state(const char *lp, uint64_t limit, logstate *ls)
+log_state(const char *lp, const uint8_t *disk, uint64_t limit, logstate *ls)
 {
     struct stat st;
     memset(ls, 0, sizeof *ls);
@@ -382,7 +391,10 @@ log_state(const char *lp, uint64_t limit, logstate *ls)
         if (p && pread_all(fd, p, n, 0) == 0 &&
             log_scan((span){p, n}, &ls->seq0, &ls->nent, &ls->last, &end) ==
                 0) {
+            char why[200];
             ls->valid = 1;
+            ls->belongs = log_belongs((span){disk, BASE_SIZE}, (span){p, n},
+                                      why, sizeof why) == 0;
             ls->end = end;
             if (n < ls->len)
                 ls->nent = 0; /* not walked */
@@ -488,7 +500,8 @@ static int
 commit_inplace(rh_hive *h, const char *path, unsigned flags,
                const struct stat *st)
 {
-    uint8_t disk[BASE_SIZE], nb[BASE_SIZE], lb[LOG_BASE_SIZE];
+    uint8_t disk[BASE_SIZE], nb[BASE_SIZE], lb[LOG_BASE_SIZE],
+        ob[LOG_BASE_SIZE];
     char *lp[2] = {NULL, NULL};
     run *runs = NULL;
     uint8_t *buf = NULL;
@@ -558,7 +571,7 @@ commit_inplace(rh_hive *h, const char *path, unsigned flags,
     }
     int fresh = 1, idx = 0;
     uint32_t seq0 = s;
-    uint64_t at = LOG_BASE_SIZE, trunc_other = 0;
+    uint64_t at = LOG_BASE_SIZE;
     logstate ls[2];
     if (h->wl.active) {
         idx = h->wl.idx;
@@ -569,13 +582,21 @@ commit_inplace(rh_hive *h, const char *path, unsigned flags,
         } else {
             idx = !idx;
         }
-        log_state(lp[!idx], LOG_BASE_SIZE, &ls[!idx]);
+        log_state(lp[!idx], disk, LOG_BASE_SIZE, &ls[!idx]);
+        if (fresh && ls[!idx].valid) { /* this session wrote it, up to p */
+            ls[!idx].nent = 1;
+            ls[!idx].last = p;
+        }
     } else {
-        log_state(lp[0], limit, &ls[0]);
-        log_state(lp[1], limit, &ls[1]);
+        /* Walked when at most a few times the limit: a log goes past it
+         * by its last entry (Windows' logs can be far larger; a log not
+         * walked is neither continued nor kept as the chain's start). */
+        log_state(lp[0], disk, 4 * limit, &ls[0]);
+        log_state(lp[1], disk, 4 * limit, &ls[1]);
         int x =
             ls[1].valid && (!ls[0].valid || !seq_ge(ls[0].seq0, ls[1].seq0));
-        if (ls[x].valid && ls[x].nent && ls[x].last == p && ls[x].end < limit &&
+        if (ls[x].valid && ls[x].belongs && ls[x].nent && ls[x].last == p &&
+            ls[x].end < limit &&
             (!ls[!x].valid || !seq_ge(ls[!x].seq0, ls[x].seq0))) {
             fresh = 0;
             idx = x;
@@ -585,10 +606,21 @@ commit_inplace(rh_hive *h, const char *path, unsigned flags,
             idx = ls[x].valid ? !x : 0;
         }
     }
-    /* Starting afresh, the other log must not apply during this commit
-     * (its base sequence number at or after the primary's). */
-    if (fresh && ls[!idx].valid && seq_ge(ls[!idx].seq0, p))
-        trunc_other = 1;
+
+    /* Dual logging as Windows lays it out: HIVE.LOG1 and HIVE.LOG2 side
+     * by side, written in turn, the older one keeping its applied entries
+     * (msuhanov/regf, "Multiple transaction log files", new format; yarp
+     * refuses to recover a hive with only one of them).  Starting afresh
+     * on one, the other is reset to a base block that cannot apply when
+     * it is missing or not this hive's, or when it could apply during
+     * this commit (its base sequence number at or after the primary's:
+     * Windows and yarp replay the older eligible log first) without its
+     * entries ending right before the new one; its entries are all in
+     * the clean primary. */
+    const logstate *o = &ls[!idx];
+    int reset_other =
+        fresh && (!o->valid || !o->belongs ||
+                  (seq_ge(o->seq0, p) && !(o->nent && o->last == p)));
 
     /* The entry (after the log base block when starting afresh). */
     uint32_t bins = h->bins_end;
@@ -598,12 +630,19 @@ commit_inplace(rh_hive *h, const char *path, unsigned flags,
         rc = hive_err(h, RH_ENOMEM, "out of memory");
         goto out;
     }
+    /* The last-written time stays as it is, as Windows 8.1 and later
+     * leave it (msuhanov/regf, base block note 9): each log's base block
+     * carries it, and a log applies only while it equals the primary's
+     * (log_belongs), through every step of this and later commits. */
     memcpy(nb, h->wbuf, BASE_SIZE);
-    wr_u64(nb + BASE_TIME, filetime_now());
     wr_u32(nb + BASE_BINS_SIZE, bins);
     if (fresh) {
         log_base_make(lb, nb, s, bins);
         memcpy(buf, lb, LOG_BASE_SIZE);
+        /* The other log's reset: a base block older than anything that
+         * can apply (seq p - 1, below the primary's seq2 while this
+         * commit or the next ones on this log are under way), no entry. */
+        log_base_make(ob, nb, p - 1, bins);
     }
     uint8_t *e = buf + lead, *d = e + HVLE_HDR + nr * 8;
     const uint8_t *bp = h->wbuf + BASE_SIZE;
@@ -625,15 +664,15 @@ commit_inplace(rh_hive *h, const char *path, unsigned flags,
     if (step_fails(IP_LOGOPEN) || (lfd = log_open(lp[idx], st)) < 0)
         goto fail;
     touched = 1;
-    if (trunc_other) {
+    if (reset_other) {
         what = "reset the other transaction log";
-        int ofd = open(lp[!idx], O_WRONLY | O_CLOEXEC);
-        if (ofd < 0 || ftruncate(ofd, 0) < 0 || fsync(ofd) < 0) {
-            if (ofd >= 0)
-                close(ofd);
+        int ofd = log_open(lp[!idx], st);
+        int bad = ofd < 0 || pwrite_all(ofd, ob, LOG_BASE_SIZE, 0, -1) < 0 ||
+                  ftruncate(ofd, LOG_BASE_SIZE) < 0 || fsync(ofd) < 0;
+        if (ofd >= 0)
+            close(ofd);
+        if (bad)
             goto fail;
-        }
-        close(ofd);
     }
     /* Nothing of an older or failed write may follow the new entry. */
     what = "truncate the transaction log";

@@ -23,7 +23,12 @@
 #define BASE_CLUSTER 0x2C
 #define BASE_NAME 0x30 /* 64 bytes UTF-16LE */
 #define BASE_NAME_SIZE 64
+#define BASE_RMID 0x70  /* GUID of the hive's KTM resource manager */
+#define BASE_LOGID 0x80 /* GUID naming its CLFS log (usually = RmId) */
 #define BASE_FLAGS 0x90
+#define BASE_TMID 0x94     /* GUID naming its TM log stream */
+#define BASE_GUID_SIG 0xA4 /* "rmtm" when the three GUIDs are set */
+#define BASE_GUID_SIZE 16
 #define BASE_REORG_TIME 0xA8
 #define BASE_CHECKSUM 0x1FC /* XOR of the 127 dwords before it */
 #define BASE_BOOT_TYPE 0xFF8

@@ -784,9 +784,9 @@ open_done(rh_hive *h, int rc)
     return rc;
 }
 
-static int
-open_path(const char *path, const char *const *logs, size_t nlogs,
-          int explicit_logs, unsigned flags, rh_hive **out)
+int
+hive_open_begin(const char *path, const char *const *logs, size_t nlogs,
+                int explicit_logs, unsigned flags, rh_hive **out)
 {
     rh_hive *h = hive_new(flags);
     void *m;
@@ -832,7 +832,7 @@ open_path(const char *path, const char *const *logs, size_t nlogs,
     if (flags & RH_OPEN_NOLOGS) {
         snprintf(h->rec.status, sizeof h->rec.status,
                  "transaction logs not consulted (no-logs option)");
-        return open_done(h, load_image(h));
+        return 0;
     }
 
     char *found[RH_MAX_LOGS] = {NULL, NULL, NULL};
@@ -843,8 +843,37 @@ open_path(const char *path, const char *const *logs, size_t nlogs,
     rc = hive_apply_logs(h, h->fd, logs, nlogs);
     for (size_t i = 0; i < RH_MAX_LOGS; i++)
         free(found[i]);
-    if (rc < 0)
-        return rc;
+    return rc;
+}
+
+int
+hive_recovered(rh_hive *h, const uint8_t **img, size_t *len)
+{
+    *img = h->rec.applied ? h->owned : NULL;
+    *len = h->rec.applied ? h->len : 0;
+    return h->rec.applied;
+}
+
+void
+hive_recovery_reject(rh_hive *h, const char *why)
+{
+    owned_release(h);
+    h->data = h->map;
+    h->len = h->maplen;
+    log_report_reject(&h->rec, why);
+    h->rec.bins_size = rd_u32((span){h->map, h->maplen}, BASE_BINS_SIZE);
+}
+
+int
+hive_open_end(rh_hive *h)
+{
+    int rc;
+    for (size_t i = 0; i < h->rec.nlogs; i++) {
+        const rh_log_info *l = &h->rec.logs[i];
+        const char *sl = strrchr(l->name, '/');
+        if (l->foreign)
+            warn(h, "log %s %s; not applied", sl ? sl + 1 : l->name, l->note);
+    }
     if (h->rec.applied)
         warn(h,
              "%s; read in memory, the file on disk is unchanged "
@@ -868,19 +897,6 @@ open_path(const char *path, const char *const *logs, size_t nlogs,
 }
 
 int
-rh_open(const char *path, unsigned flags, rh_hive **out)
-{
-    return open_path(path, NULL, 0, 0, flags, out);
-}
-
-int
-rh_open_logs(const char *path, const char *const *logs, size_t nlogs,
-             unsigned flags, rh_hive **out)
-{
-    return open_path(path, logs, nlogs, 1, flags, out);
-}
-
-int
 rh_log_report(rh_hive *h, rh_recovery *out)
 {
     *out = h->rec;
@@ -893,27 +909,6 @@ rh_image(rh_hive *h, const void **data, size_t *len)
     *data = h->data;
     *len = h->len;
     return 0;
-}
-
-int
-rh_recover_mem(const void *hive, size_t len, const void *const *logs,
-               const size_t *loglens, const char *const *names, size_t nlogs,
-               void **out, size_t *outlen, rh_recovery *rep)
-{
-    log_src src[RH_MAX_LOGS] = {{NULL, 0, NULL}};
-    rh_recovery tmp;
-    uint8_t *img = NULL;
-    span f = {hive, len};
-    if (nlogs > RH_MAX_LOGS || (!hive && len))
-        return RH_EINVAL;
-    for (size_t i = 0; i < nlogs; i++) {
-        src[i].p = logs[i];
-        src[i].n = logs[i] ? loglens[i] : 0;
-        src[i].name = names ? names[i] : NULL;
-    }
-    int rc = log_recover(f, src, nlogs, &img, outlen, rep ? rep : &tmp);
-    *out = img;
-    return rc;
 }
 
 void

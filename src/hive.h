@@ -101,7 +101,7 @@ struct rh_hive {
     uint32_t lim_depth; /* RH_LIMIT_DEPTH (hive_defaults sets it) */
     uint32_t lim_value; /* RH_LIMIT_VALUE_SIZE */
     char msg[256];
-    char warn[512];
+    char warn[1024];
 };
 
 /* Record an error; returns rc.  Never allocates. */
@@ -173,6 +173,20 @@ void hive_wbuf_release(rh_hive *h);
 /* After a commit wrote the whole image to path: map the image from that
  * file instead (same bytes) and lock it.  0, or -1 (nothing changed). */
 int hive_remap(rh_hive *h, const char *path);
+
+/* Opening a file, in two halves around the check of a recovered image
+ * (rh_open in open.c, a layer above, holds that check):
+ * hive_open_begin maps path and replays its logs (found beside it, or the
+ * nlogs given when explicit_logs) into an owned image; *out as rh_open;
+ * hive_recovered gives that image (1) when the logs were applied, else 0;
+ * hive_recovery_reject drops it, why saying what was wrong with it, and
+ * the primary is read as it is; hive_open_end warns about what happened
+ * to the logs and loads the image.  Both return 0 or an RH_E* code. */
+int hive_open_begin(const char *path, const char *const *logs, size_t nlogs,
+                    int explicit_logs, unsigned flags, rh_hive **out);
+int hive_recovered(rh_hive *h, const uint8_t **img, size_t *len);
+void hive_recovery_reject(rh_hive *h, const char *why);
+int hive_open_end(rh_hive *h);
 
 /* Walk every pending bin now, marking what is valid (errors ignored: the
  * caller re-walks the bins to report them).  For whole-hive passes that

@@ -86,7 +86,6 @@ typedef struct plog {
     span s;
     rh_log_info *info;
     uint32_t seq, bins;
-    uint64_t ts;
     int fmt;
     /* Largest image a log may rebuild: the primary plus all the logs.
      * Windows logs the bins a hive grows by as dirty pages, so growth
@@ -142,7 +141,6 @@ check_base(plog *pl)
     li->seq2 = rd_u32(s, BASE_SEQ2);
     li->last_written = rd_u64(s, BASE_TIME);
     pl->seq = li->seq1;
-    pl->ts = li->last_written;
     pl->bins = rd_u32(s, BASE_BINS_SIZE);
     uint32_t type = rd_u32(s, BASE_TYPE), sum = rd_u32(s, BASE_CHECKSUM);
     if (memcmp(s.p, "regf", 4) != 0)
@@ -171,6 +169,150 @@ check_base(plog *pl)
     else
         pl->fmt = type == LOG_TYPE_NEW ? RH_LOG_NEW : RH_LOG_OLD;
     li->format = pl->fmt;
+}
+
+/* ---- whose log is it ------------------------------------------------- */
+
+/* The file name field, UTF-16LE up to its NUL, as ASCII for messages
+ * (other characters as '?'). */
+static void
+name_ascii(const uint8_t *p, char *out, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i + 1 < BASE_NAME_SIZE && k + 1 < n; i += 2) {
+        unsigned u = (unsigned)p[i] | (unsigned)p[i + 1] << 8;
+        if (u == 0)
+            break;
+        out[k++] = u >= 0x20 && u < 0x7F ? (char)u : '?';
+    }
+    out[k] = 0;
+}
+
+/* Are the file name fields a and b the same path tail?  Windows compares
+ * paths case-insensitively, so ASCII letters are folded. */
+static int
+name_eq(const uint8_t *a, const uint8_t *b)
+{
+    for (size_t i = 0; i + 1 < BASE_NAME_SIZE; i += 2) {
+        unsigned x = (unsigned)a[i] | (unsigned)a[i + 1] << 8;
+        unsigned y = (unsigned)b[i] | (unsigned)b[i + 1] << 8;
+        x = x >= 'a' && x <= 'z' ? x - 32 : x;
+        y = y >= 'a' && y <= 'z' ? y - 32 : y;
+        if (x != y)
+            return 0;
+        if (x == 0)
+            return 1;
+    }
+    return 1;
+}
+
+static int
+name_set(const uint8_t *b)
+{
+    return (b[BASE_NAME] | b[BASE_NAME + 1]) != 0;
+}
+
+/* A GUID as text, Windows' mixed-endian layout. */
+static void
+guid_str(const uint8_t *g, char out[40])
+{
+    span s = {g, BASE_GUID_SIZE};
+    snprintf(out, 40, "%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             rd_u32(s, 0), rd_u16(s, 4), rd_u16(s, 6), g[8], g[9], g[10], g[11],
+             g[12], g[13], g[14], g[15]);
+}
+
+/* The hive GUIDs are set: "rmtm" and a non-null RmId (msuhanov/regf, base
+ * block note 7: with a null RmId the other two may be garbage). */
+static int
+has_guids(const uint8_t *b)
+{
+    static const uint8_t zero[BASE_GUID_SIZE];
+    return memcmp(b + BASE_GUID_SIG, "rmtm", 4) == 0 &&
+           memcmp(b + BASE_RMID, zero, BASE_GUID_SIZE) != 0;
+}
+
+/*
+ * Does log l (its base block valid) belong to the primary hive?
+ *
+ * Windows writes each log's base block from the hive's base block in
+ * memory, and applies a log only when that copy's last-written timestamp
+ * (0x0C) equals the primary's, or the first bin's timestamp when the
+ * primary base block is invalid (msuhanov/regf, "Format of transaction
+ * log files", old format base block note 3; the new format's base block
+ * is made "in the same way ... and for the same purpose").  Since Windows
+ * 8.1 that timestamp is never updated (base block note 9), so every hive
+ * copied from one template (all NTUSER.DATs of a machine start as
+ * Default's) shares it, often as 0, and the RmId GUID with it.  So
+ * reghive also compares what the copy carries besides: the GUIDs RmId,
+ * LogId and TmId (0x70, 0x80, 0x94; when both say "rmtm"), and the file
+ * name at 0x30, the tail of the path the hive was loaded from (the
+ * primary's base block is rewritten, seq1 first, before the first log
+ * entry of a load, so a log that could apply carries the same name).  In
+ * every primary/log pair of the corpus (artifactmuseum, regipy, yarp,
+ * dfwinreg) all of these agree, except in one stale log written during
+ * Windows setup from another path.  Not compared: the sequence numbers
+ * (logs legitimately skip ahead of the primary) and the bins size and
+ * last-reorganized time (both change during a hive's life).
+ */
+int
+log_belongs(span hive, span l, char *why, size_t wn)
+{
+    uint64_t lt = rd_u64(l, BASE_TIME), pt = rd_u64(hive, BASE_TIME);
+    if (xor_checksum(hive.p) != rd_u32(hive, BASE_CHECKSUM)) {
+        /* Windows takes the first bin's timestamp; reghive also accepts
+         * the damaged block's own field (a checksum fails for a flip
+         * anywhere: yarp's BadBaseBlockHive differs only in its minor
+         * version).  The other fields of a damaged block prove nothing. */
+        int hb = span_has(hive, BASE_SIZE + HBIN_TIME, 8) &&
+                 memcmp(hive.p + BASE_SIZE, "hbin", 4) == 0;
+        if (lt == pt || (hb && lt == rd_u64(hive, BASE_SIZE + HBIN_TIME)))
+            return 0;
+        say(why, wn,
+            "belongs to another hive: its last-written timestamp 0x%llx "
+            "matches neither the primary's first bin nor its damaged base "
+            "block (0x%llx)",
+            (unsigned long long)lt, (unsigned long long)pt);
+        return -1;
+    }
+    if (lt != pt) {
+        say(why, wn,
+            "belongs to another hive: its last-written timestamp 0x%llx is "
+            "not the primary's 0x%llx",
+            (unsigned long long)lt, (unsigned long long)pt);
+        return -1;
+    }
+    if (has_guids(l.p) && has_guids(hive.p)) {
+        static const struct {
+            size_t off;
+            const char *name;
+        } g[] = {
+            {BASE_RMID, "RmId"}, {BASE_LOGID, "LogId"}, {BASE_TMID, "TmId"}};
+        for (size_t i = 0; i < sizeof g / sizeof g[0]; i++) {
+            char a[40], b[40];
+            if (memcmp(l.p + g[i].off, hive.p + g[i].off, BASE_GUID_SIZE) == 0)
+                continue;
+            guid_str(l.p + g[i].off, a);
+            guid_str(hive.p + g[i].off, b);
+            say(why, wn,
+                "belongs to another hive: its %s {%s} is not the primary's "
+                "{%s}",
+                g[i].name, a, b);
+            return -1;
+        }
+    }
+    if (name_set(l.p) && name_set(hive.p) &&
+        !name_eq(l.p + BASE_NAME, hive.p + BASE_NAME)) {
+        char a[40], b[40];
+        name_ascii(l.p + BASE_NAME, a, sizeof a);
+        name_ascii(hive.p + BASE_NAME, b, sizeof b);
+        say(why, wn,
+            "belongs to another hive: its file name \"%s\" is not the "
+            "primary's \"%s\"",
+            a, b);
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- new format ------------------------------------------------------ */
@@ -471,13 +613,15 @@ finish_base(img *im, const plog *bl, int p_ok, uint32_t seq)
     wr_u32(b + BASE_CHECKSUM, xor_checksum(b));
 }
 
+/* The base names of the logs applied (foreign = 0) or of those that
+ * belong to another hive (foreign = 1), comma-separated; their count. */
 static size_t
-join_names(char *dst, size_t n, plog *const *v, size_t nv)
+join_names(char *dst, size_t n, plog *const *v, size_t nv, int foreign)
 {
     size_t k = 0;
     dst[0] = 0;
     for (size_t i = 0; i < nv; i++) {
-        if (!v[i]->info->applied)
+        if (foreign ? !v[i]->info->foreign : !v[i]->info->applied)
             continue;
         const char *nm = v[i]->info->name;
         const char *sl = strrchr(nm, '/');
@@ -541,6 +685,12 @@ log_recover_into(span hive, const log_src *logs, size_t nlogs, log_img_fn get,
         snprintf(li->name, sizeof li->name, "%s",
                  logs[i].name ? logs[i].name : "(memory)");
         check_base(&pl[i]);
+        /* Whose log: only asked when it could be replayed. */
+        if (pl[i].fmt != RH_LOG_UNUSABLE && rep->dirty &&
+            log_belongs(hive, pl[i].s, li->note, sizeof li->note) < 0) {
+            li->foreign = 1;
+            continue;
+        }
         if (pl[i].fmt == RH_LOG_NEW)
             nv[nn++] = &pl[i];
         else if (pl[i].fmt == RH_LOG_OLD)
@@ -587,23 +737,18 @@ log_recover_into(span hive, const log_src *logs, size_t nlogs, log_img_fn get,
         for (size_t i = 0; i < no; i++)
             NOTE(ov[i]->info, "not used: new-format logs take precedence");
     } else if (no > 0) {
-        /* Old format: the newest log whose timestamp is not older than
-         * the primary's (the first bin's when the base block is bad). */
-        span tb = p_ok ? hive : span_sub(hive, BASE_SIZE, HBIN_HDR);
-        uint64_t pts = rd_u64(tb, p_ok ? BASE_TIME : HBIN_TIME);
+        /* Old format: every log left has the primary's timestamp
+         * (log_belongs); the first complete one in LOG1, LOG2, LOG order
+         * (Windows tries LOG1 first and takes LOG2 only when it is more
+         * recent: msuhanov/regf, "Multiple transaction log files"). */
         plog *best = NULL;
         size_t vlen = 0, start = 0;
         for (size_t i = 0; i < no; i++) {
             size_t vl, st;
             uint32_t c;
-            if (ov[i]->ts < pts) {
-                NOTE(ov[i]->info,
-                     "stale: log timestamp is older than the primary's");
-                continue;
-            }
             if (old_layout(ov[i], &vl, &st, &c) < 0)
                 continue;
-            if (!best || ov[i]->ts > best->ts) {
+            if (!best) {
                 best = ov[i];
                 vlen = vl;
                 start = st;
@@ -619,11 +764,21 @@ log_recover_into(span hive, const log_src *logs, size_t nlogs, log_img_fn get,
     if (rc < 0 || !base_log) {
         if (!im.ext) /* the caller's room is the caller's to release */
             free(im.p);
-        if (rc == 0)
+        if (rc == 0) {
+            char names[120];
+            plog *all[RH_MAX_LOGS];
+            for (size_t i = 0; i < nlogs; i++)
+                all[i] = &pl[i];
+            size_t nf = join_names(names, sizeof names, all, nlogs, 1);
             STATUS(rep,
-                   "dirty hive (seq %u/%u%s): no log could be applied; "
+                   "dirty hive (seq %u/%u%s): no log could be applied%s%s%s; "
                    "reading the primary as it is",
-                   rep->seq1, rep->seq2, p_ok ? "" : ", bad checksum");
+                   rep->seq1, rep->seq2, p_ok ? "" : ", bad checksum",
+                   nf ? " (" : "", names,
+                   nf == 0   ? ""
+                   : nf == 1 ? " belongs to another hive)"
+                             : " belong to another hive)");
+        }
         return rc;
     }
     rep->base_from_log = !p_ok;
@@ -634,7 +789,7 @@ log_recover_into(span hive, const log_src *logs, size_t nlogs, log_img_fn get,
     plog *all[RH_MAX_LOGS];
     for (size_t i = 0; i < nlogs; i++)
         all[i] = &pl[i];
-    join_names(names, sizeof names, all, nlogs);
+    join_names(names, sizeof names, all, nlogs, 0);
     if (base_log->fmt == RH_LOG_NEW)
         STATUS(rep,
                "recovered from %s: %u log entries, %u pages, sequence "
@@ -650,6 +805,25 @@ log_recover_into(span hive, const log_src *logs, size_t nlogs, log_img_fn get,
     *out = im.p;
     *outlen = im.n;
     return 0;
+}
+
+void
+log_report_reject(rh_recovery *rep, const char *why)
+{
+    rep->applied = 0;
+    rep->base_from_log = 0;
+    rep->final_seq = rep->seq1;
+    for (size_t i = 0; i < rep->nlogs && i < RH_MAX_LOGS; i++) {
+        rh_log_info *l = &rep->logs[i];
+        if (!l->applied)
+            continue;
+        l->applied = 0;
+        NOTE(l, "replayed, but the image does not check clean: not used");
+    }
+    STATUS(rep,
+           "the image recovered from the logs does not check clean (%s); "
+           "reading the primary as it is",
+           why);
 }
 
 /* ---- writer side ------------------------------------------------------ */

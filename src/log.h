@@ -37,11 +37,23 @@ typedef struct log_src {
 /* Marvin32 of n bytes with the given seed (as Windows' log entries). */
 uint64_t marvin32(const uint8_t *p, size_t n, uint64_t seed);
 
+/* Does the log whose base block l holds (valid, at least LOG_BASE_SIZE
+ * bytes) belong to the primary image hive (at least BASE_SIZE bytes; the
+ * first bin's header too when its base block is invalid)?  0 if so; else
+ * -1 with the reason in why ("belongs to another hive: ...").  The one
+ * place this rule lives: recovery and commits ask it. */
+int log_belongs(span hive, span l, char *why, size_t wn);
+
 /* Recover the primary image `hive` with the logs.  Fills *rep (always).
  * On 0, *out is a malloc'd recovered image of *outlen bytes, or NULL when
  * nothing was applied (rep->status says why).  RH_ENOMEM otherwise. */
 int log_recover(span hive, const log_src *logs, size_t nlogs, uint8_t **out,
                 size_t *outlen, rh_recovery *rep);
+
+/* Record in rep that the image it describes was not used, why being
+ * what was wrong with it (applied and the logs' applied counts cleared,
+ * status saying so). */
+void log_report_reject(rh_recovery *rep, const char *why);
 
 /* Room for the recovered image: get(ctx, cap) returns cap writable bytes
  * that start with a copy of the primary and are zero after it (say a

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Crash safety of in-place commits (the default): a hive gets N-1
 successful commits (each a separate reghive run, so entries accumulate in
-HIVE.LOG1 and, past a small RH_TEST_LOG_LIMIT, alternate with HIVE.LOG2),
+HIVE.LOG1 and, past a small RH_TEST_LOG_LIMIT, alternate with HIVE.LOG2;
+both logs exist, with valid base blocks of the hive, from the first
+commit on, as Windows keeps them),
 then the Nth commit fails (RH_TEST_COMMIT_FAIL=n) or dies
 (RH_TEST_COMMIT_CRASH=n, torn half writes) at every step: backup, log
 open, log write, log fsync, base block 1, fsync, pages, fsync, base
@@ -55,6 +57,37 @@ def seqs(path):
     return struct.unpack('<II', b[4:12])
 
 
+def xor32(b):
+    x = 0
+    for i in range(0, 508, 4):
+        x ^= struct.unpack_from('<I', b, i)[0]
+    return 1 if x == 0 else 0xFFFFFFFE if x == 0xFFFFFFFF else x
+
+
+def log_base(log, primary):
+    """(base seq, consecutive HvLE entries) of a new-format log whose base
+    block is valid and the primary's (timestamp, GUIDs, file name), else
+    a string saying what is wrong."""
+    with open(log, 'rb') as f:
+        b = f.read()
+    with open(primary, 'rb') as f:
+        p = f.read(512)
+    if len(b) < 512 or b[:4] != b'regf':
+        return 'no base block (%d bytes)' % len(b)
+    s1, s2 = struct.unpack_from('<II', b, 4)
+    if s1 != s2 or struct.unpack_from('<I', b, 28)[0] != 6 or \
+            struct.unpack_from('<I', b, 508)[0] != xor32(b):
+        return 'invalid base block (seq %d/%d)' % (s1, s2)
+    if b[12:20] != p[12:20] or b[0x30:0xA8] != p[0x30:0xA8]:
+        return 'base block of another hive'
+    n, off = 0, 512
+    while off + 40 <= len(b) and b[off:off + 4] == b'HvLE' and \
+            struct.unpack_from('<I', b, off + 12)[0] == s1 + n:
+        off += struct.unpack_from('<I', b, off + 4)[0]
+        n += 1
+    return s1, n
+
+
 def want_state(mode, n):
     """Which tree step n must leave: the log is complete from step 5 on
     (a torn base block 1 write still carries seq1); a failed base block 1
@@ -102,12 +135,24 @@ def main():
             new_hx = tree_hivex(ref)[0]
             assert new != old and old and new
             logs = sorted(f for f in os.listdir(rd) if '.LOG' in f)
-            print('commit #%d: reference logs %s' % (nth, logs))
-            if nth == 7 and logs != ['SYSTEM.LOG1', 'SYSTEM.LOG2']:
-                print('FAIL: 7 commits with a small limit should use both logs')
+            # Dual logging as Windows lays it out: both logs from the first
+            # in-place commit on, each with a valid base block of this hive
+            # (yarp will not recover a hive with only LOG1)
+            st = [log_base(os.path.join(rd, f), ref) for f in logs]
+            print('commit #%d: reference logs %s: (base seq, entries) %s' % (
+                nth, logs, st))
+            if logs != ['SYSTEM.LOG1', 'SYSTEM.LOG2'] or \
+                    any(isinstance(x, str) for x in st):
+                print('FAIL: want LOG1 and LOG2 with valid base blocks')
                 fails += 1
-            if nth == 3 and logs != ['SYSTEM.LOG1']:
-                print('FAIL: 3 commits under the limit should use LOG1 only')
+            elif nth == 1 and sorted(x[1] for x in st) != [0, 1]:
+                print('FAIL: one commit: one entry in one log, none in the other')
+                fails += 1
+            elif nth == 3 and [x[1] for x in st] != [3, 0]:
+                print('FAIL: 3 commits under the limit should fill LOG1 only')
+                fails += 1
+            elif nth == 7 and (st[0][1] == 0 or st[1][1] == 0):
+                print('FAIL: 7 commits with a small limit should use both logs')
                 fails += 1
             for mode in ('RH_TEST_COMMIT_FAIL', 'RH_TEST_COMMIT_CRASH'):
                 for n, name in enumerate(STEPS, 1):

@@ -195,10 +195,11 @@ test_old(void)
     uint8_t *h = make_hive(5, 4, &hn);
     size_t ln = 512 + 512 + 512;
     uint8_t *l = calloc(1, ln);
+    wr_u32(h + BASE_TIME, 10); /* the log's copy of it must be equal */
+    wr_u32(h + BASE_CHECKSUM, cksum(h));
     memcpy(l, h, 512);
     wr_u32(l + BASE_SEQ2, 5);
     wr_u32(l + BASE_TYPE, LOG_TYPE_OLD);
-    wr_u32(l + BASE_TIME, 10);
     wr_u32(l + BASE_CHECKSUM, cksum(l));
     memcpy(l + 512, "DIRT", 4);
     l[516] = 0x02; /* second 512-byte page of the bins */
@@ -213,13 +214,21 @@ test_old(void)
     /* Truncated: the page is missing. */
     CHECK_RC(recover(h, hn, l, 1024, NULL, 0, &img, &len, &r), 0);
     CHECK(!img && strstr(r.logs[0].note, "truncated") != NULL);
-    /* Older than the primary: stale. */
-    wr_u32(h + BASE_TIME, 11);
-    wr_u32(h + BASE_CHECKSUM, cksum(h));
-    CHECK_RC(recover(h, hn, l, ln, NULL, 0, &img, &len, &r), 0);
-    CHECK(!img && strstr(r.logs[0].note, "stale") != NULL);
+    /* Another timestamp than the primary's, older or newer: the log of
+     * another hive (Windows wants them equal; yarp took any log not
+     * older than the primary). */
+    for (uint32_t t = 9; t <= 11; t += 2) {
+        wr_u32(h + BASE_TIME, t);
+        wr_u32(h + BASE_CHECKSUM, cksum(h));
+        CHECK_RC(recover(h, hn, l, ln, NULL, 0, &img, &len, &r), 0);
+        CHECK(!img && r.logs[0].foreign &&
+              strstr(r.logs[0].note,
+                     "belongs to another hive: its "
+                     "last-written timestamp 0xa is not") != NULL);
+        CHECK(strstr(r.status, "(L1 belongs to another hive)") != NULL);
+    }
     /* Bad log checksum. */
-    wr_u32(h + BASE_TIME, 0);
+    wr_u32(h + BASE_TIME, 10);
     wr_u32(h + BASE_CHECKSUM, cksum(h));
     l[100] ^= 1;
     CHECK_RC(recover(h, hn, l, ln, NULL, 0, &img, &len, &r), 0);
@@ -228,11 +237,169 @@ test_old(void)
     free(h);
 }
 
+/* Set the base block identity fields of b: GUIDs (rmtm), name. */
+static void
+set_ident(uint8_t *b, uint8_t guid, const char *name)
+{
+    memset(b + BASE_RMID, 0, 0x90 - BASE_RMID);
+    memset(b + BASE_TMID, 0, BASE_GUID_SIZE);
+    memset(b + BASE_NAME, 0, BASE_NAME_SIZE);
+    if (guid) {
+        memset(b + BASE_RMID, guid, BASE_GUID_SIZE);
+        memset(b + BASE_LOGID, guid, BASE_GUID_SIZE);
+        memset(b + BASE_TMID, (uint8_t)(guid + 1), BASE_GUID_SIZE);
+        memcpy(b + BASE_GUID_SIG, "rmtm", 4);
+    }
+    for (size_t i = 0; name && name[i] && i < 31; i++)
+        b[BASE_NAME + 2 * i] = (uint8_t)name[i];
+    wr_u32(b + BASE_CHECKSUM, cksum(b));
+}
+
+/* Recover h with l1 (and l2); 1 if l1 was applied, 0 if it was found to
+ * belong to another hive with "what" in the note, -1 otherwise. */
+static int
+applies(const uint8_t *h, size_t hn, const uint8_t *l1, size_t n1,
+        const uint8_t *l2, size_t n2, const char *what)
+{
+    uint8_t *img;
+    size_t len;
+    rh_recovery r;
+    if (recover(h, hn, l1, n1, l2, n2, &img, &len, &r) < 0)
+        return -1;
+    free(img);
+    if (img && r.logs[0].applied && !r.logs[0].foreign)
+        return 1;
+    if (!r.logs[0].applied && r.logs[0].foreign &&
+        strstr(r.logs[0].note, "belongs to another hive") &&
+        strstr(r.logs[0].note, what))
+        return 0;
+    fprintf(stderr, "note: %s; status: %s\n", r.logs[0].note, r.status);
+    return -1;
+}
+
+/* log_belongs: the last-written timestamp (Windows' rule; the first bin's
+ * when the primary base block is invalid), the GUIDs when both have them,
+ * the file name case-insensitively; a log of another hive is flagged and
+ * never applied, the other log still is. */
+static void
+test_belongs(void)
+{
+    size_t hn, n1, n2;
+    uint8_t *h = make_hive(8, 7, &hn);
+    set_ident(h, 0x41, "\\??\\C:\\Users\\A\\ntuser.dat");
+    uint8_t *l = make_new_log(h, 7, 2, &n1);
+    CHECK(applies(h, hn, l, n1, NULL, 0, "") == 1);
+
+    /* The timestamp: any difference. */
+    wr_u32(l + BASE_TIME, 1);
+    wr_u32(l + BASE_CHECKSUM, cksum(l));
+    CHECK(applies(h, hn, l, n1, NULL, 0,
+                  "timestamp 0x1 is not the "
+                  "primary's 0x0") == 0);
+    wr_u32(l + BASE_TIME, 0);
+
+    /* Each GUID. */
+    static const size_t goff[3] = {BASE_RMID, BASE_LOGID, BASE_TMID};
+    static const char *const gname[3] = {"RmId {", "LogId {", "TmId {"};
+    for (int g = 0; g < 3; g++) {
+        l[goff[g] + 15] ^= 0x80;
+        wr_u32(l + BASE_CHECKSUM, cksum(l));
+        CHECK(applies(h, hn, l, n1, NULL, 0, gname[g]) == 0);
+        l[goff[g] + 15] ^= 0x80;
+    }
+    /* Without "rmtm" on one side the GUIDs are not compared (garbage when
+     * RmId is null: msuhanov/regf note 7). */
+    set_ident(l, 0, "\\??\\C:\\Users\\A\\ntuser.dat");
+    CHECK(applies(h, hn, l, n1, NULL, 0, "") == 1);
+    set_ident(l, 0x42, "\\??\\C:\\Users\\A\\ntuser.dat");
+    l[BASE_GUID_SIG] = 'x';
+    wr_u32(l + BASE_CHECKSUM, cksum(l));
+    CHECK(applies(h, hn, l, n1, NULL, 0, "") == 1);
+
+    /* The file name: case does not matter, the path does. */
+    set_ident(l, 0x41, "\\??\\C:\\USERS\\a\\NTUSER.DAT");
+    CHECK(applies(h, hn, l, n1, NULL, 0, "") == 1);
+    set_ident(l, 0x41, "\\??\\C:\\Users\\B\\ntuser.dat");
+    CHECK(applies(h, hn, l, n1, NULL, 0,
+                  "file name \"\\??\\C:\\Users\\B\\ntuser.dat\" "
+                  "is not the primary's \"\\??\\C:\\Users\\A") == 0);
+    set_ident(l, 0x41, NULL); /* no name: nothing to compare */
+    CHECK(applies(h, hn, l, n1, NULL, 0, "") == 1);
+
+    /* One log of two is another hive's: the other still applies. */
+    uint8_t *l2 = make_new_log(h, 9, 3, &n2);
+    set_ident(l, 0x41, "\\??\\C:\\Users\\A\\ntuser.dat");
+    set_ident(l2, 0x43, "\\??\\C:\\Users\\A\\ntuser.dat");
+    {
+        uint8_t *img;
+        size_t len;
+        rh_recovery r;
+        CHECK_RC(recover(h, hn, l, n1, l2, n2, &img, &len, &r), 0);
+        CHECK(img && r.entries == 2 && r.final_seq == 8);
+        CHECK(!r.logs[0].foreign && r.logs[0].applied == 2);
+        CHECK(r.logs[1].foreign && r.logs[1].applied == 0);
+        free(img);
+    }
+
+    /* Primary base block invalid: Windows compares with the first bin's
+     * timestamp; the damaged block's own field is accepted too. */
+    wr_u64(h + BASE_SIZE + HBIN_TIME, 77);
+    wr_u32(h + BASE_CHECKSUM, 0);
+    CHECK(applies(h, hn, l, n1, NULL, 0, "") == 1); /* block's field: 0 */
+    wr_u32(l + BASE_TIME, 77);
+    wr_u32(l + BASE_CHECKSUM, cksum(l));
+    CHECK(applies(h, hn, l, n1, NULL, 0, "") == 1); /* first bin's */
+    wr_u32(l + BASE_TIME, 78);
+    wr_u32(l + BASE_CHECKSUM, cksum(l));
+    CHECK(applies(h, hn, l, n1, NULL, 0, "matches neither") == 0);
+    /* ... and then nothing else is compared (the block is damaged). */
+    wr_u32(l + BASE_TIME, 0);
+    set_ident(l, 0x55, "elsewhere");
+    CHECK(applies(h, hn, l, n1, NULL, 0, "") == 1);
+    free(l);
+    free(l2);
+    free(h);
+}
+
+/* The layout commits write: the log started afresh (base seq s, its
+ * entry s) beside the other log reset to a bare base block of seq p - 1:
+ * whichever order the logs come in, the entry applies; with the primary
+ * base block invalid, the newest log is used. */
+static void
+test_dual_layout(void)
+{
+    size_t hn, n1, n2, len;
+    uint8_t *img;
+    rh_recovery r;
+    uint8_t *h = make_hive(8, 7, &hn);
+    uint8_t *cur = make_new_log(h, 8, 1, &n1);
+    uint8_t *rst = make_new_log(h, 6, 0, &n2);
+    CHECK(n2 == 512);
+    for (int order = 0; order < 2; order++) {
+        CHECK_RC(order ? recover(h, hn, rst, n2, cur, n1, &img, &len, &r)
+                       : recover(h, hn, cur, n1, rst, n2, &img, &len, &r),
+                 0);
+        CHECK(img && r.entries == 1 && r.final_seq == 8);
+        CHECK(img && img[BASE_SIZE + 0x100] == 0xA0);
+        CHECK(strstr(r.logs[!order].note, "stale") != NULL);
+        free(img);
+    }
+    wr_u32(h + BASE_CHECKSUM, 0);
+    CHECK_RC(recover(h, hn, rst, n2, cur, n1, &img, &len, &r), 0);
+    CHECK(img && r.entries == 1 && r.final_seq == 8 && r.base_from_log);
+    free(img);
+    free(h);
+    free(cur);
+    free(rst);
+}
+
 int
 main(void)
 {
     test_marvin();
     test_new();
     test_old();
+    test_belongs();
+    test_dual_layout();
     return T_DONE();
 }
