@@ -156,6 +156,20 @@ done:
     return rc;
 }
 
+/* The last-written time of a new file: from the precise clock (keys are
+ * stamped from the coarse one, a few ms), and after the old time, since
+ * it is what tells this hive's logs from those of another hive written
+ * moments apart (log_belongs). */
+static uint64_t
+stamp_now(uint64_t old)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t t = ((uint64_t)ts.tv_sec + 11644473600u) * 10000000u +
+                 (uint64_t)ts.tv_nsec / 100;
+    return t > old ? t : old + 1;
+}
+
 /* Record the identity of path after a commit (for the next one). */
 static void
 remember(rh_hive *h, const char *path, const struct stat *st)
@@ -201,7 +215,7 @@ commit_rewrite(rh_hive *h, const char *path, unsigned flags, int exists,
     memcpy(saved, b, BASE_SIZE);
     uint32_t s1 = rd_u32(bs, BASE_SEQ1), s2 = rd_u32(bs, BASE_SEQ2);
     uint32_t seq = (s1 > s2 ? s1 : s2) + 1;
-    uint64_t now = filetime_now();
+    uint64_t now = stamp_now(rd_u64(bs, BASE_TIME));
     wr_u32(b + BASE_SEQ1, seq);
     /* A new file: a new last-written time, and the first bin's copy of it
      * with it (Windows compares a log's timestamp with that copy when the

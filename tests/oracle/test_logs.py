@@ -192,6 +192,114 @@ for i, (sub, hv, logs, pages) in enumerate(REAL):
         rc, out, err = info(os.path.join(d, "rec"))
         check("clean" in out and "588 / 588" in out, "recovered file clean")
 
+# --- logs of another hive (issue 12) ---------------------------------------
+# A primary with the LOG1/LOG2 of another hive beside it: every Win10
+# NTUSER.DAT of RathbunVM starts as a copy of Default's (same timestamp 0,
+# same RmId), so only the file name tells them apart; regipy's SYSTEM_2
+# and python-registry's orphan SYSTEM logs share a timestamp but not the
+# RmId.  Never applied (the status and a warning per log say why), the
+# primary is read as it is, and recover writes nothing.
+def problems(path):
+    """reghive check's problems, leaked cells aside."""
+    p = run("--no-logs", "check", path)
+    return [ln for ln in p.stdout.splitlines()
+            if "file offset" in ln and "unreferenced allocated cell" not in ln]
+
+
+RB = "artifactmuseum/Win10/RathbunVM/"
+MIX = [
+    (RB + "NTUSER.DAT", [RB + "NetworkService/NTUSER.DAT.LOG1",
+                         RB + "NetworkService/NTUSER.DAT.LOG2"],
+     "NTUSER.DAT", "its file name \"files\\NetworkService\\NTUSER.DAT\""),
+    (RB + "NetworkService/NTUSER.DAT", [RB + "ntuser.dat.LOG1",
+                                        RB + "ntuser.dat.LOG2"],
+     "NTUSER.DAT", "its file name \"\\Users\\AndrewRathbun"),
+    (RB + "LocalService/NTUSER.DAT", [RB + "NetworkService/NTUSER.DAT.LOG1",
+                                      RB + "NetworkService/NTUSER.DAT.LOG2"],
+     "NTUSER.DAT", "its file name"),
+    ("regipy/SYSTEM_2", ["python-registry/orphan_logs/new_log_2/SYSTEM.LOG1",
+                         "python-registry/orphan_logs/new_log_2/SYSTEM.LOG2"],
+     "SYSTEM", "its RmId {b4f92067-714a-11e4-80c6-b8ca3aee1197} is not"),
+]
+for i, (prim, logs, name, why) in enumerate(MIX):
+    if not all(os.path.exists(os.path.join(C, f)) for f in [prim] + logs):
+        continue
+    d = os.path.join(T, "mix%d" % i)
+    os.makedirs(d)
+    h = os.path.join(d, name)
+    shutil.copy(os.path.join(C, prim), h)
+    for k, f in enumerate(logs):
+        shutil.copy(os.path.join(C, f), "%s.LOG%d" % (h, k + 1))
+    what = "%s + %s" % (prim, logs[0])
+    rc, out, err = info(h)
+    check(rc == 0 and "DIRTY" in out and
+          out.count("belongs to another hive: " + why) == 2 and
+          "belong to another hive); reading the primary as it is" in out,
+          "%s: both logs belong to another hive: %s" % (what, out))
+    for k in (1, 2):
+        check("warning: log %s.LOG%d belongs to another hive: %s" % (name, k, why)
+              in err, "%s: warning for LOG%d: %s" % (what, k, err))
+    rc1, ks = keys(h)
+    rc2, ks2 = keys(h, "--no-logs")
+    check(rc1 == 0 and ks == ks2, "%s: the primary is read as it is" % what)
+    for args in ([], ["--log", h + ".LOG1", "--log", h + ".LOG2"]):
+        p = run("recover", h, *args)
+        check(p.returncode == 1 and "belong to another hive" in p.stderr and
+              not os.path.exists(h + ".recovered"),
+              "%s %s: recover refuses: %s %s" % (what, args, p.stdout,
+                                                 p.stderr))
+# The file name forged to the logs' hive, so that nothing in the base
+# blocks tells them apart: the pages replayed do not fit this primary, the
+# image does not check clean, and it is not used.
+d = os.path.join(T, "forged")
+os.makedirs(d)
+h = os.path.join(d, "NTUSER.DAT")
+b = bytearray(open(os.path.join(C, RB + "NTUSER.DAT"), "rb").read())
+lg = open(os.path.join(C, RB + "NetworkService/NTUSER.DAT.LOG1"), "rb").read()
+b[0x30:0x70] = lg[0x30:0x70]
+x = 0
+for i in range(0, 508, 4):
+    x ^= struct.unpack_from("<I", b, i)[0]
+struct.pack_into("<I", b, 508, x if x not in (0, 0xFFFFFFFF) else 1)
+open(h, "wb").write(bytes(b))
+for k in (1, 2):
+    shutil.copy(os.path.join(C, RB + "NetworkService/NTUSER.DAT.LOG%d" % k), d)
+rc, out, err = info(h)
+check(rc == 0 and "DIRTY" in out and "belongs to another" not in out and
+      "does not check clean" in out and "not used" in out,
+      "forged name: replayed, not used: %s" % out)
+p = run("recover", h)
+check(p.returncode == 1 and "does not check clean" in p.stderr and
+      not os.path.exists(h + ".recovered"),
+      "forged name: recover writes nothing: %s" % p.stderr)
+# recover never writes an image that does not check clean: every hive of
+# the corpus with logs beside it, recovered (leaked cells aside, which
+# Windows' own recovery leaves: see NewDirtyHive1 below).
+for prim in sorted(set(os.path.splitext(f)[0] for f in
+                       subprocess.run(["find", C, "-iname", "*.log[12]"],
+                                      capture_output=True, text=True)
+                       .stdout.split())):
+    if not os.path.isfile(prim):
+        continue
+    d = os.path.join(T, "all-" + hashlib.md5(prim.encode()).hexdigest())
+    os.makedirs(d)
+    h = os.path.join(d, os.path.basename(prim))
+    shutil.copy(prim, h)
+    for f in os.listdir(os.path.dirname(prim)):
+        if f.lower().startswith(os.path.basename(prim).lower() + ".log"):
+            shutil.copy(os.path.join(os.path.dirname(prim), f), d)
+    p = run("recover", h, "-o", h + ".rec")
+    if p.returncode == 0:
+        bad = problems(h + ".rec")
+        check(not bad, "%s: recovered image checks clean: %s" % (prim, bad[:3]))
+    else:
+        check(not os.path.exists(h + ".rec"), "%s: nothing written" % prim)
+p = run("check", os.path.join(C, "yarp/NewDirtyHive1/RecoveredHive_Windows10"))
+check(p.stdout.count(": unreferenced allocated cell") == 8 and
+      "8 problems (8 of them unreferenced" in p.stdout,
+      "Windows 10's own recovery of NewDirtyHive1 leaks 8 cells: %s" %
+      p.stdout[-200:])
+
 # --- damaged logs: never crash, never applied ------------------------------
 y = "yarp/NewDirtyHive1/"
 src = {f: open(os.path.join(C, y + f), "rb").read()

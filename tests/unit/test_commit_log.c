@@ -3,8 +3,12 @@
  * in-memory image (so every write path marked its pages dirty); the log
  * written is parsed back by log_scan and replayed by log_recover onto the
  * old primary made dirty as the commit makes it, and the result equals
- * the committed file; LOG1 and LOG2 alternate at the size limit; a
- * rewrite (RH_COMMIT_REWRITE, rh_open_mem) writes no log. */
+ * the committed file; LOG1 and LOG2 both exist from the first commit on
+ * and alternate at the size limit; a rewrite (RH_COMMIT_REWRITE,
+ * rh_open_mem) writes no log.  Two hives left dirty by a commit that dies
+ * half way (RH_TEST_COMMIT_CRASH) recover from their own logs, never from
+ * each other's, and a recovered image that does not check clean is not
+ * used. */
 #include "t.h"
 
 #include "alloc.h"
@@ -13,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static uint8_t *
@@ -96,6 +101,179 @@ check_replay(const uint8_t *old, size_t oldlen, int *which)
     free(a);
     free(b);
     free(f);
+}
+
+static void
+write_file(const char *path, const uint8_t *p, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    CHECK(f && fwrite(p, 1, n, f) == n);
+    if (f)
+        fclose(f);
+}
+
+/* A hive at dir/HIVE with n keys "<tag>NNN", each with a value of a size
+ * that depends on tag (so two hives' cells fall at different offsets). */
+static void
+build(const char *dir_, const char *tag, int n, size_t vsz)
+{
+    char p[160], name[64];
+    rh_hive *h;
+    rh_key k;
+    uint8_t v[600];
+    memset(v, tag[0], sizeof v);
+    CHECK_RC(rh_create(0, &h), 0);
+    for (int i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "%s%03d", tag, i);
+        CHECK_RC(rh_key_create_path(h, name, &k, NULL), 0);
+        CHECK_RC(rh_value_set(h, k, "v", 1, 3, v, vsz + (size_t)(i % 5) * 8),
+                 0);
+    }
+    snprintf(p, sizeof p, "%s/HIVE", dir_);
+    CHECK_RC(rh_commit(h, p, 0), 0);
+    rh_close(h);
+}
+
+/* In a child, add key to dir/HIVE and die half way through the commit's
+ * page writes (RH_TEST_COMMIT_CRASH=7): the primary is left dirty and its
+ * logs hold the new tree.  1 when the child died there. */
+static int
+crash_add(const char *dir_, const char *key)
+{
+    char p[160];
+    snprintf(p, sizeof p, "%s/HIVE", dir_);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        rh_hive *h;
+        rh_key k;
+        setenv("RH_TEST_COMMIT_CRASH", "7", 1);
+        if (rh_open(p, RH_OPEN_WRITE, &h) == 0 &&
+            rh_key_create_path(h, key, &k, NULL) == 0 &&
+            rh_value_set(h, k, "x", 1, 4, "\1\0\0\0", 4) == 0)
+            rh_commit(h, NULL, 0);
+        _exit(1);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) && WEXITSTATUS(st) == 86;
+}
+
+/* Open dir/HIVE with the logs beside it: 1 if key is there (the logs were
+ * applied), 0 if not, -1 on error; *rep what happened to the logs. */
+static int
+has_key(const char *dir_, const char *key, rh_recovery *rep)
+{
+    char p[160];
+    rh_hive *h;
+    rh_key k;
+    snprintf(p, sizeof p, "%s/HIVE", dir_);
+    int rc = rh_open(p, 0, &h);
+    if (rc < 0) {
+        rh_close(h);
+        return -1;
+    }
+    rh_log_report(h, rep);
+    rc = rh_key_lookup(h, key, &k) == 0;
+    if (rep->applied)
+        CHECK_RC(rh_check(h, NULL, NULL, NULL), 0);
+    rh_close(h);
+    return rc;
+}
+
+static void
+test_swapped_logs(void)
+{
+    char a[96], b[96], pa[160], pb[160], cmd[600];
+    rh_recovery r;
+    snprintf(a, sizeof a, "%s/A", dir);
+    snprintf(b, sizeof b, "%s/B", dir);
+    mkdir(a, 0700);
+    mkdir(b, 0700);
+    build(a, "Alpha", 120, 300);
+    build(b, "Beta", 90, 40);
+    CHECK(crash_add(a, "Alpha050\\NewA") && crash_add(b, "Beta010\\NewB"));
+    snprintf(pa, sizeof pa, "%s/HIVE", a);
+    snprintf(pb, sizeof pb, "%s/HIVE", b);
+    size_t na, nb;
+    uint8_t *ha = slurp(pa, &na), *hb = slurp(pb, &nb);
+    span sa = {ha, na}, sb = {hb, nb};
+    CHECK(ha && hb && rd_u32(sa, BASE_SEQ1) != rd_u32(sa, BASE_SEQ2) &&
+          rd_u32(sb, BASE_SEQ1) != rd_u32(sb, BASE_SEQ2));
+    CHECK(rd_u64(sa, BASE_TIME) != rd_u64(sb, BASE_TIME));
+
+    /* Each with its own logs: the new key. */
+    CHECK(has_key(a, "Alpha050\\NewA", &r) == 1 && r.applied);
+    CHECK(has_key(b, "Beta010\\NewB", &r) == 1 && r.applied);
+
+    /* Swapped: neither applies; each is read as it is. */
+    char sw[96];
+    snprintf(sw, sizeof sw, "%s/swap", dir);
+    mkdir(sw, 0700);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s/HIVE' && cp '%s'/HIVE.LOG? '%s'", pa,
+             sw, b, sw);
+    CHECK(system(cmd) == 0);
+    CHECK(has_key(sw, "Alpha050\\NewA", &r) == 0 && !r.applied && r.dirty &&
+          r.nlogs == 2);
+    for (size_t i = 0; i < r.nlogs && i < 2; i++)
+        CHECK(r.logs[i].foreign && r.logs[i].applied == 0 &&
+              strstr(r.logs[i].note, "belongs to another hive: its "
+                                     "last-written timestamp") != NULL);
+    CHECK(strstr(r.status, "belong to another hive") != NULL);
+    {
+        char p[160];
+        rh_hive *h;
+        rh_key k;
+        snprintf(p, sizeof p, "%s/HIVE", sw);
+        CHECK_RC(rh_open(p, 0, &h), 0);
+        CHECK(strstr(rh_warnings(h),
+                     "log HIVE.LOG1 belongs to another "
+                     "hive: its last-written timestamp") != NULL);
+        CHECK_RC(rh_key_lookup(h, "Alpha119", &k), 0); /* the primary */
+        rh_close(h);
+    }
+
+    /* The timestamp forged to B's, so A's primary passes for B's: the
+     * pages replayed do not fit A's cells, the image does not check
+     * clean and is not used, by rh_open nor by rh_recover_mem. */
+    memcpy(ha + BASE_TIME, hb + BASE_TIME, 8);
+    wr_u32(ha + BASE_CHECKSUM, base_checksum(ha));
+    snprintf(cmd, sizeof cmd, "%s/HIVE", sw);
+    write_file(cmd, ha, na);
+    CHECK(has_key(sw, "Alpha050\\NewA", &r) == 0 && !r.applied && r.dirty &&
+          !r.logs[0].foreign);
+    CHECK(strstr(r.status, "does not check clean") != NULL);
+    CHECK(strstr(r.logs[0].note, "not used") != NULL ||
+          strstr(r.logs[1].note, "not used") != NULL);
+    {
+        size_t n1, n2, outlen;
+        char q[160];
+        snprintf(q, sizeof q, "%s/HIVE.LOG1", b);
+        uint8_t *g1 = slurp(q, &n1);
+        snprintf(q, sizeof q, "%s/HIVE.LOG2", b);
+        uint8_t *g2 = slurp(q, &n2);
+        const void *lv[2] = {g1, g2};
+        size_t ln[2] = {n1, n2};
+        void *out = NULL;
+        uint8_t *raw = NULL;
+        log_src src[2] = {{g1, n1, "L1"}, {g2, n2, "L2"}};
+        /* Below the check, log recovery alone does replay them. */
+        CHECK_RC(log_recover(sa, src, 2, &raw, &outlen, &r), 0);
+        CHECK(raw != NULL && r.applied);
+        free(raw);
+        CHECK_RC(rh_recover_mem(ha, na, lv, ln, NULL, 2, &out, &outlen, &r), 0);
+        CHECK(out == NULL && outlen == 0 && !r.applied &&
+              strstr(r.status, "does not check clean") != NULL);
+        free(out);
+        /* B with its own logs, in memory: a clean image. */
+        CHECK_RC(rh_recover_mem(hb, nb, lv, ln, NULL, 2, &out, &outlen, &r), 0);
+        CHECK(out != NULL && r.applied);
+        free(out);
+        free(g1);
+        free(g2);
+    }
+    free(ha);
+    free(hb);
 }
 
 int
@@ -216,6 +394,8 @@ main(void)
         rh_close(h);
         free(img);
     }
+
+    test_swapped_logs();
 
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
