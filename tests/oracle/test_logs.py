@@ -300,6 +300,53 @@ check(p.stdout.count(": unreferenced allocated cell") == 8 and
       "Windows 10's own recovery of NewDirtyHive1 leaks 8 cells: %s" %
       p.stdout[-200:])
 
+# --- hives with an old-style single .LOG stay editable ---------------------
+# The first in-place commit adds LOG1 and LOG2 (valid base blocks of the
+# hive) and leaves the .LOG as it is; a commit that dies half way is
+# recovered from the new logs.
+def log_base_ok(path, primary):
+    b = open(path, "rb").read(512)
+    p = open(primary, "rb").read(512)
+    x = 0
+    for i in range(0, 508, 4):
+        x ^= struct.unpack_from("<I", b, i)[0]
+    x = 1 if x == 0 else 0xFFFFFFFE if x == 0xFFFFFFFF else x
+    return (len(b) == 512 and b[:4] == b"regf" and b[4:8] == b[8:12] and
+            struct.unpack_from("<I", b, 28)[0] == 6 and
+            struct.unpack_from("<I", b, 508)[0] == x and b[12:20] == p[12:20])
+
+
+OLD = [("dfwinreg/history/XP/", "NTUSER.DAT", "NTUSER.DAT.LOG", "NTUSER.DAT.LOG"),
+       ("dfwinreg/", "NTUSER.DAT", "NTUSER.DAT.LOG", "NTUSER.DAT.LOG"),
+       ("yarp/OldDirtyHive/", "OldDirtyHive", "OldDirtyHive.LOG1", "OldDirtyHive.LOG")]
+for i, (sub, hv, lg, as_name) in enumerate(OLD):
+    d = os.path.join(T, "old%d" % i)
+    os.makedirs(d)
+    h = os.path.join(d, hv)
+    shutil.copy(os.path.join(C, sub + hv), h)
+    shutil.copy(os.path.join(C, sub + lg), os.path.join(d, as_name))
+    os.chmod(h, 0o644)
+    logmd5 = md5_from(os.path.join(d, as_name), 0)
+    rc, before = keys(h)
+    # a dirty hive is rewritten by its first edit, a clean one edited in place
+    for k in range(2):
+        p = run("add", h, "RhOld\\K%d" % k, "-v", "x", "-d", str(k))
+        check(p.returncode == 0, "%s: edit %d: %s" % (hv, k, p.stderr))
+    ok = all(log_base_ok(h + x, h) for x in (".LOG1", ".LOG2"))
+    check(ok, "%s: LOG1 and LOG2 with valid base blocks of the hive" % hv)
+    check(md5_from(os.path.join(d, as_name), 0) == logmd5, "%s: .LOG kept" % hv)
+    env = dict(os.environ, RH_TEST_COMMIT_CRASH="7")
+    p = subprocess.run([R, "add", h, "RhOld\\Crash", "-v", "x", "-d", "c"],
+                       capture_output=True, text=True, env=env)
+    rc, out, err = info(h)
+    check(p.returncode == 86 and "recovered from " + hv + ".LOG1:" in out,
+          "%s: crash recovered from LOG1: %d %s" % (hv, p.returncode, out))
+    rc, after = keys(h)
+    check(after == before | {"\\RhOld", "\\RhOld\\K0", "\\RhOld\\K1",
+                             "\\RhOld\\Crash"},
+          "%s: the new tree: %s" % (hv, sorted(after - before)))
+    check(run("check", h).returncode == 0, "%s: check clean" % hv)
+
 # --- damaged logs: never crash, never applied ------------------------------
 y = "yarp/NewDirtyHive1/"
 src = {f: open(os.path.join(C, y + f), "rb").read()
