@@ -217,13 +217,13 @@ commit_rewrite(rh_hive *h, const char *path, unsigned flags, int exists,
     uint32_t seq = (s1 > s2 ? s1 : s2) + 1;
     uint64_t now = stamp_now(rd_u64(bs, BASE_TIME));
     wr_u32(b + BASE_SEQ1, seq);
-    /* A new file: a new last-written time, and the first bin's copy of it
-     * with it (Windows compares a log's timestamp with that copy when the
-     * base block is damaged: msuhanov/regf, hive bin note 3).  The logs
-     * beside the old file no longer match it: they are all applied. */
+    /* A new file: a new last-written time.  The logs beside the old file
+     * no longer match it (log_belongs): they are all applied.  The first
+     * bin's copy of the time (msuhanov/regf, hive bin note 3), which
+     * Windows compares a log with when the base block is damaged, stays
+     * as it was: rewriting it would make every rewrite change the bins
+     * (compacting twice must give the same bytes). */
     wr_u64(b + BASE_TIME, now);
-    if (h->bins_end >= HBIN_HDR && memcmp(b + BASE_SIZE, "hbin", 4) == 0)
-        wr_u64(b + BASE_SIZE + HBIN_TIME, now);
     wr_u32(b + BASE_BINS_SIZE, h->bins_end);
     wr_u32(b + BASE_CHECKSUM, base_checksum(b));
     size_t len = BASE_SIZE + (size_t)h->bins_end;
