@@ -25,8 +25,9 @@ const struct cmd cli_cmds[] = {
      "[--backup] [--dry-run] [--hex-verbatim]",
      "apply .reg files (regedit 4/5, any encoding) in one atomic commit; "
      "--dry-run prints the plan"},
-    {"check", cmd_check, "check HIVE",
-     "verify every structural invariant; exit 0 only when clean"},
+    {"check", cmd_check, "check HIVE [--strict]",
+     "verify every structural invariant; errors (what Windows refuses) "
+     "exit 1, warnings (what it tolerates) only with --strict"},
     /* transaction logs */
     {"recover", cmd_recover, "recover HIVE [-o OUT] [--log FILE]...",
      "replay the transaction logs; write a clean hive (default "
