@@ -723,9 +723,11 @@ check_sk_refs(ck *c)
  * twice, parent links, names, order and duplicates via
  * CmpCheckLexicographicalOrder, lists and counts): it refuses the hive, or
  * "self-heals" it by cutting the key out of its parent's list
- * (CmpRemoveSubKeyCellNoCellRef), which loses the subtree.  Project Zero,
- * "The Windows Registry Adventure #5: The regf file format" describes these
- * checks; msuhanov's regf spec states the invariants.  Warnings: what
+ * (CmpRemoveSubKeyCellNoCellRef), which loses the subtree.  (Function
+ * names and behaviour as in Windows 10's ntoskrnl, CmpCheckRegistry2 /
+ * CmpCheckLeaf; Project Zero's "Windows Registry Adventure" series walks
+ * through the same load-time checks; msuhanov's regf spec states the
+ * invariants.)  Warnings: what
  * Windows loads unchanged or repairs without loss, each cited where it is
  * reported (leaked cells, lh hash / lf hint, sk reference counts).
  *
