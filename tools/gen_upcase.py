@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Generate src/upcase.c: Windows' uppercase of one UTF-16 code unit.
+"""Generate src/core/upcase.c: Windows' uppercase of one UTF-16 code unit.
 
-Usage: tools/gen_upcase.py [UnicodeData.txt] > src/upcase.c
+Usage: tools/gen_upcase.py [UnicodeData.txt] > src/core/upcase.c
 (default /usr/share/unicode/UnicodeData.txt, Debian's unicode-data package;
 the Unicode version is read from DerivedAge.txt beside it).
 
