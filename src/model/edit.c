@@ -173,15 +173,7 @@ elem_make(rh_hive *h, const char sig[2], uint32_t off, uint8_t e[8])
     if (sig[1] == 'h') {
         wr_u32(e + 4, name_hash(k.name, k.comp));
     } else if (sig[1] == 'f') {
-        /* lf hint: the first 4 characters as stored (0 past the end or
-         * for a character that does not fit a byte). */
-        size_t n = k.comp ? k.name.n : k.name.n / 2;
-        for (size_t i = 0; i < 4; i++) {
-            uint16_t c = 0;
-            if (i < n)
-                c = k.comp ? k.name.p[i] : rd_u16(k.name, 2 * i);
-            e[4 + i] = c < 0x100 ? (uint8_t)c : 0;
-        }
+        wr_u32(e + 4, name_hint(k.name, k.comp));
     }
     return 0;
 }

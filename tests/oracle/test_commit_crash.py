@@ -66,7 +66,7 @@ def main():
                     fails += 1
                 got = trees(h)
                 state = 'old' if got == old else 'new' if got == new else 'neither'
-                c = run(['check', h])
+                c = run(['check', '--strict', h])
                 mode_ok = (os.stat(h).st_mode & 0o777) == 0o640
                 left = sorted(os.listdir(w))
                 print('%-28s exit %3d: file holds the %s tree; check %s; mode %s; '

@@ -48,7 +48,7 @@ def main():
             src = os.path.join(CORPUS, row[0])
             if not os.path.isfile(src) or (limit and int(row[2]) > limit):
                 continue
-            if rh('--no-logs', 'check', src).returncode != 0:
+            if rh('--no-logs', 'check', '--strict', src).returncode != 0:
                 skipped += 1
                 continue
             h = os.path.join(d, 'hive')
@@ -77,7 +77,7 @@ def main():
                 fails += 1
                 continue
             after = trees(h)
-            c = rh('check', h)
+            c = rh('check', '--strict', h)
             names = ('hivex', 'pyregf')
             for i in range(2):
                 if isinstance(before[i], str):

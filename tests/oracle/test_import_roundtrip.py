@@ -72,7 +72,7 @@ def roundtrip(tmp, rel, path, full, cross):
     rh("export", n, "-o", b, "--utf8")
     with open(a, "rb") as f1, open(b, "rb") as f2:
         check(f1.read() == f2.read(), "%s: export/import/export differs" % rel)
-    r = rh("check", n)
+    r = rh("check", "--strict", n)
     check(r.returncode == 0, "%s: check of the imported hive: %s" %
           (rel, (r.stdout + r.stderr)[-300:]))
     if not full:

@@ -143,7 +143,7 @@ def test_tree(root):
           in out and '"SystemRoot"="C:\\\\Windows"' in out, f'export: {out[:300]} {err}')
     rc, out, err = run(*win, 'info', 'HKLM\\SYSTEM')
     check(rc == 0, f'info HKLM\\SYSTEM: {err}')
-    rc, out, err = run(*win, 'check', 'HKEY_LOCAL_MACHINE\\SOFTWARE')
+    rc, out, err = run(*win, 'check', '--strict', 'HKEY_LOCAL_MACHINE\\SOFTWARE')
     check(rc == 0 and out.endswith('ok\n'), f'check HKLM\\SOFTWARE: {out} {err}')
     # compare the live hive with a backup file through --windows
     backup = os.path.join(os.path.dirname(root), 'SYSTEM.bak')
