@@ -377,14 +377,18 @@ def test_compact(d):
     run('compact', s)  # in place
     tw.compare(s, model_of(s), 'compact in place')
     compact_one(d, s, 'compact built hive')
-    man = os.path.join(CORPUS, 'MANIFEST.tsv')
-    if not os.path.exists(man):
-        print('compact: corpus absent (%s): built hive only' % CORPUS)
-        return
-    rows = [l.split('\t') for l in open(man, encoding='utf-8').read().splitlines()[1:]]
+    rows = []
+    for top in (os.path.join(HERE, '..', 'data'), CORPUS):
+        man = os.path.join(top, 'MANIFEST.tsv')
+        if not os.path.exists(man):
+            print('partial: compact: corpus absent (%s): built hive and '
+                  'tests/data only' % CORPUS)
+            continue
+        rows += [[top] + l.split('\t') for l in
+                 open(man, encoding='utf-8').read().splitlines()[1:]]
     n = tin = tout = 0
-    for r in rows:
-        src = os.path.join(CORPUS, r[0])
+    for top, *r in rows:
+        src = os.path.join(top, r[0])
         if r[7].startswith('LOG') or not os.path.isfile(src) or int(r[2]) >= 4 << 20:
             continue
         if run('--no-logs', 'check', '--strict', src, ok=False).returncode != 0:
@@ -393,7 +397,8 @@ def test_compact(d):
         n += 1
         tin += a
         tout += b
-    print('compact: ok, %d corpus hives, %d -> %d bytes' % (n, tin, tout))
+    print('compact: ok, %d hives of tests/data and the corpus, %d -> %d bytes'
+          % (n, tin, tout))
 
 
 def main():
