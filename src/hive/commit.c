@@ -274,7 +274,9 @@ commit_rewrite(rh_hive *h, const char *path, unsigned flags, int exists,
     free(bak);
     return 0;
 fail:
-    rc = hive_err(h, RH_EIO, "%s: %s: %s%s", path, what, strerror(errno),
+    /* A step that ran out of memory (a path copy, say) is RH_ENOMEM. */
+    rc = hive_err(h, errno == ENOMEM ? RH_ENOMEM : RH_EIO, "%s: %s: %s%s", path,
+                  what, strerror(errno),
                   renamed ? " (the new hive is in place)" : "");
     if (fd >= 0)
         close(fd);
@@ -680,7 +682,8 @@ commit_inplace(rh_hive *h, const char *path, unsigned flags,
     rc = 0;
     goto out;
 fail:
-    rc = hive_err(h, RH_EIO, "%s: %s: %s", path, what, strerror(errno));
+    rc = hive_err(h, errno == ENOMEM ? RH_ENOMEM : RH_EIO, "%s: %s: %s", path,
+                  what, strerror(errno));
     /* Nothing pending is lost: the pages stay marked.  A log touched
      * is started afresh next time; a primary touched may be dirty on
      * disk (its logs recover it), so the next commit rewrites it, with a
