@@ -10,6 +10,9 @@ set -u
 B=${B:-build}
 export B
 export REGHIVE="$PWD/$B/reghive"
+# The test build's CLI (make testing): the same commands plus the RH_TEST_*
+# crash/failure hooks, for the tests that drive them.
+export REGHIVE_TEST="$PWD/$B/reghive-test"
 export CORPUS=${CORPUS:-$(cd "$(dirname "$0")/../.." && pwd)/shared/corpus}
 export PYTHON=${PYTHON:-/usr/bin/python3}
 pass=0 fail=0 skip=0 partial=0 failed=()

@@ -17,7 +17,9 @@ except ImportError as e:
     print('skip: python3-hivex or pyregf missing (%s)' % e)
     sys.exit(77)
 
-R = os.environ.get('REGHIVE') or os.path.join(HERE, '../../build/reghive')
+# The test build's CLI: the RH_TEST_* hooks exist only there.
+R = os.environ.get('REGHIVE_TEST') or os.path.join(
+    HERE, '../..', os.environ.get('B', 'build'), 'reghive-test')
 STEPS = ['create', 'write', 'fsync', 'base', 'fsync2', 'backup', 'rename', 'dirsync']
 
 

@@ -23,7 +23,9 @@ except ImportError as e:
     print('skip: python3-hivex missing (%s)' % e)
     sys.exit(77)
 
-R = os.environ.get('REGHIVE') or os.path.join(HERE, '../../build/reghive')
+# The test build's CLI: the RH_TEST_* hooks exist only there.
+R = os.environ.get('REGHIVE_TEST') or os.path.join(
+    HERE, '../..', os.environ.get('B', 'build'), 'reghive-test')
 STEPS = ['backup', 'logopen', 'logwrite', 'logsync', 'base1', 'sync1', 'pages',
          'sync2', 'base2', 'sync3']
 LIMIT = ['12000']  # log size limit of the current case
