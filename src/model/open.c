@@ -3,13 +3,13 @@
  * above the hive layer that maps the file and replays its logs, so that
  * it can hold the image rebuilt from the logs to rh_check).  A log that
  * passes every header, hash and sequence test, and whose base block is
- * the primary's, can still hold pages that do not fit the primary: say a
- * log written while a reorganization moved cells, a log of a hive copied
- * from the same template (same timestamp, GUIDs and name: nothing tells
- * them apart before the pages are laid down), or bytes damaged before the
- * hashes were computed.  Windows checks a hive's structure when it loads
- * it (CmCheckRegistry) and repairs what it can; reghive does not repair,
- * so an image that does not check clean is not used: the primary is read
+ * the primary's, can still hold pages that do not fit the primary: a log
+ * of a hive copied from the same template (same timestamp, GUIDs and name:
+ * nothing tells them apart before the pages are laid down), or bytes
+ * damaged before the hashes were computed.  Windows checks a hive's
+ * structure when it loads it (CmCheckRegistry) and repairs what it can;
+ * reghive does not repair, so an image in which rh_check finds an error
+ * (warnings are what Windows repairs) is not used: the primary is read
  * as it is, with a warning that says why (as when no log applies), and
  * `reghive recover` has nothing to write.  Falling back rather than
  * failing keeps the hive readable, which a forensic reader needs; the
@@ -23,11 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* What rh_check reports, leaked cells aside: allocated cells nothing
- * references (rh_check words them "unreferenced allocated cell", which
- * `reghive check` counts by the same words) are left by Windows' own
- * recovery (yarp's NewDirtyHive1 as Windows 10 recovered it holds 8), and
- * Windows tolerates them; they lose no data and break no structure. */
+/* The errors rh_check reports: what Windows refuses or cuts out at load.
+ * Its warnings (allocated cells nothing references, stale hashes and
+ * hints, security reference counts) are what Windows loads as they are or
+ * repairs, and what its own recovery leaves (yarp's NewDirtyHive1 as
+ * Windows 10 recovered it has 8 leaked cells): they do not reject. */
 struct found {
     size_t n;
     uint64_t off;
@@ -35,10 +35,10 @@ struct found {
 };
 
 static void
-found_problem(void *ctx, uint64_t off, const char *msg)
+found_problem(void *ctx, rh_severity sev, uint64_t off, const char *msg)
 {
     struct found *f = ctx;
-    if (strstr(msg, "unreferenced allocated cell"))
+    if (sev != RH_CHECK_ERROR)
         return;
     if (f->n++ == 0) {
         f->off = off;
@@ -46,14 +46,13 @@ found_problem(void *ctx, uint64_t off, const char *msg)
     }
 }
 
-/* 0 when the image opens and checks clean but for leaked cells; 1 when
- * not (why says what is wrong); RH_ENOMEM. */
+/* 0 when the image opens and rh_check finds no error in it; 1 when not
+ * (why says what is wrong); RH_ENOMEM. */
 static int
 image_checks(const uint8_t *img, size_t len, char *why, size_t wn)
 {
     rh_hive *t = NULL;
     struct found f = {0, 0, ""};
-    size_t n = 0;
     int rc = rh_open_mem(img, len, 0, &t);
     if (rc == RH_ENOMEM) {
         rh_close(t);
@@ -64,7 +63,7 @@ image_checks(const uint8_t *img, size_t len, char *why, size_t wn)
         rh_close(t);
         return 1;
     }
-    rc = rh_check(t, found_problem, &f, &n);
+    rc = rh_check(t, found_problem, &f, NULL, NULL);
     if (rc < 0 && rc != RH_ECORRUPT && rc != RH_ENOMEM)
         snprintf(why, wn, "%s", rh_errmsg(t)); /* the check stopped */
     rh_close(t);

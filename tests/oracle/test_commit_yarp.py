@@ -20,7 +20,9 @@ except ImportError as e:
     sys.exit(77)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-R = os.environ.get('REGHIVE') or os.path.join(HERE, '../../build/reghive')
+# The test build's CLI: the RH_TEST_* hooks exist only there.
+R = os.environ.get('REGHIVE_TEST') or os.path.join(
+    HERE, '../..', os.environ.get('B', 'build'), 'reghive-test')
 NSTEPS = 10  # IP_BACKUP .. IP_SYNC3 in src/commit.c
 
 

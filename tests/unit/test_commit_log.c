@@ -176,7 +176,7 @@ has_key(const char *dir_, const char *key, rh_recovery *rep)
     rh_log_report(h, rep);
     rc = rh_key_lookup(h, key, &k) == 0;
     if (rep->applied)
-        CHECK_RC(rh_check(h, NULL, NULL, NULL), 0);
+        CHECK_RC(rh_check(h, NULL, NULL, NULL, NULL), 0);
     rh_close(h);
     return rc;
 }
@@ -332,7 +332,7 @@ main(void)
         free(old);
     }
     CHECK(used[0] > 0 && used[1] > 0 && switches >= 2);
-    CHECK_RC(rh_check(h, NULL, NULL, NULL), 0);
+    CHECK_RC(rh_check(h, NULL, NULL, NULL, NULL), 0);
     rh_close(h);
 
     /* A new process continues the chain of the last log. */
