@@ -36,6 +36,7 @@ import hashlib
 import itertools
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -393,6 +394,10 @@ SCENARIOS = [
      []),
     ('compact', ['compact'], None, {}, [['delete', 'Services\\Svc05',
                                           '-f']]),
+    # recover over the primary itself: a commit that died after its log
+    # and the primary's first base block left the hive dirty
+    ('recover', ['recover', '-o', None], None, {},
+     [[{'RH_TEST_COMMIT_CRASH': '6'}, 'delete', 'Services\\Svc05', '-f']]),
 ]
 
 
@@ -433,29 +438,55 @@ CHECKS = [
 ]
 
 
-def scenario(tmp, base, name, cmd, files, env, prep, backup, drop, rng):
-    """Run one traced command; return (stats dict, Checker)."""
-    d = tempfile.mkdtemp(dir=tmp, prefix=name + ('-backup' if backup else '')
-                         + ('-drop%d-' % drop if drop else '-'))
+def prepare(tmp, base, name, files, env, prep, tag):
+    """A fresh directory with the base's files (or those named) after the
+    prep commands; returns it and its hive's path.  A prep command that
+    starts with a dict runs with that environment and may fail (a commit
+    made to crash, to leave a dirty hive)."""
+    d = tempfile.mkdtemp(dir=tmp, prefix=name + tag)
     for n in files or os.listdir(base):
         shutil.copy2(os.path.join(base, n), os.path.join(d, n))
     h = os.path.join(d, HIVE)
     for a in prep:
-        p = run([a[0], h] + a[1:], env)
-        if p.returncode != 0:
+        e, may_fail = dict(env), isinstance(a[0], dict)
+        if may_fail:
+            e.update(a[0])
+            a = a[1:]
+        p = run([a[0], h] + a[1:], e)
+        if p.returncode != 0 and not may_fail:
             raise RuntimeError('prep %s: %s' % (a, p.stderr.decode()))
-    snap = snapshot(d)
-    old = export(d, HIVE)
-    trace = d + '.trace'
+    return d, h
+
+
+def traced(env, d, trace, **shim):
+    """The environment of a command run under the shim."""
     e = dict(env)
     e.update({'LD_PRELOAD': SHIM, 'RH_POWERCUT_DIR': os.path.realpath(d),
               'RH_POWERCUT_TRACE': trace,
               # the shim is not sanitized: let an ASan CLI load it too
               'ASAN_OPTIONS': 'verify_asan_link_order=0:' +
               os.environ.get('ASAN_OPTIONS', '')})
-    if drop:
-        e['RH_POWERCUT_DROP_FSYNC'] = str(drop)
-    p = run([cmd[0], h] + cmd[1:] + (['--backup'] if backup else []), e)
+    for k, v in shim.items():
+        e['RH_POWERCUT_' + k] = str(v)
+    return e
+
+
+def argv(cmd, h, backup):
+    """The command line (None in cmd stands for the hive's path)."""
+    return [cmd[0], h] + [h if a is None else a for a in cmd[1:]] + (
+        ['--backup'] if backup else [])
+
+
+def scenario(tmp, base, name, cmd, files, env, prep, backup, drop, rng):
+    """Run one traced command; return (stats dict, Checker)."""
+    d, h = prepare(tmp, base, name, files, env, prep,
+                   ('-backup' if backup else '') +
+                   ('-drop%d-' % drop if drop else '-'))
+    snap = snapshot(d)
+    old = export(d, HIVE)
+    trace = d + '.trace'
+    e = traced(env, d, trace, **({'DROP_FSYNC': drop} if drop else {}))
+    p = run(argv(cmd, h, backup), e)
     if p.returncode != 0:
         raise RuntimeError('%s: exit %d: %s' % (cmd, p.returncode,
                                                 p.stderr.decode()))
@@ -477,6 +508,32 @@ def scenario(tmp, base, name, cmd, files, env, prep, backup, drop, rng):
     return stats, ck
 
 
+def untimed(tree):
+    """An export without its key times (each run stamps its own)."""
+    if tree is None:
+        return None
+    return re.sub(rb'"last_written":"[^"]*",', b'', tree)
+
+
+def fail_each_fsync(tmp, base, sc, backup, nsync, old, new):
+    """Each fsync of the command failing (EIO) in turn: the command must
+    exit 1 (a commit or a file it cannot make durable is not success), and
+    the hive must still open as the old or the new tree (times aside: this
+    run's new tree has its own)."""
+    name, cmd, files, env, prep = sc
+    bad = []
+    for k in range(1, nsync + 1):
+        d, h = prepare(tmp, base, name, files, env, prep, '-fail%d-' % k)
+        p = run(argv(cmd, h, backup), traced(env, d, os.devnull,
+                                             FAIL_FSYNC=k))
+        t = untimed(export(d, HIVE))
+        if p.returncode != 1:
+            bad.append('fsync #%d failed: exit %d' % (k, p.returncode))
+        if t is None or t not in (untimed(old), untimed(new)):
+            bad.append('fsync #%d failed: the hive is neither tree' % k)
+    return bad
+
+
 def main():
     if not os.access(R, os.X_OK):
         print('skip: reghive not built at %s' % R)
@@ -495,6 +552,8 @@ def main():
         total = 0
         for name, cmd, files, env, prep in SCENARIOS:
             for backup in (False, True):
+                if backup and name == 'recover':
+                    continue  # recover has no --backup
                 rng = random.Random('%d %s %d' % (seed, name, backup))
                 st, ck = scenario(tmp, base, name, cmd, files, env, prep,
                                   backup, 0, rng)
@@ -507,6 +566,10 @@ def main():
                          len(ck.broken)))
                 for b in ck.broken[:5]:
                     print('   ', b)
+                for b in fail_each_fsync(tmp, base, (name, cmd, files, env,
+                                                     prep), backup,
+                                         st['fsyncs'], ck.old, ck.new):
+                    fails.append('%s: %s' % (what, b))
                 if ck.broken:
                     fails.append('%s: %d of %d crash states broken'
                                  % (what, len(ck.broken), ck.states))

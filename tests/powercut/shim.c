@@ -12,6 +12,8 @@
  *   RH_POWERCUT_DROP_FSYNC=N  the Nth fsync/fdatasync of a file or of the
  *                      directory under test is not done (and not recorded),
  *                      so the replayer can be shown to find broken states
+ *   RH_POWERCUT_FAIL_FSYNC=N  the Nth such fsync fails with EIO (not done,
+ *                      not recorded), to show the error is reported
  *
  * Trace: one line per event, fields separated by spaces; a write line is
  * followed by its bytes.  Names are the entry names inside the directory.
@@ -93,7 +95,7 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static int trace_fd = -2; /* -2: not set up yet, -1: off */
 static char dir[PATH_MAX];
 static size_t dirlen;
-static long drop_nth, nsync;
+static long drop_nth, fail_nth, nsync;
 
 static void
 setup(void)
@@ -105,6 +107,8 @@ setup(void)
     const char *t = getenv("RH_POWERCUT_TRACE");
     const char *n = getenv("RH_POWERCUT_DROP_FSYNC");
     drop_nth = n ? atol(n) : 0;
+    n = getenv("RH_POWERCUT_FAIL_FSYNC");
+    fail_nth = n ? atol(n) : 0;
     if (!d || !t || strlen(d) >= sizeof dir || d[0] != '/') {
         trace_fd = -1;
         return;
@@ -517,6 +521,10 @@ do_sync(int fd, int data_only)
         pthread_mutex_unlock(&mu);
         if (nth == drop_nth)
             return 0; /* dropped: neither done nor recorded */
+        if (nth == fail_nth) {
+            errno = EIO;
+            return -1;
+        }
     }
     load_fsync();
     load_fdatasync();
