@@ -46,7 +46,10 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 B = os.environ.get('B', 'build')
-R = os.environ.get('REGHIVE') or os.path.join(ROOT, B, 'reghive')
+# The test build (make testing): its hooks leave a hive dirty (a crashed
+# commit) and shrink the log for the log-switch scenarios; the commit code
+# is the same as the shipped CLI's.
+R = os.environ.get('REGHIVE_TEST') or os.path.join(ROOT, B, 'reghive-test')
 SHIM = os.environ.get('RH_POWERCUT_SHIM') or os.path.join(
     ROOT, B, 'powercut', 'shim.so')
 SECTOR = 512
