@@ -91,7 +91,13 @@ $(B)/tests/header: tests/header.c include/reghive.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -pedantic -Wall -Wextra -Werror -Iinclude -c $< -o $@.o && touch $@
 
-check: all testing $(UNIT_BIN) $(FUZZ_REPLAY) $(B)/tests/header
+# The power-loss tests' LD_PRELOAD recorder (test code: plain flags, no
+# sanitizer, so it loads beside any build of the CLI).
+$(B)/powercut/shim.so: tests/powercut/shim.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g $(WARN) -D_GNU_SOURCE -fPIC -shared -o $@ $< -ldl
+
+check: all testing $(UNIT_BIN) $(FUZZ_REPLAY) $(B)/tests/header $(B)/powercut/shim.so
 	tools/layers.sh $(B) $(LAYERS)
 	B=$(B) tests/run.sh
 
@@ -145,7 +151,7 @@ bench: all testing $(BENCH_BIN)
 	B=$(B) bench/write.sh
 	B=$(B) bench/recover.sh
 
-FMT_SRC = $(wildcard include/*.h src/*/*.[ch] cli/*.[ch] tests/*.c tests/unit/*.[ch] \
+FMT_SRC = $(wildcard include/*.h src/*/*.[ch] cli/*.[ch] tests/*.c tests/unit/*.[ch] tests/powercut/*.c \
             fuzz/*.c bench/*.c)
 format:
 	clang-format -i $(FMT_SRC)

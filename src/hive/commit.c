@@ -119,13 +119,26 @@ fsync_dir(const char *path)
 
 /* Make bak (PATH.bak) a copy of path: when link is set, a hard link to
  * the old file (which the rename then leaves behind), else (or if linking
- * fails) a byte copy. */
+ * fails) a byte copy, fsynced.  Either way the directory is fsynced before
+ * this returns, because the caller changes or replaces path next: until
+ * then the new name is only in the page cache, and a power cut could keep
+ * the change to path and lose PATH.bak (fsync(2): "Calling fsync() does not
+ * necessarily ensure that the entry in the directory containing the file
+ * has also reached disk.  For that an explicit fsync() on a file descriptor
+ * for the directory is also needed."; tests/oracle/test_powercut.py). */
 static int
 backup(const char *path, const char *bak, const char *baktmp, int link_ok)
 {
     unlink(baktmp);
-    if (link_ok && link(path, baktmp) == 0)
-        return rename(baktmp, bak);
+    if (link_ok && link(path, baktmp) == 0) {
+        if (rename(baktmp, bak) < 0) {
+            int e = errno;
+            unlink(baktmp);
+            errno = e;
+            return -1;
+        }
+        return fsync_dir(bak);
+    }
     int in = open(path, O_RDONLY | O_CLOEXEC), out = -1, rc = -1;
     char buf[65536];
     ssize_t n;
@@ -138,7 +151,7 @@ backup(const char *path, const char *bak, const char *baktmp, int link_ok)
         if (write(out, buf, (size_t)n) != n)
             goto done;
     if (n == 0 && fsync(out) == 0 && rename(baktmp, bak) == 0)
-        rc = 0;
+        rc = fsync_dir(bak);
 done:
     if (out >= 0)
         close(out);
