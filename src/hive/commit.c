@@ -472,10 +472,11 @@ backup_copy(const char *path)
     return rc;
 }
 
-/* Open the log lp for writing, creating it like the hive (mode, owner;
- * the directory is fsynced so the new name survives a crash). */
+/* Open the log lp for writing, creating it like the hive (mode, owner);
+ * *created says whether it was.  The caller fsyncs the directory once
+ * after creating the logs, so the new names survive a crash. */
 static int
-log_open(const char *lp, const struct stat *st)
+log_open(const char *lp, const struct stat *st, int *created)
 {
     int fd = open(lp, O_RDWR | O_CLOEXEC);
     if (fd >= 0 || errno != ENOENT)
@@ -485,12 +486,12 @@ log_open(const char *lp, const struct stat *st)
         return -1;
     if (fchmod(fd, st->st_mode & 0666) < 0 ||
         ((st->st_uid != geteuid() || st->st_gid != getegid()) &&
-         fchown(fd, st->st_uid, st->st_gid) < 0 && st->st_uid != geteuid()) ||
-        fsync_dir(lp) < 0) {
+         fchown(fd, st->st_uid, st->st_gid) < 0 && st->st_uid != geteuid())) {
         close(fd);
         unlink(lp);
         return -1;
     }
+    *created = 1;
     return fd;
 }
 
@@ -680,13 +681,16 @@ commit_inplace(rh_hive *h, const char *path, unsigned flags,
         if (step_fails(IP_BACKUP) || backup_copy(path) < 0)
             goto fail;
     }
+    /* The other log first (reset or created), then this one, then one
+     * directory fsync for the names created. */
     what = "open the transaction log";
-    if (step_fails(IP_LOGOPEN) || (lfd = log_open(lp[idx], st)) < 0)
+    int created = 0;
+    if (step_fails(IP_LOGOPEN))
         goto fail;
     touched = 1;
     if (reset_other) {
         what = "reset the other transaction log";
-        int ofd = log_open(lp[!idx], st);
+        int ofd = log_open(lp[!idx], st, &created);
         int bad = ofd < 0 || pwrite_all(ofd, ob, LOG_BASE_SIZE, 0, -1) < 0 ||
                   ftruncate(ofd, LOG_BASE_SIZE) < 0 || fsync(ofd) < 0;
         if (ofd >= 0)
@@ -694,6 +698,10 @@ commit_inplace(rh_hive *h, const char *path, unsigned flags,
         if (bad)
             goto fail;
     }
+    what = "open the transaction log";
+    if ((lfd = log_open(lp[idx], st, &created)) < 0 ||
+        (created && fsync_dir(lp[idx]) < 0))
+        goto fail;
     /* Nothing of an older or failed write may follow the new entry. */
     what = "truncate the transaction log";
     struct stat lst;

@@ -430,13 +430,17 @@ def dir_sync(ev):
     return nth_sync(ev, lambda e, names: e[0] == 'D')
 
 
-# scenario, --backup, the fsync dropped, how to find it in the trace
+# scenario, --backup, the fsync dropped, how to find it in the trace.
+# No rewrite: without the fsync after its base block rewrite the renamed
+# file may stay dirty, but its bins are complete and the logs beside it no
+# longer belong to it (log_belongs: a rewrite sets a new last-written
+# time), so it reads as the new tree; before, those old logs were replayed
+# over it.  Without the first fsync the base block rewrite and the bins
+# reach the disk together at the second, before the rename.
 CHECKS = [
     ('delete', False, 'the log fsync', file_sync('.LOG1')),
     ('first-commit', False, 'the directory fsync after creating the log',
      dir_sync),
-    ('rewrite', False, 'the fsync after the base block rewrite',
-     file_sync('.tmp', 2)),
     ('delete', True, 'the directory fsync after the backup', dir_sync),
 ]
 
