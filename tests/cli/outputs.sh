@@ -23,6 +23,14 @@ cp "$W/a.reg" "$W/a.orig"
 cmp -s "$W/a.reg" "$W/a.orig" || { echo "FAIL failed export changed OUT"; fails=$((fails + 1)); }
 ls "$W" | grep -q '\.tmp$' && { echo "FAIL temporary file left:"; ls "$W"; fails=$((fails + 1)); }
 
+# import refuses a file cut inside a value, with file:line:column, and
+# writes nothing (regedit would take EOF after '\' as the end).
+printf 'REGEDIT4\n\n[\\Cut]\n"v"=hex:01,02,\\\n  03,\\\n' >"$W/cut.reg"
+before=$(md5sum <"$S")
+expect_err "import cut" 1 "cut.reg:5:" "$R" import "$S" "$W/cut.reg"
+grep -q "cut short" "$W/err" || { echo "FAIL cut message"; cat "$W/err"; fails=$((fails + 1)); }
+[ "$(md5sum <"$S")" = "$before" ] || { echo "FAIL import cut wrote"; fails=$((fails + 1)); }
+
 # Said once.
 expect_err "missing hive" 1 "reghive: $W/nope.hive: No such file or directory" "$R" query "$W/nope.hive"
 grep -q "nope.hive: .*nope.hive" "$W/err" && { echo "FAIL name repeated"; cat "$W/err"; fails=$((fails + 1)); }
