@@ -279,9 +279,11 @@ apply_op(ap *a, const rh_reg_op *op)
 }
 
 /* The root prefix of the document's first key that names a standard hive
- * root (malloc'd), or NULL. */
+ * root (malloc'd), or NULL (*oom set when that was for want of memory:
+ * going on without the prefix would skip every key as outside the hive
+ * and report success). */
 static char *
-doc_prefix(const rh_reg_doc *doc)
+doc_prefix(const rh_reg_doc *doc, int *oom)
 {
     rh_reg_op op;
     for (size_t i = 0; rh_reg_doc_op(doc, i, &op) == 0; i++) {
@@ -297,6 +299,7 @@ doc_prefix(const rh_reg_doc *doc)
             memcpy(p, op.key, n);
             p[n] = 0;
         }
+        *oom = !p;
         return p;
     }
     return NULL;
@@ -304,20 +307,22 @@ doc_prefix(const rh_reg_doc *doc)
 
 /* Set up a's mapping: prefix as given; NULL (and not NOPREFIX): by each
  * key's own root in a hive whose kind is known, else by the root of the
- * document's first rooted key (*auto_p, malloc'd). */
-static void
+ * document's first rooted key (*auto_p, malloc'd).  -1: no memory. */
+static int
 map_init(ap *a, const rh_reg_doc *doc, const char *prefix, unsigned flags,
          char **auto_p)
 {
     char kind[64];
+    int oom = 0;
     *auto_p = NULL;
     if (!prefix && !(flags & RH_REG_APPLY_NOPREFIX)) {
         if (rh_hive_kind(a->h, kind, sizeof kind) == 0 && kind[0])
             a->per_key = 1;
         else
-            prefix = *auto_p = doc_prefix(doc);
+            prefix = *auto_p = doc_prefix(doc, &oom);
     }
     a->prefix = prefix;
+    return oom ? -1 : 0;
 }
 
 int
@@ -332,7 +337,8 @@ rh_reg_map_op(rh_hive *h, const rh_reg_doc *doc, const char *prefix,
         return RH_EINVAL;
     memset(&a, 0, sizeof a);
     a.h = h;
-    map_init(&a, doc, prefix, flags, &auto_p);
+    if (map_init(&a, doc, prefix, flags, &auto_p) < 0)
+        return hive_err(h, RH_ENOMEM, "out of memory");
     int rc = map_path(h, a.prefix, a.per_key, path, len, rest, restlen, &other);
     free(auto_p);
     return rc;
@@ -360,7 +366,8 @@ rh_reg_apply(rh_hive *h, const rh_reg_doc *doc, const char *prefix,
     a.skip = skip;
     a.ctx = ctx;
     a.st = stats;
-    map_init(&a, doc, prefix, flags, &auto_p);
+    if (map_init(&a, doc, prefix, flags, &auto_p) < 0)
+        return hive_err(h, RH_ENOMEM, "out of memory");
     /* Pass 1: every key maps (or is outside and may be), before any
      * change.  Mapped by their own roots, keys that all name other hives
      * mean the document was meant for another hive: refused whole (a
