@@ -992,35 +992,27 @@ ieq(const char *a, size_t n, const char *b)
 int
 rh_key_create_path(rh_hive *h, const char *path, rh_key *out, int *created)
 {
-    static const char *const roots[] = {
-        "HKEY_LOCAL_MACHINE",  "HKLM", "HKEY_USERS",        "HKU",
-        "HKEY_CURRENT_USER",   "HKCU", "HKEY_CLASSES_ROOT", "HKCR",
-        "HKEY_CURRENT_CONFIG", "HKCC"};
     const char *p = path, *end = path + strlen(path);
     rh_key k = h->root, next;
     int rc, c, top = 1;
+    size_t rl;
     if (created)
         *created = 0;
     if ((rc = alloc_begin(h)) < 0)
         return rc;
     if (rh_key_lookup(h, path, out) == 0)
         return 0;
-    /* A leading HKLM\SYSTEM\-style prefix names the hive, unless the root
-     * really has a key of that name. */
+    /* A leading HKLM\SYSTEM\-style prefix names the hive (refused when it
+     * names another: kind.c), unless the root really has a key of that
+     * name. */
     while (p < end && *p == '\\')
         p++;
     size_t n = strcspn(p, "\\");
-    for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) {
-        if (!ieq(p, n, roots[i]) || rh_key_child(h, k, p, n, &next) == 0)
-            continue;
-        p += n;
-        if (i < 4) { /* HKLM\<hive>, HKU\<sid> */
-            while (p < end && *p == '\\')
-                p++;
-            p += strcspn(p, "\\");
-        }
-        break;
-    }
+    if ((rc = rh_hive_root(h, p, (size_t)(end - p), &rl)) < 0 &&
+        rh_key_child(h, k, p, n, &next) != 0)
+        return rh_hive_root(h, p, (size_t)(end - p), &rl);
+    if (rc == 0 && rl && rh_key_child(h, k, p, n, &next) != 0)
+        p += rl;
     while (p < end) {
         n = strcspn(p, "\\");
         if (n == 0) {
