@@ -22,6 +22,7 @@ typedef struct cp {
     int mirror;       /* save/compact: list shapes and kinds as the source */
     int keepflags;    /* save/compact: every nk flag as stored */
     uint32_t sk_head; /* first sk cell of the destination list; 0 none */
+    uint32_t room;    /* levels the copy may reach below the copied key */
     skmap map;
     sbuf tmp;
 } cp;
@@ -364,9 +365,14 @@ copy_node(cp *c, uint32_t soff, uint32_t dparent, const uint16_t *u, size_t un,
     uint32_t off, x;
     int comp, rc;
     nk k;
-    if (depth > RH_MAX_DEPTH)
-        return CORRUPT(s, soff, "key nesting deeper than %d levels",
-                       RH_MAX_DEPTH);
+    if ((uint32_t)depth > c->room) /* a source deeper than it may be */
+        return depth > RH_MAX_DEPTH
+                   ? CORRUPT(s, soff, "key nesting deeper than %d levels",
+                             RH_MAX_DEPTH)
+                   : hive_err(d, RH_ERANGE,
+                              "the copy would nest keys deeper than the "
+                              "%d levels Windows allows",
+                              RH_MAX_DEPTH);
     if ((rc = nk_get(s, soff, &k)) < 0)
         return rc;
     memcpy(hdr, k.cell.p, NK_NAME);
@@ -491,12 +497,67 @@ within(rh_hive *h, uint32_t k, uint32_t a)
     return 0;
 }
 
+/* RH_ERANGE (in d) when a key of the subtree at key of s lies more
+ * than room levels below key. */
+static int
+fits(rh_hive *s, rh_hive *d, uint32_t key, uint32_t room)
+{
+    rh_key *kids = NULL;
+    size_t n = 0;
+    nk k;
+    int rc;
+    if ((rc = nk_get(s, key, &k)) < 0)
+        return rc;
+    if (k.nsub == 0 || k.subs == CELL_NIL)
+        return 0;
+    if (room == 0)
+        return hive_err(d, RH_ERANGE,
+                        "the copy would nest keys deeper than the %d "
+                        "levels Windows allows",
+                        RH_MAX_DEPTH);
+    if ((rc = rh_key_subkeys(s, key, &kids, &n)) < 0)
+        return rc;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = fits(s, d, kids[i], room - 1);
+    free(kids);
+    return rc;
+}
+
+/* Levels the subtree of src (in s) may reach below a copy of it whose
+ * parent lies dd levels below d's root (depth_room's limit), in *room;
+ * RH_ERANGE, before anything is written, when the copy would not fit.
+ * A source whose keys lie no deeper than Windows allows has at most
+ * RH_MAX_DEPTH - depth(src) levels below src: copied no deeper than it
+ * was, it fits without a walk. */
+static int
+copy_room(rh_hive *s, uint32_t src, rh_hive *d, uint32_t dd, int subs,
+          uint32_t *room)
+{
+    uint32_t sd;
+    int rc;
+    if (dd + 1 > RH_MAX_DEPTH)
+        return hive_err(d, RH_ERANGE,
+                        "key would be nested %u levels below the root; "
+                        "Windows allows %d",
+                        dd + 1, RH_MAX_DEPTH);
+    *room = RH_MAX_DEPTH - dd - 1;
+    if (!subs)
+        return 0;
+    if ((rc = key_depth(s, src, &sd)) < 0 ||
+        (sd < dd + 1 && (rc = fits(s, d, src, *room)) < 0))
+        return s == d || rc == RH_ERANGE
+                   ? rc
+                   : hive_err(d, rc, "source: %s", rh_errmsg(s));
+    return 0;
+}
+
 static void
 cp_init(cp *c, rh_hive *s, rh_hive *d)
 {
     memset(c, 0, sizeof *c);
     c->s = s;
     c->d = d;
+    c->room = RH_MAX_DEPTH;
     nk r;
     if (s != d && d->bins_end && nk_get(d, d->root, &r) == 0)
         c->sk_head = r.sk; /* an existing hive: match its descriptors */
@@ -507,7 +568,7 @@ rh_key_copy(rh_hive *sh, rh_key src, rh_hive *dh, rh_key dparent,
             const char *newname, unsigned flags, rh_key *out)
 {
     uint16_t u[256], q[256];
-    uint32_t off = 0, other = 0;
+    uint32_t off = 0, other = 0, dd, room;
     long n;
     nk k, p;
     int rc;
@@ -541,6 +602,10 @@ rh_key_copy(rh_hive *sh, rh_key src, rh_hive *dh, rh_key dparent,
     if (sh == dh && within(dh, dparent, src))
         return hive_err(dh, RH_EINVAL,
                         "cannot copy a key into its own subtree");
+    if ((rc = key_depth(dh, dparent, &dd)) < 0 ||
+        (rc = copy_room(sh, src, dh, dd, (flags & RH_COPY_SUBKEYS) != 0,
+                        &room)) < 0)
+        return rc;
     rc = p.nsub && p.subs != CELL_NIL
              ? list_find(dh, p.subs, q, (size_t)n, &other)
              : RH_ENOTFOUND;
@@ -557,6 +622,7 @@ rh_key_copy(rh_hive *sh, rh_key src, rh_hive *dh, rh_key dparent,
     }
     cp c;
     cp_init(&c, sh, dh);
+    c.room = room;
     rc = copy_node(&c, src, dparent, newname ? u : NULL, (size_t)n,
                    (flags & RH_COPY_SUBKEYS) != 0, 0, &off);
     cp_free(&c);
@@ -652,6 +718,7 @@ rh_key_copy_into_ask(rh_hive *sh, rh_key src, rh_hive *dh, rh_key dst,
 {
     asker ask = {fn, ctx};
     size_t dummy = 0;
+    uint32_t dd, room;
     nk k;
     int rc;
     if (!sh || !dh)
@@ -667,6 +734,11 @@ rh_key_copy_into_ask(rh_hive *sh, rh_key src, rh_hive *dh, rh_key dst,
         return hive_err(dh, RH_EINVAL,
                         "cannot copy a key into itself or its "
                         "own subtree");
+    /* src's subkeys land under dst: as a copy under dst's parent. */
+    if ((flags & RH_COPY_SUBKEYS) &&
+        ((rc = key_depth(dh, dst, &dd)) < 0 ||
+         (dd > 0 && (rc = copy_room(sh, src, dh, dd - 1, 1, &room)) < 0)))
+        return rc;
     return merge(sh, src, dh, dst, flags, &ask, changed, 0);
 }
 

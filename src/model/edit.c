@@ -860,6 +860,44 @@ rh_value_delete_all(rh_hive *h, rh_key key)
 
 /* ---- keys ------------------------------------------------------------- */
 
+int
+key_depth(rh_hive *h, uint32_t key, uint32_t *out)
+{
+    uint32_t d = 0;
+    while (key != h->root && d <= RH_MAX_DEPTH) {
+        nk k;
+        int rc = nk_get(h, key, &k);
+        if (rc < 0)
+            return rc;
+        key = k.parent;
+        d++;
+    }
+    *out = d;
+    return 0;
+}
+
+/* Windows keeps a registry tree to 512 levels ("A registry tree can be
+ * 512 levels deep": Microsoft, "Registry element size limits",
+ * learn.microsoft.com/windows/win32/sysinfo/registry-element-size-limits).
+ * rh_check counts the root as level 0 and reports a key at level 512
+ * that has subkeys, so a key may lie at most RH_MAX_DEPTH levels below
+ * the root.  Edits refuse to create one deeper, before writing anything:
+ * reghive's own check, delete and export stop there, as Windows does. */
+int
+depth_room(rh_hive *h, uint32_t key, uint32_t levels)
+{
+    uint32_t d;
+    int rc = key_depth(h, key, &d);
+    if (rc < 0)
+        return rc;
+    if ((uint64_t)d + levels > RH_MAX_DEPTH)
+        return hive_err(h, RH_ERANGE,
+                        "key would be nested %llu levels below the root; "
+                        "Windows allows %d",
+                        (unsigned long long)d + levels, RH_MAX_DEPTH);
+    return 0;
+}
+
 /* A new key node named u under parent, with security sk. */
 static int
 nk_new(rh_hive *h, uint32_t parent, const uint16_t *u, size_t n, uint16_t flags,
@@ -918,7 +956,8 @@ rh_key_add(rh_hive *h, rh_key parent, const char *name, size_t namelen,
     }
     if (rc != RH_ENOTFOUND)
         return rc;
-    if ((rc = nk_new(h, parent, u, (size_t)n, 0, p.sk, &off)) < 0 ||
+    if ((rc = depth_room(h, parent, 1)) < 0 ||
+        (rc = nk_new(h, parent, u, (size_t)n, 0, p.sk, &off)) < 0 ||
         (rc = sk_ref(h, p.sk, 1)) < 0 ||
         (rc = list_insert(h, parent, off, q, (size_t)n)) < 0)
         return rc;
@@ -951,7 +990,7 @@ rh_key_create_path(rh_hive *h, const char *path, rh_key *out, int *created)
         "HKEY_CURRENT_CONFIG", "HKCC"};
     const char *p = path, *end = path + strlen(path);
     rh_key k = h->root, next;
-    int rc, c, top = 1;
+    int rc, c, top = 1, roomy = 0;
     if (created)
         *created = 0;
     if ((rc = alloc_begin(h)) < 0)
@@ -985,10 +1024,29 @@ rh_key_create_path(rh_hive *h, const char *path, rh_key *out, int *created)
             if ((rc = rh_key_lookup(h, "CurrentControlSet", &next)) < 0)
                 return rc;
         } else {
-            if ((rc = rh_key_add(h, k, p, n, &next, &c)) < 0)
+            /* Existing keys are followed; at the first key to create,
+             * would the last one lie too deep?  Then none is created. */
+            rc = roomy ? RH_ENOTFOUND : rh_key_child(h, k, p, n, &next);
+            if (rc == RH_ENOTFOUND && !roomy) {
+                uint32_t levels = 0;
+                for (const char *q = p; q < end;) {
+                    size_t m = strcspn(q, "\\");
+                    levels += m > 0;
+                    q += m + (q + m < end);
+                }
+                if ((rc = depth_room(h, k, levels)) < 0)
+                    return rc;
+                roomy = 1;
+                rc = RH_ENOTFOUND;
+            }
+            if (rc == RH_ENOTFOUND) {
+                if ((rc = rh_key_add(h, k, p, n, &next, &c)) < 0)
+                    return rc;
+                if (c && created)
+                    *created = 1;
+            } else if (rc < 0) {
                 return rc;
-            if (c && created)
-                *created = 1;
+            }
         }
         k = next;
         top = 0;

@@ -47,6 +47,15 @@ int list_insert(rh_hive *h, uint32_t parent, uint32_t child, const uint16_t *q,
 int data_store(rh_hive *h, const uint8_t *d, uint32_t len, uint32_t *rawlen,
                uint32_t *doff);
 
+/* Depth of key: levels below the root (the root is 0, as rh_check counts
+ * them), from its parent chain; at most RH_MAX_DEPTH + 1 (deeper, or a
+ * parent cycle). */
+int key_depth(rh_hive *h, uint32_t key, uint32_t *out);
+
+/* 0 when keys levels below key would still lie within Windows' 512
+ * levels, else RH_ERANGE with a message (nothing is written). */
+int depth_room(rh_hive *h, uint32_t key, uint32_t levels);
+
 /* Free key off and every cell it owns (not unlinked from its parent). */
 int free_tree(rh_hive *h, uint32_t off, int depth);
 
