@@ -44,11 +44,21 @@ report_open(const char *path, const char *msg)
     printf("%s: file offset 0x%llx: %s\n", path, off, rest);
 }
 
+enum { CK_HIVE };
+static const struct opt_spec check_opts[] = {
+    [CK_HIVE] = SPEC_HIVE("the hive to verify"),
+    {OPT_END, NULL, NULL, 0, NULL, NULL}};
+const struct cmd_spec check_spec = {
+    "check", check_opts,
+    "verify every structural invariant; exit 0 only when clean",
+    "One line per problem, with its file offset."};
+
 int
 cmd_check(int argc, char **argv)
 {
-    if (argc != 2)
-        return usage("check");
+    struct opt_res r0;
+    PARSE_ARGS(check_spec, argc, argv, &r0);
+    argv[1] = (char *)r0.val[CK_HIVE]; /* after "--" too */
     rh_hive *h;
     /* cli_open, not rh_open: honour --no-logs / --log like every other
      * command; RH_OPEN_RECOVER so damaged bins are reported, not fatal. */

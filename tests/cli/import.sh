@@ -89,5 +89,5 @@ grep -q 'nothing to change' "$W/out" && [ "$(stat -c %Y "$H")" = "$(stat -c %Y "
 printf 'REGEDIT4\n[\\FromStdin]\n"s"="x"\n' | "$R" import "$H" - >/dev/null 2>&1 &&
     "$R" get "$H" 'FromStdin' s 2>/dev/null | grep -q x ||
     { echo "FAIL stdin apply"; fails=$((fails + 1)); }
-expect_err "usage" 2 "usage: reghive import" "$R" import "$H"
+expect_err "usage" 64 "usage: reghive import" "$R" import "$H"
 finish

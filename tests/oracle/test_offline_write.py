@@ -122,9 +122,9 @@ def test_write(root, tmp):
     check(rc == 1 and 'no such service in any control set' in err and
           same_file(system, snap), f'--remove of an unknown name: {rc} {err}')
     rc, out, err = run(*win, 'services', '--remove', 'Tcpip\\Parameters')
-    check(rc == 2 and same_file(system, snap), f'--remove of a path: {rc} {err}')
+    check(rc == 64 and same_file(system, snap), f'--remove of a path: {rc} {err}')
     rc, out, err = run(*win, 'services', '--remove', 'Tcpip', '--orphans')
-    check(rc == 2, '--remove with --orphans is a usage error')
+    check(rc == 64, '--remove with --orphans is a usage error (64)')
 
     t0, _ = tree_hivex(system)
     rc, out, err = run(*win, 'services', '--remove', 'MSExchangeKMS')
