@@ -199,7 +199,7 @@ pick(rh_hive *h, int allow_root)
     return k != rh_root(h) || allow_root ? k : 0;
 }
 
-static uint8_t data[40000];
+static uint8_t data[40000 + 100]; /* sizes[] up to 40000 at offsets < 100 */
 
 /* One random edit of h (o: the other hive, c: a third source). */
 static void
