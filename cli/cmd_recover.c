@@ -136,16 +136,27 @@ write_atomic(const char *out, const void *data, size_t len, struct progress *pg)
         return -1;
     }
     free(tmp);
+    /* The new name is durable only once the directory is: a failure here
+     * is reported (out may be the primary, and its logs still beside it),
+     * as rh_commit reports its own. */
     char *dir = strdup(out), *sl = dir ? strrchr(dir, '/') : NULL;
+    int drc = -1, e = ENOMEM;
     if (dir) {
         if (sl)
             sl[sl == dir] = 0;
         int dfd = open(sl ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0) {
-            fsync(dfd);
+        drc = dfd >= 0 ? fsync(dfd) : -1;
+        e = errno;
+        if (dfd >= 0)
             close(dfd);
-        }
         free(dir);
+    }
+    if (drc != 0) {
+        fprintf(stderr,
+                "reghive: %s: fsync directory: %s (the new file is "
+                "in place)\n",
+                out, strerror(e));
+        return -1;
     }
     return 0;
 }

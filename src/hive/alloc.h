@@ -128,6 +128,13 @@ int alloc_new_image(rh_hive *h, uint32_t minor);
 int alloc_append_start(rh_hive *h, const uint8_t *base, uint64_t bintime);
 int alloc_append_end(rh_hive *h);
 
+/* Is h's allocator in append mode (cells cannot be freed)? */
+static inline int
+alloc_appending(const rh_hive *h)
+{
+    return h->al && h->al->append;
+}
+
 /* Make root the root key (h->root and the base block). */
 void alloc_set_root(rh_hive *h, uint32_t root);
 

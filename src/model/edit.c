@@ -161,15 +161,7 @@ elem_make(rh_hive *h, const char sig[2], uint32_t off, uint8_t e[8])
     if (sig[1] == 'h') {
         wr_u32(e + 4, name_hash(k.name, k.comp));
     } else if (sig[1] == 'f') {
-        /* lf hint: the first 4 characters as stored (0 past the end or
-         * for a character that does not fit a byte). */
-        size_t n = k.comp ? k.name.n : k.name.n / 2;
-        for (size_t i = 0; i < 4; i++) {
-            uint16_t c = 0;
-            if (i < n)
-                c = k.comp ? k.name.p[i] : rd_u16(k.name, 2 * i);
-            e[4 + i] = c < 0x100 ? (uint8_t)c : 0;
-        }
+        wr_u32(e + 4, name_hint(k.name, k.comp));
     }
     return 0;
 }
@@ -275,14 +267,23 @@ leaf_insert(rh_hive *h, uint32_t leaf, const uint8_t e[8], const uint16_t *q,
     memcpy(buf, c.p + LIST_ELEMS, pos * es);
     memcpy(buf + pos * es, e, es);
     memcpy(buf + (pos + 1) * es, c.p + LIST_ELEMS + pos * es, (cnt - pos) * es);
-    out[0] = leaf;
-    for (size_t i = 0, at = 0; i < k && rc == 0; i++) {
+    /* The new leaves first, the old one last: out of memory part way
+     * then leaves the old leaf whole and the new cells given back. */
+    size_t n0 = tot / k + (0 < tot % k);
+    for (size_t i = 1, at = n0; i < k && rc == 0; i++) {
         size_t n = tot / k + (i < tot % k);
         rc = leaf_write(h, &out[i], sig, buf + at * es, n, es);
         at += n;
     }
+    if (rc == 0) {
+        out[0] = leaf;
+        rc = leaf_write(h, &out[0], sig, buf, n0, es);
+    }
     free(buf);
     if (rc < 0) {
+        for (size_t i = 1; i < k; i++)
+            if (out[i])
+                cell_free(h, out[i]);
         free(out);
         return rc;
     }
@@ -631,10 +632,14 @@ data_store(rh_hive *h, const uint8_t *d, uint32_t len, uint32_t *rawlen,
         return hive_err(h, RH_ERANGE, "value data of %u bytes is too large",
                         len);
     uint8_t *p;
-    if ((rc = cell_alloc(h, 12, &db)) < 0 ||
-        (rc = cell_alloc(h, nseg * 4, &list)) < 0 ||
-        (rc = cell_mut(h, db, 0, 8, &p)) < 0)
+    if ((rc = cell_alloc(h, 12, &db)) < 0)
         return rc;
+    if ((rc = cell_alloc(h, nseg * 4, &list)) < 0 ||
+        (rc = cell_mut(h, db, 0, 8, &p)) < 0) {
+        if (!alloc_appending(h))
+            cell_free(h, db);
+        return rc;
+    }
     p[0] = 'd';
     p[1] = 'b';
     wr_u16(p + DB_COUNT, (uint16_t)nseg);
@@ -647,10 +652,25 @@ data_store(rh_hive *h, const uint8_t *d, uint32_t len, uint32_t *rawlen,
          * full segment fills a 16352-byte cell (16 KiB bin less its
          * header), and hivex and libregf read at most cell size - 8
          * bytes from each segment. */
-        if ((rc = cell_alloc_seg(h, n + 4, &c)) < 0 ||
-            (rc = cell_put(h, c, 0, d + (size_t)i * DB_SEGMENT, n)) < 0 ||
-            (rc = cell_put_u32(h, list, 4 * i, c)) < 0)
+        rc = cell_alloc_seg(h, n + 4, &c);
+        if (rc == 0 &&
+            ((rc = cell_put(h, c, 0, d + (size_t)i * DB_SEGMENT, n)) < 0 ||
+             (rc = cell_put_u32(h, list, 4 * i, c)) < 0) &&
+            !alloc_appending(h))
+            cell_free(h, c);
+        if (rc < 0) {
+            /* Out of memory part way: give back what this store took
+             * (an image laid out in append mode is dropped whole). */
+            if (!alloc_appending(h)) {
+                span l;
+                if (cell_get(h, list, &l) == 0)
+                    for (uint32_t j = 0; j < i; j++)
+                        cell_free(h, rd_u32(l, j * 4));
+                cell_free(h, list);
+                cell_free(h, db);
+            }
             return rc;
+        }
     }
     *doff = db;
     return 0;
@@ -715,10 +735,10 @@ rh_value_set(rh_hive *h, rh_key key, const char *name, size_t namelen,
 {
     static const uint8_t none[1] = {0};
     uint16_t small[2 * SMALL_NAME], *u = NULL, *q = NULL;
-    uint32_t rawlen = 0, doff = 0, voff = 0;
+    uint32_t rawlen = 0, doff = 0, voff = 0, newvk = 0;
     long n, idx;
     nk k;
-    int rc;
+    int rc, stored = 0;
     if ((rc = alloc_begin(h)) < 0)
         return rc;
     if (len > ALLOC_MAX || len > h->lim_value)
@@ -735,6 +755,7 @@ rh_value_set(rh_hive *h, rh_key key, const char *name, size_t namelen,
         goto out;
     if ((rc = data_store(h, data, (uint32_t)len, &rawlen, &doff)) < 0)
         goto out;
+    stored = 1;
     if (idx >= 0) { /* replace the data, keep the name and the position */
         vk v;
         if ((rc = vk_get(h, voff, &v)) < 0 || (rc = data_free(h, &v)) < 0)
@@ -744,8 +765,10 @@ rh_value_set(rh_hive *h, rh_key key, const char *name, size_t namelen,
         size_t nb = name_bytes(u, (size_t)n, comp);
         uint32_t vl;
         uint8_t *p;
-        if ((rc = cell_alloc(h, (uint32_t)(VK_NAME + nb), &voff)) < 0 ||
-            (rc = cell_mut(h, voff, 0, VK_NAME + nb, &p)) < 0)
+        if ((rc = cell_alloc(h, (uint32_t)(VK_NAME + nb), &voff)) < 0)
+            goto out;
+        newvk = voff;
+        if ((rc = cell_mut(h, voff, 0, VK_NAME + nb, &p)) < 0)
             goto out;
         p[0] = 'v';
         p[1] = 'k';
@@ -776,6 +799,17 @@ rh_value_set(rh_hive *h, rh_key key, const char *name, size_t namelen,
            max_u32(rd_u32(kc, NK_MAXVALDATA), (uint32_t)len));
     rc = touch(h, key);
 out:
+    if (rc < 0 && stored) {
+        /* Not linked (out of memory for the vk or the value list): give
+         * back the new cells, so the hive is as before the call. */
+        vk nv;
+        memset(&nv, 0, sizeof nv);
+        nv.rawlen = rawlen;
+        nv.data = doff;
+        data_free(h, &nv);
+        if (newvk)
+            cell_free(h, newvk);
+    }
     if (u != small)
         free(u);
     return rc;
@@ -957,10 +991,18 @@ rh_key_add(rh_hive *h, rh_key parent, const char *name, size_t namelen,
     if (rc != RH_ENOTFOUND)
         return rc;
     if ((rc = depth_room(h, parent, 1)) < 0 ||
-        (rc = nk_new(h, parent, u, (size_t)n, 0, p.sk, &off)) < 0 ||
-        (rc = sk_ref(h, p.sk, 1)) < 0 ||
-        (rc = list_insert(h, parent, off, q, (size_t)n)) < 0)
+        (rc = nk_new(h, parent, u, (size_t)n, 0, p.sk, &off)) < 0)
         return rc;
+    if ((rc = sk_ref(h, p.sk, 1)) < 0) {
+        cell_free(h, off);
+        return rc;
+    }
+    if ((rc = list_insert(h, parent, off, q, (size_t)n)) < 0) {
+        /* Not linked (out of memory for the list): as before the call. */
+        sk_ref(h, p.sk, -1);
+        cell_free(h, off);
+        return rc;
+    }
     *out = off;
     if (created)
         *created = 1;

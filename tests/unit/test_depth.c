@@ -15,8 +15,8 @@
 static int
 clean(rh_hive *h)
 {
-    size_t np = 0;
-    return rh_check(h, NULL, NULL, &np) == 0 && np == 0;
+    size_t ne = 0, nw = 0;
+    return rh_check(h, NULL, NULL, &ne, &nw) == 0 && ne == 0 && nw == 0;
 }
 
 /* A path of n components "k\\k\\...". */

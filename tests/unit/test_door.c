@@ -74,11 +74,12 @@ disk_equals_image(rh_hive *h, const char *path)
 static int
 clean(rh_hive *h)
 {
-    size_t np = 0;
-    int rc = rh_check(h, NULL, NULL, &np);
-    if (rc != 0 || np != 0)
-        fprintf(stderr, "check: %d, %zu problems: %s\n", rc, np, rh_errmsg(h));
-    return rc == 0 && np == 0;
+    size_t ne = 0, nw = 0;
+    int rc = rh_check(h, NULL, NULL, &ne, &nw);
+    if (rc != 0 || ne != 0 || nw != 0)
+        fprintf(stderr, "check: %d, %zu errors, %zu warnings: %s\n", rc, ne, nw,
+                rh_errmsg(h));
+    return rc == 0 && ne == 0 && nw == 0;
 }
 
 static int
