@@ -403,7 +403,10 @@ RH_API int rh_create(unsigned minor, rh_hive **out);
 
 /* Subkey name (UTF-8, namelen bytes, 1..255 characters, no '\') of
  * parent: the existing key if there is one, else a new key inheriting the
- * parent's security.  *created (may be NULL) tells which. */
+ * parent's security.  *created (may be NULL) tells which.  A new key more
+ * than RH_MAX_DEPTH levels below the root (the root is level 0), here or
+ * by rh_key_create_path and the copies, is refused with RH_ERANGE and
+ * nothing written (Windows' limit: a registry tree is 512 levels deep). */
 RH_API int rh_key_add(rh_hive *h, rh_key parent, const char *name,
                       size_t namelen, rh_key *out, int *created);
 

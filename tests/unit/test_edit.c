@@ -236,7 +236,7 @@ test_values_and_refusals(void)
     CHECK_RC(rh_key_add(h, a, "", 0, &b, NULL), RH_EINVAL);
     CHECK_RC(rh_key_add(h, a, "nd", 2, &b, NULL), 0);
     uint8_t *np;
-    cell_mut(h, b, &np, NULL);
+    CHECK_RC(cell_mut(h, b, 0, NK_NAME, &np), 0);
     wr_u16(np + NK_FLAGS,
            (uint16_t)(rd_u16((span){np, 4}, NK_FLAGS) | RH_KEY_NO_DELETE));
     CHECK_RC(rh_key_delete(h, b), RH_EINVAL);
