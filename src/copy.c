@@ -601,6 +601,48 @@ within(rh_hive *h, uint32_t k, uint32_t a)
     return 0;
 }
 
+/* 0 when no key of k's subtree (in s) lies more than room levels below
+ * k, else RH_ERANGE in d: a copy placed so deep would nest keys deeper
+ * than Windows allows (see rh_key_add). */
+static int
+height_fits(rh_hive *s, rh_hive *d, rh_key k, long room)
+{
+    rh_key *kids = NULL;
+    size_t n = 0;
+    nk x;
+    int rc;
+    if ((rc = nk_get(s, k, &x)) < 0)
+        return s == d ? rc : hive_err(d, rc, "source: %s", rh_errmsg(s));
+    if (!x.nsub || x.subs == CELL_NIL)
+        return 0;
+    if (room <= 0)
+        return hive_err(d, RH_ERANGE,
+                        "the copy would nest keys deeper than %d levels",
+                        RH_MAX_DEPTH);
+    if ((rc = rh_key_subkeys(s, k, &kids, &n)) < 0)
+        return s == d ? rc : hive_err(d, rc, "source: %s", rh_errmsg(s));
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = height_fits(s, d, kids[i], room - 1);
+    free(kids);
+    return rc;
+}
+
+/* height_fits for src copied (with subs, its subtree) to the level below
+ * dkey of d (below: 1, as rh_key_copy) or onto dkey (0, a merge). */
+static int
+copy_fits(rh_hive *s, rh_key src, rh_hive *d, rh_key dkey, int below, int subs)
+{
+    unsigned depth;
+    int rc = key_depth(d, dkey, &depth);
+    if (rc < 0)
+        return rc;
+    if (below && depth >= RH_MAX_DEPTH)
+        return hive_err(d, RH_ERANGE, "key nesting deeper than %d levels",
+                        RH_MAX_DEPTH);
+    return subs ? height_fits(s, d, src, RH_MAX_DEPTH - (long)depth - below)
+                : 0;
+}
+
 static void
 cp_init(cp *c, rh_hive *s, rh_hive *d)
 {
@@ -651,6 +693,9 @@ rh_key_copy(rh_hive *sh, rh_key src, rh_hive *dh, rh_key dparent,
     if (sh == dh && within(dh, dparent, src))
         return hive_err(dh, RH_EINVAL,
                         "cannot copy a key into its own subtree");
+    if ((rc = copy_fits(sh, src, dh, dparent, 1,
+                        (flags & RH_COPY_SUBKEYS) != 0)) < 0)
+        return rc;
     rc = p.nsub && p.subs != CELL_NIL
              ? list_find(dh, p.subs, q, (size_t)n, &other)
              : RH_ENOTFOUND;
@@ -778,6 +823,11 @@ rh_key_copy_into_ask(rh_hive *sh, rh_key src, rh_hive *dh, rh_key dst,
         return hive_err(dh, RH_EINVAL,
                         "cannot copy a key into itself or its "
                         "own subtree");
+    /* src's subtree lands at dst's depth, merged or copied: too deep is
+     * refused before anything is written. */
+    if ((rc = copy_fits(sh, src, dh, dst, 0, (flags & RH_COPY_SUBKEYS) != 0)) <
+        0)
+        return rc;
     return merge(sh, src, dh, dst, flags, &ask, changed, 0);
 }
 

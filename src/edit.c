@@ -898,6 +898,26 @@ nk_new(rh_hive *h, uint32_t parent, const uint16_t *u, size_t n, uint16_t flags,
 }
 
 int
+key_depth(rh_hive *h, uint32_t off, unsigned *out)
+{
+    unsigned d = 0;
+    nk k;
+    int rc;
+    while (off != h->root) {
+        if (d > RH_MAX_DEPTH)
+            return CORRUPT(h, off,
+                           "parent chain deeper than %d levels (cycle?)",
+                           RH_MAX_DEPTH);
+        if ((rc = nk_get(h, off, &k)) < 0)
+            return rc;
+        off = k.parent;
+        d++;
+    }
+    *out = d;
+    return 0;
+}
+
+int
 rh_key_add(rh_hive *h, rh_key parent, const char *name, size_t namelen,
            rh_key *out, int *created)
 {
@@ -927,6 +947,15 @@ rh_key_add(rh_hive *h, rh_key parent, const char *name, size_t namelen,
     }
     if (rc != RH_ENOTFOUND)
         return rc;
+    /* "A registry tree can be 512 levels deep" (Microsoft docs, Registry
+     * Element Size Limits): a deeper key is what rh_check reports and
+     * rh_compact and rh_key_save refuse, so it is never made. */
+    unsigned depth;
+    if ((rc = key_depth(h, parent, &depth)) < 0)
+        return rc;
+    if (depth >= RH_MAX_DEPTH)
+        return hive_err(h, RH_ERANGE, "key nesting deeper than %d levels",
+                        RH_MAX_DEPTH);
     if ((rc = nk_new(h, parent, u, (size_t)n, 0, p.sk, &off)) < 0 ||
         (rc = sk_ref(h, p.sk, 1)) < 0 ||
         (rc = list_insert(h, parent, off, q, (size_t)n)) < 0)
@@ -983,6 +1012,14 @@ rh_key_create_path(rh_hive *h, const char *path, rh_key *out, int *created)
         }
         break;
     }
+    /* Every component is one level below the root (CurrentControlSet
+     * too): a path too deep is refused before any key is made. */
+    size_t levels = 0;
+    for (const char *q = p; q < end; q += n ? n : 1)
+        levels += (n = strcspn(q, "\\")) != 0;
+    if (levels > RH_MAX_DEPTH)
+        return hive_err(h, RH_ERANGE, "key nesting deeper than %d levels",
+                        RH_MAX_DEPTH);
     while (p < end) {
         n = strcspn(p, "\\");
         if (n == 0) {

@@ -51,6 +51,11 @@ typedef int (*cell_alloc_fn)(void *ctx, uint32_t size, int segment,
 int data_store(rh_hive *h, cell_alloc_fn alloc, void *ctx, const uint8_t *d,
                uint32_t len, uint32_t *rawlen, uint32_t *doff);
 
+/* Levels key off lies below the root (the root: 0) into *out, following
+ * parent offsets; RH_ECORRUPT for a chain longer than RH_MAX_DEPTH + 1
+ * (a cycle). */
+int key_depth(rh_hive *h, uint32_t off, unsigned *out);
+
 /* Free key off and every cell it owns (not unlinked from its parent). */
 int free_tree(rh_hive *h, uint32_t off, int depth);
 
