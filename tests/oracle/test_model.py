@@ -1321,6 +1321,36 @@ class Run:
                      lambda: L.key_add(s.h, out.value, b, 1,
                                        c.byref(c.c_uint32()), None))
 
+    def op_bulk(self, s):
+        """Hundreds of subkeys under one key (past the 507 entries of a
+        leaf: an ri index) or of values (a value list over several
+        pages), through the same calls."""
+        rng = self.rng
+        path, k = self.pick(s)
+        if len(path) >= MAX_DEPTH:
+            return
+        h = self.handle(s, path)
+        n = rng.randint(300, 1100)
+        if rng.random() < 0.6:
+            for i in range(n):
+                name = "%s%d" % (rand_name(rng, 2), i)
+                b = name.encode("utf-8", "surrogatepass")
+                out = c.c_uint32()
+                rc = L.key_add(s.h, h, b, len(b), c.byref(out), None)
+                self.expect(s, "rh_key_add %r (bulk)" % name, rc, 0)
+                if up(name) not in k.kids:
+                    k.kids[up(name)] = K(name, k.sd)
+            self.note("%s: %d x rh_key_add under %r" % (s.label, n, path))
+        else:
+            for i in range(n):
+                name = "%s%d" % (rand_name(rng, 2), i)
+                b = name.encode("utf-8", "surrogatepass")
+                d = rng.randbytes(rng.choice([0, 2, 4, 8, 40]))
+                rc = L.value_set(s.h, h, b, len(b), 3, d, len(d))
+                self.expect(s, "rh_value_set %r (bulk)" % name, rc, 0)
+                k.set_val(name, 3, d)
+            self.note("%s: %d x rh_value_set in %r" % (s.label, n, path))
+
     def op_discard(self, s):
         """Close without committing: the file keeps the committed tree."""
         s.close()
@@ -1337,7 +1367,8 @@ class Run:
            ("value_delete_all", 2), ("key_set_class", 4), ("key_copy", 5),
            ("key_copy_cross", 5), ("key_copy_into", 4),
            ("key_copy_into_ask", 3), ("key_save", 1), ("compact", 1),
-           ("reg_apply", 3), ("commit", 6), ("discard", 1), ("deep", 0.3)]
+           ("reg_apply", 3), ("commit", 6), ("discard", 1), ("deep", 0.3),
+           ("bulk", 0.3)]
     FOR_CALL = {"rh_key_add": "key_add",
                 "rh_key_create_path": "key_create_path",
                 "rh_key_delete": "key_delete", "rh_key_rename": "key_rename",
