@@ -12,7 +12,8 @@
  *
  * Memory ownership, once for the whole API:
  *  1. Anything returned through `char **` or `void **` (or a `T **` array)
- *     is malloc'd; the caller releases it with free().
+ *     is malloc'd; the caller releases it with free().  When the call
+ *     fails, that output is NULL (and its length 0), so free() is safe.
  *  2. A returned `const T *` is borrowed and stays valid until the next
  *     write call or rh_close().
  *  3. The library keeps no caller pointer after a call returns, except the

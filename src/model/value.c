@@ -158,6 +158,8 @@ rh_value_foreach(rh_hive *h, rh_key key, int (*fn)(void *ctx, rh_value v),
 int
 rh_key_values(rh_hive *h, rh_key key, rh_value **out, size_t *n)
 {
+    *out = NULL;
+    *n = 0;
     nk k;
     span list;
     int rc = nk_get(h, key, &k);
@@ -206,6 +208,9 @@ rh_value_get(rh_hive *h, rh_key key, const char *name, size_t namelen,
 int
 rh_value_name(rh_hive *h, rh_value val, char **out, size_t *len)
 {
+    *out = NULL;
+    if (len)
+        *len = 0;
     vk v;
     sbuf b = {0};
     int rc = vk_get(h, val, &v);
@@ -240,6 +245,9 @@ rh_value_type(rh_hive *h, rh_value val, uint32_t *type, size_t *len)
 int
 rh_value_data(rh_hive *h, rh_value val, uint32_t *type, void **out, size_t *len)
 {
+    *out = NULL;
+    if (len)
+        *len = 0;
     vk v;
     span d;
     sbuf tmp = {0};
