@@ -6,15 +6,14 @@
  * (and every case where in place is impossible, or where over 1 MiB of
  * changed pages outweighs the file on disk) writes a new file beside
  * the target, fsyncs it, renames it over the target, fsyncs the directory.
- * Test hooks (no state, read from the environment at each commit):
- * RH_TEST_COMMIT_FAIL=N makes step N fail like an I/O error, and
- * RH_TEST_COMMIT_CRASH=N ends the process with _exit(86) at step N (after
- * writing half of the bytes when step N writes), as a kill would;
- * RH_TEST_LOG_LIMIT=BYTES sets the log size after which the other log is
- * started (default LOG_LIMIT).
+ * Test hooks (testing.h; test build only): a step numbered below can be
+ * made to fail like an I/O error (TEST_COMMIT_FAIL) or to end the process
+ * with _exit(86) (TEST_COMMIT_CRASH; after writing half of the bytes when
+ * the step writes), as a kill would; TEST_LOG_LIMIT replaces LOG_LIMIT.
  */
 #include "alloc.h"
 #include "log.h"
+#include "testing.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,20 +56,13 @@ enum {
     IP_SYNC3       /* fsync */
 };
 
-static int
-hook(const char *var, int step)
-{
-    const char *v = getenv(var);
-    return v && atoi(v) == step;
-}
-
 /* 1 if step should fail (errno EIO); never returns if it should crash. */
 static int
 step_fails(int step)
 {
-    if (hook("RH_TEST_COMMIT_CRASH", step))
+    if (TEST_COMMIT_CRASH(step))
         _exit(86);
-    if (hook("RH_TEST_COMMIT_FAIL", step)) {
+    if (TEST_COMMIT_FAIL(step)) {
         errno = EIO;
         return 1;
     }
@@ -80,7 +72,7 @@ step_fails(int step)
 static int
 pwrite_all(int fd, const uint8_t *p, size_t n, off_t off, int step)
 {
-    if (hook("RH_TEST_COMMIT_CRASH", step)) {
+    if (TEST_COMMIT_CRASH(step)) {
         if (pwrite(fd, p, n / 2, off) < 0) /* a torn write, then death */
             _exit(87);
         _exit(86);
@@ -282,7 +274,9 @@ commit_rewrite(rh_hive *h, const char *path, unsigned flags, int exists,
     free(bak);
     return 0;
 fail:
-    rc = hive_err(h, RH_EIO, "%s: %s: %s%s", path, what, strerror(errno),
+    /* A step that ran out of memory (a path copy, say) is RH_ENOMEM. */
+    rc = hive_err(h, errno == ENOMEM ? RH_ENOMEM : RH_EIO, "%s: %s: %s%s", path,
+                  what, strerror(errno),
                   renamed ? " (the new hive is in place)" : "");
     if (fd >= 0)
         close(fd);
@@ -402,7 +396,7 @@ typedef struct run {
 static int
 write_pages(int fd, const uint8_t *bins, const run *r, size_t nr, size_t total)
 {
-    int crash = hook("RH_TEST_COMMIT_CRASH", IP_PAGES);
+    int crash = TEST_COMMIT_CRASH(IP_PAGES);
     size_t done = 0;
     if (!crash && step_fails(IP_PAGES))
         return -1;
@@ -494,8 +488,7 @@ commit_inplace(rh_hive *h, const char *path, unsigned flags,
     uint8_t *buf = NULL;
     int fd = -1, lfd = -1, rc = RH_EIO, touched = 0;
     const char *what = "open";
-    const char *limit_env = getenv("RH_TEST_LOG_LIMIT");
-    uint64_t limit = limit_env ? strtoull(limit_env, NULL, 0) : LOG_LIMIT;
+    uint64_t limit = TEST_LOG_LIMIT(LOG_LIMIT);
     span bs = {h->wbuf, BASE_SIZE};
 
     fd = open(path, O_RDWR | O_CLOEXEC);
@@ -689,7 +682,8 @@ commit_inplace(rh_hive *h, const char *path, unsigned flags,
     rc = 0;
     goto out;
 fail:
-    rc = hive_err(h, RH_EIO, "%s: %s: %s", path, what, strerror(errno));
+    rc = hive_err(h, errno == ENOMEM ? RH_ENOMEM : RH_EIO, "%s: %s: %s", path,
+                  what, strerror(errno));
     /* Nothing pending is lost: the pages stay marked.  A log touched
      * is started afresh next time; a primary touched may be dirty on
      * disk (its logs recover it), so the next commit rewrites it, with a

@@ -80,7 +80,7 @@ PSZ = ctypes.POINTER(SZ)
 PINT = ctypes.POINTER(INT)
 PP = ctypes.POINTER(P)
 OVERWRITE_FN = ctypes.CFUNCTYPE(INT, P, P, U32, CP)
-REPORT_FN = ctypes.CFUNCTYPE(None, P, ctypes.c_uint64, CP)
+REPORT_FN = ctypes.CFUNCTYPE(None, P, INT, ctypes.c_uint64, CP)
 
 _SIGS = {
     "rh_create": (INT, [ctypes.c_uint, PP]),
@@ -104,7 +104,7 @@ _SIGS = {
     "rh_key_save": (INT, [P, U32, PP]),
     "rh_compact": (INT, [P]),
     "rh_commit": (INT, [P, CP, ctypes.c_uint]),
-    "rh_check": (INT, [P, REPORT_FN, P, PSZ]),
+    "rh_check": (INT, [P, REPORT_FN, P, PSZ, PSZ]),
     "rh_reg_parse": (INT, [CP, SZ, ctypes.c_uint, PP, CP, SZ]),
     "rh_reg_apply": (INT, [P, P, CP, ctypes.c_uint, P, P,
                            ctypes.POINTER(rh_reg_stats)]),
@@ -213,13 +213,15 @@ class Lib:
         return name, cls, sd, st.flags
 
     def check_problems(self, h):
-        """rh_check: (rc, [(offset, message)])."""
+        """rh_check: (rc, [(offset, message)]), warnings included (their
+        message starts with "warning: ")."""
         probs = []
 
-        def rep(ctx, off, msg):
-            probs.append((off, msg.decode("utf-8", "replace")))
+        def rep(ctx, sev, off, msg):
+            probs.append((off, ("warning: " if sev == 2 else "") +
+                          msg.decode("utf-8", "replace")))
 
         fn = REPORT_FN(rep)
-        n = SZ()
-        rc = self.L.rh_check(h, fn, None, ctypes.byref(n))
+        ne, nw = SZ(), SZ()
+        rc = self.L.rh_check(h, fn, None, ctypes.byref(ne), ctypes.byref(nw))
         return rc, probs

@@ -100,13 +100,26 @@ def units(s):
     return struct.unpack("<%dH" % (len(b) // 2), b)
 
 
+# Where Windows' uppercase table (NTFS $UpCase of Vista and later, as
+# ntfs-3g's ntfs_upcase_table_build rebuilds it; src/core/upcase.c) differs
+# from Unicode's simple uppercase mapping: these units stay as they are
+# (µ, dotless ı, long ſ, titlecase digraphs, Greek symbol forms ...) ...
+WIN_KEEP = {0x00B5, 0x0131, 0x017F, 0x01C5, 0x01C8, 0x01CB, 0x01F2, 0x0345,
+            0x03D0, 0x03D1, 0x03D5, 0x03D6, 0x03F0, 0x03F1, 0x03F5, 0x1E9B,
+            0x1FBE, 0x1FC3, 0x1FF3, 0x2C65, 0x2C66}
+# ... and these map elsewhere.
+WIN_MAP = {0x1FCC: 0x1FC3, 0x1FFC: 0x1FF3, 0x023A: 0x2C65, 0x023E: 0x2C66}
+
+
 @lru_cache(maxsize=None)
 def upu(u):
     """Windows' uppercase of one UTF-16 unit: the simple uppercase mapping
-    when it is one BMP unit, else the unit itself (src/upcase.c is built
-    by the same rule; CmpCompareName compares upcased units)."""
-    if 0xD800 <= u < 0xE000:
+    when it is one BMP unit, else the unit itself, with Windows' own
+    exceptions above (CmpCompareName compares upcased units)."""
+    if 0xD800 <= u < 0xE000 or u in WIN_KEEP:
         return u
+    if u in WIN_MAP:
+        return WIN_MAP[u]
     x = chr(u).upper()
     return ord(x) if len(x) == 1 and ord(x) < 0x10000 else u
 
@@ -122,12 +135,13 @@ def nunits(s):
 
 ASCII = ("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
          "0123456789 -_.!$%&'()+,;=@[]^`{}~#")
-# Case pairs and triples (Ä/ä, σ/Σ/ς, ı/I/i, ſ/S/s, µ/Μ), letters without
-# case (CJK), and characters outside the BMP (surrogate pairs sort
-# between U+D7FF and U+E000 as units).
+# Case pairs and the triple σ/Σ/ς, look-alikes Windows does not fold
+# (ı, ſ, µ next to I/i, S/s, Μ; ß next to ẞ), letters without case (CJK),
+# and characters outside the BMP (surrogate pairs sort between U+D7FF and
+# U+E000 as units).
 UNI = "ÄäÖöÜüßẞσΣςαΑβΒЖжЯяЁёЙй中文字鍵値ıİiIſsSµΜéÉ😀𝔘"
 VARIANTS = {}
-for group in ("σΣς", "ıIi", "ſSs", "µΜ"):
+for group in ("σΣς",):
     for ch in group:
         VARIANTS[ch] = group
 
@@ -519,22 +533,31 @@ class Slot:
             self.h = None
 
 
-def corpus_hives():
-    """Corpus primaries up to 1 MiB, with their log files (or [])."""
-    cdir = os.environ.get("CORPUS") or os.path.join(
-        os.path.dirname(rhapi.ROOT), "shared", "corpus")
-    man = os.path.join(cdir, "MANIFEST.tsv")
+def manifest(d, limit=1 << 20):
+    """Paths (relative to d) of the primaries d/MANIFEST.tsv lists up to
+    limit bytes (not logs, not hostile fixtures)."""
+    man = os.path.join(d, "MANIFEST.tsv")
     if not os.path.isfile(man):
-        return cdir, []
+        return []
     rows = []
     with open(man, encoding="utf-8") as f:
         head = f.readline().rstrip("\n").split("\t")
         for line in f:
             r = dict(zip(head, line.rstrip("\n").split("\t")))
-            if r["kind"].startswith("LOG") or int(r["size"]) > 1 << 20:
+            if r["kind"].startswith("LOG") or int(r["size"]) > limit or \
+                    r["path"].startswith("hostile"):
                 continue
-            rows.append(r["path"])
-    return cdir, sorted(rows)
+            rows.append(os.path.join(d, r["path"]))
+    return sorted(rows)
+
+
+def corpus_hives():
+    """Start hives: the fixtures of tests/data and the corpus primaries
+    up to 1 MiB (absolute paths; their logs lie next to them)."""
+    cdir = os.environ.get("CORPUS") or os.path.join(
+        os.path.dirname(rhapi.ROOT), "shared", "corpus")
+    return manifest(os.path.join(rhapi.ROOT, "tests", "data")) + \
+        manifest(cdir)
 
 
 BAD_CORPUS = {}  # corpus path -> why the oracles cannot serve as its model
@@ -643,11 +666,10 @@ class Run:
         return conv(n)
 
     def corpus_slot(self, label):
-        cdir, rows = corpus_hives()
-        rows = [r for r in rows if r not in BAD_CORPUS]
+        rows = [r for r in corpus_hives() if r not in BAD_CORPUS]
         self.rng.shuffle(rows)
-        for r in rows[:6]:
-            src = os.path.join(cdir, r)
+        for src in rows[:6]:
+            r = os.path.relpath(src, os.path.dirname(rhapi.ROOT))
             s = Slot(label, self.newpath(os.path.basename(r)), "corpus " + r)
             base = os.path.basename(r)
             for f in os.listdir(os.path.dirname(src)):
@@ -658,7 +680,7 @@ class Run:
             why = self.adopt(s)
             if why is None:
                 return s
-            BAD_CORPUS[r] = why
+            BAD_CORPUS[src] = why
             s.close()
         return None
 
