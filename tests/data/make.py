@@ -17,8 +17,8 @@ Then MANIFEST.tsv (sha256 and size of every file, what it holds, what
 hives (*.expected.json) are written.  --verify regenerates into a temp dir
 and compares with the committed files instead of writing them.
 
-$REGHIVE names the CLI (default build/reghive); it must be a build with the
-test hooks (RH_TEST_COMMIT_CRASH, RH_TEST_LOG_LIMIT).
+$REGHIVE_TEST names the CLI (default build/reghive-test, from `make testing`):
+a build with the test hooks (RH_TEST_COMMIT_CRASH, RH_TEST_LOG_LIMIT).
 """
 import hashlib
 import json
@@ -62,8 +62,8 @@ int clock_gettime(clockid_t id, struct timespec *ts)
 
 class Reghive:
     def __init__(self, tmp):
-        self.exe = os.environ.get("REGHIVE") or os.path.join(
-            ROOT, "build", "reghive")
+        self.exe = os.environ.get("REGHIVE_TEST") or os.path.join(
+            ROOT, "build", "reghive-test")
         so = os.path.join(tmp, "fixedtime.so")
         src = os.path.join(tmp, "fixedtime.c")
         with open(src, "w") as f:

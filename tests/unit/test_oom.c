@@ -210,9 +210,10 @@ dump(rh_hive *h)
 static char problem[300]; /* the first problem clean() met */
 
 static void
-first_problem(void *ctx, uint64_t off, const char *msg)
+first_problem(void *ctx, rh_severity sev, uint64_t off, const char *msg)
 {
     (void)ctx;
+    (void)sev; /* a warning (a leaked cell) is a failure here too */
     if (!*problem)
         snprintf(problem, sizeof problem, "0x%llx: %s", (unsigned long long)off,
                  msg);
@@ -222,9 +223,9 @@ first_problem(void *ctx, uint64_t off, const char *msg)
 static int
 clean(rh_hive *h)
 {
-    size_t np = 0;
+    size_t ne = 0, nw = 0;
     *problem = 0;
-    if (rh_check(h, first_problem, NULL, &np) != 0 || np != 0)
+    if (rh_check(h, first_problem, NULL, &ne, &nw) != 0 || ne || nw)
         return 0;
     if (h->wbuf && h->al && alloc_verify(h) != 0) {
         snprintf(problem, sizeof problem, "allocator: %s", rh_errmsg(h));
@@ -564,9 +565,10 @@ op_export_hold(fx *f)
 }
 
 static void
-report(void *ctx, uint64_t off, const char *msg)
+report(void *ctx, rh_severity sev, uint64_t off, const char *msg)
 {
     (void)ctx;
+    (void)sev;
     (void)off;
     (void)msg;
 }
@@ -574,8 +576,8 @@ report(void *ctx, uint64_t off, const char *msg)
 static int
 op_check(fx *f)
 {
-    size_t np = 0;
-    return rh_check(f->h, report, NULL, &np);
+    size_t ne = 0, nw = 0;
+    return rh_check(f->h, report, NULL, &ne, &nw);
 }
 
 static int
