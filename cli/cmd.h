@@ -8,6 +8,7 @@
 #include "reghive.h"
 #include "opt.h"
 
+#include <signal.h>
 #include <stdio.h>
 
 /* A command: its declaration (opt.h) and the function that runs it with
@@ -115,6 +116,30 @@ char *key_display(rh_hive *h, rh_key k, const char *userpath);
 /* Commit h back to its file with RH_COMMIT_* flags (--backup, --rewrite),
  * printing errors; returns 0 or 1. */
 int commit_hive(rh_hive *h, const char *path, unsigned flags);
+
+/* Outputs whole or absent, interrupts without leftovers (outfile.c).
+ * outfile_open: a temporary file beside path (path itself when it is a
+ * device or pipe) in o->fd, with the mode of the file it replaces, else
+ * of the file mode_from (may be NULL), else 0666 less the umask; SIGINT,
+ * SIGTERM and SIGHUP remove it until outfile_commit (fsync, rename over
+ * path with those signals blocked, fsync the directory) or outfile_abort
+ * (close, remove).  Each prints nothing but outfile_open's errors;
+ * outfile_commit returns -1 with errno, the temporary file removed. */
+struct outfile {
+    int fd;
+    const char *path;
+    char *tmp;
+    int direct;
+};
+int outfile_open(struct outfile *o, const char *path, const char *mode_from);
+int outfile_commit(struct outfile *o);
+void outfile_abort(struct outfile *o);
+/* rh_commit with SIGINT, SIGTERM and SIGHUP held until it returns: the
+ * library's temporary files never outlive an interrupt. */
+int cli_commit(rh_hive *h, const char *path, unsigned flags);
+/* Block those signals (the previous mask into *old) / restore it. */
+void sig_block(sigset_t *old);
+void sig_restore(const sigset_t *old);
 
 /* Print "reghive: <what>: <message>" for rc from h. */
 void die_rc(rh_hive *h, const char *what, int rc);

@@ -61,7 +61,7 @@ cmd_compact(int argc, char **argv)
         printf("dry run: nothing written\n");
         rc = 0;
     } else if (out) {
-        if ((r = rh_commit(h, out, RH_COMMIT_FORCE)) < 0)
+        if ((r = cli_commit(h, out, RH_COMMIT_FORCE)) < 0)
             die_rc(h, out, r);
         else
             rc = 0;

@@ -18,6 +18,10 @@ struct del {
     const char *vname; /* NULL: the key; "" default; "*" with all */
     int all_values, force, dry;
     unsigned long keys, values;
+    /* What was deleted, said only once the commit wrote it. */
+    FILE *rep;
+    char *repbuf;
+    size_t replen;
 };
 
 static void
@@ -60,8 +64,8 @@ apply(struct del *d, rh_key k, const char *disp)
             die_rc(d->h, disp, rc);
             return -1;
         }
-        printf("deleted key %s (%lu key%s, %lu value%s)\n", disp, keys,
-               keys == 1 ? "" : "s", values, values == 1 ? "" : "s");
+        fprintf(d->rep, "deleted key %s (%lu key%s, %lu value%s)\n", disp, keys,
+                keys == 1 ? "" : "s", values, values == 1 ? "" : "s");
         return 1;
     }
     if (d->all_values) {
@@ -86,7 +90,7 @@ apply(struct del *d, rh_key k, const char *disp)
             die_rc(d->h, disp, rc);
             return -1;
         }
-        printf("deleted %zu values of %s\n", n, disp);
+        fprintf(d->rep, "deleted %zu values of %s\n", n, disp);
         return 1;
     }
     rh_value v;
@@ -106,7 +110,7 @@ apply(struct del *d, rh_key k, const char *disp)
         die_rc(d->h, disp, rc);
         return -1;
     }
-    printf("deleted value %s of %s\n", shown, disp);
+    fprintf(d->rep, "deleted value %s of %s\n", shown, disp);
     return 1;
 }
 
@@ -192,8 +196,13 @@ cmd_delete(int argc, char **argv)
                         "through CurrentControlSet or ControlSet00N\n");
         return EXIT_USAGE;
     }
-    if (!(d.h = open_hive(hive, RH_OPEN_WRITE)))
+    if (!(d.rep = open_memstream(&d.repbuf, &d.replen)))
         return 1;
+    if (!(d.h = open_hive(hive, RH_OPEN_WRITE))) {
+        fclose(d.rep);
+        free(d.repbuf);
+        return 1;
+    }
     char *pre = display_prefix(key);
     if (!allcs) {
         rh_key k;
@@ -258,9 +267,13 @@ cmd_delete(int argc, char **argv)
         goto out;
     }
     rc = commit_hive(d.h, hive, cflags);
+    fflush(d.rep);
     if (rc == 0)
-        printf("The operation completed successfully.\n");
+        printf("%.*sThe operation completed successfully.\n", (int)d.replen,
+               d.repbuf ? d.repbuf : "");
 out:
+    fclose(d.rep);
+    free(d.repbuf);
     free(pre);
     rh_close(d.h);
     return rc;

@@ -55,14 +55,16 @@ cmd_export(int argc, char **argv)
             prefix = dp;
     }
     int fd = 1;
+    struct outfile of;
     if (out && strcmp(out, "-") != 0) {
-        fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-        if (fd < 0) {
-            perror(out);
+        /* Whole or absent: a temporary file renamed over OUT at the end
+         * (outfile.c); an error or an interrupt removes it. */
+        if (outfile_open(&of, out, NULL) < 0) {
             rh_close(h);
             free(dp);
             return 1;
         }
+        fd = of.fd;
     } else {
         out = NULL;
     }
@@ -77,10 +79,10 @@ cmd_export(int argc, char **argv)
     /* Nothing else goes to stdout; what is buffered goes first. */
     fflush(stdout);
     FILE *f = stdout;
-    bgw *w = bgw_open(fd, out != NULL);
+    bgw *w = bgw_open(fd, out != NULL && !of.direct);
     if (!w && out && !(f = fdopen(fd, "wb"))) {
         perror(out);
-        close(fd);
+        outfile_abort(&of);
         free(dp);
         rh_close(h);
         return 1;
@@ -95,8 +97,18 @@ cmd_export(int argc, char **argv)
     if (werr != 0)
         saved = errno;
     progress_end(&pg);
-    if (out && (w ? close(fd) : fclose(f)) != 0 && werr == 0)
-        werr = -1, saved = errno;
+    if (out) {
+        if (!w) { /* the FILE owns the descriptor: flushed above */
+            of.fd = dup(fileno(f));
+            fclose(f);
+        }
+        if (werr == 0 && rc >= 0) {
+            if (outfile_commit(&of) != 0)
+                werr = -1, saved = errno;
+        } else {
+            outfile_abort(&of); /* no partial .reg under OUT's name */
+        }
+    }
     /* A failed write stops the export: name the output, not the hive. */
     if (werr != 0)
         fprintf(stderr, "reghive: %s: %s\n", out ? out : "stdout",

@@ -264,11 +264,13 @@ enum {
 };
 
 static int
-plan_op(struct run *r, const rh_reg_op *op, const char *prefix)
+plan_op(struct run *r, const rh_reg_doc *doc, const rh_reg_op *op,
+        const char *prefix, unsigned mapflags)
 {
     const char *rest;
     size_t rn;
-    int rc = rh_reg_map_key(op->key, op->keylen, prefix, &rest, &rn);
+    int rc = rh_reg_map_op(r->h, doc, prefix, mapflags, op->key, op->keylen,
+                           &rest, &rn);
     int value =
         op->kind == RH_REG_OP_SET_VALUE || op->kind == RH_REG_OP_DELETE_VALUE;
     if (rc == RH_EINVAL) {
@@ -288,8 +290,9 @@ plan_op(struct run *r, const rh_reg_op *op, const char *prefix)
         }
         /* Report each outside key once, not every value under it. */
         if (!value) {
-            printf("%s:%u: skip: outside hive: [%s]\n", r->file, op->line,
-                   op->key);
+            const char *why = rh_errmsg(r->h);
+            printf("%s:%u: skip: outside hive: [%s]%s%s%s\n", r->file, op->line,
+                   op->key, *why ? " (" : "", why, *why ? ")" : "");
             r->counts[C_SKIP]++;
         }
         return 0;
@@ -420,52 +423,22 @@ plan_op(struct run *r, const rh_reg_op *op, const char *prefix)
     return 0;
 }
 
-/* The prefix a file's keys are mapped with when --prefix is not given:
- * the standard hive root its first rooted key names. */
-static char *
-auto_prefix(const rh_reg_doc *doc, rh_hive *h, const char *file)
-{
-    rh_reg_op op;
-    for (size_t i = 0; rh_reg_doc_op(doc, i, &op) == 0; i++) {
-        if (op.kind != RH_REG_OP_CREATE_KEY && op.kind != RH_REG_OP_DELETE_KEY)
-            continue;
-        if (op.keylen && op.key[0] == '\\')
-            continue;
-        size_t n = rh_reg_auto_prefix(op.key, op.keylen);
-        if (!n)
-            return NULL;
-        char *p = malloc(n + 1);
-        if (!p)
-            return NULL;
-        memcpy(p, op.key, n);
-        p[n] = 0;
-        /* HKLM\X names a hive file: warn when this hive says otherwise. */
-        rh_info info;
-        const char *sl = strchr(p, '\\');
-        if (sl && rh_hive_info(h, &info) == 0 && info.file_name[0]) {
-            const char *base = strrchr(info.file_name, '\\');
-            base = base ? base + 1 : info.file_name;
-            if (strncasecmp(p, "HKLM", 4) == 0 ||
-                strncasecmp(p, "HKEY_LOCAL_MACHINE", 18) == 0) {
-                if (strcasecmp(base, sl + 1) != 0)
-                    fprintf(stderr,
-                            "reghive: %s: warning: keys under %s mapped to "
-                            "a hive named '%s' (use --prefix to choose)\n",
-                            file, p, base);
-            }
-        }
-        return p;
-    }
-    return NULL;
-}
-
 /* ---- applying --------------------------------------------------------- */
 
+struct skip_ctx {
+    rh_hive *h;
+    const char *file;
+};
+
+/* A skipped key, with the reason when its root names another hive. */
 static void
 skip_cb(void *ctx, const rh_reg_op *op)
 {
-    printf("%s:%u: skip: outside hive: [%s]\n", (const char *)ctx, op->line,
-           op->key);
+    struct skip_ctx *c = ctx;
+    const char *why = rh_errmsg(c->h);
+    int other = strstr(why, " is not this hive") != NULL;
+    printf("%s:%u: skip: outside hive: [%s]%s%s%s\n", c->file, op->line,
+           op->key, other ? " (" : "", other ? why : "", other ? ")" : "");
 }
 
 static const char *
@@ -482,20 +455,14 @@ apply_all(const char *hive, const char **files, rh_reg_doc **docs, int nfiles,
     rh_hive *h = open_hive(hive, RH_OPEN_WRITE);
     if (!h)
         return 1;
-    char **pre = calloc((size_t)nfiles, sizeof *pre);
     rh_reg_stats st;
     int rc = 1, i;
-    unsigned fl = RH_REG_APPLY_NOPREFIX | (strict ? RH_REG_APPLY_STRICT : 0);
+    unsigned fl = strict ? RH_REG_APPLY_STRICT : 0;
     memset(&st, 0, sizeof st);
-    if (!pre) {
-        rh_close(h);
-        return 1;
-    }
+    /* prefix NULL: each key by its own root (rh_reg_apply). */
     for (i = 0; i < nfiles; i++) {
-        pre[i] = prefix ? NULL : auto_prefix(docs[i], h, shown(files[i]));
-        const char *p = prefix ? prefix : pre[i];
-        if (rh_reg_apply(h, docs[i], p, fl | RH_REG_APPLY_VALIDATE, NULL, NULL,
-                         NULL) < 0) {
+        if (rh_reg_apply(h, docs[i], prefix, fl | RH_REG_APPLY_VALIDATE, NULL,
+                         NULL, NULL) < 0) {
             fprintf(stderr, "reghive: %s:%s\n", shown(files[i]), rh_errmsg(h));
             fprintf(stderr, "reghive: nothing written\n");
             goto out;
@@ -506,11 +473,10 @@ apply_all(const char *hive, const char **files, rh_reg_doc **docs, int nfiles,
     if (pg.on)
         rh_set_progress(h, progress_update, &pg);
     for (i = 0; i < nfiles; i++) {
-        const char *p = prefix ? prefix : pre[i];
-        const char *f = shown(files[i]);
-        if (rh_reg_apply(h, docs[i], p, fl, skip_cb, (void *)f, &st) < 0) {
+        struct skip_ctx sc = {h, shown(files[i])};
+        if (rh_reg_apply(h, docs[i], prefix, fl, skip_cb, &sc, &st) < 0) {
             progress_end(&pg);
-            fprintf(stderr, "reghive: %s:%s\n", f, rh_errmsg(h));
+            fprintf(stderr, "reghive: %s:%s\n", sc.file, rh_errmsg(h));
             fprintf(stderr, "reghive: nothing written\n");
             goto out;
         }
@@ -531,9 +497,6 @@ apply_all(const char *hive, const char **files, rh_reg_doc **docs, int nfiles,
     }
     rc = commit_hive(h, hive, backup ? RH_COMMIT_BACKUP : 0);
 out:
-    for (i = 0; i < nfiles; i++)
-        free(pre[i]);
-    free(pre);
     rh_close(h);
     return rc;
 }
@@ -694,7 +657,8 @@ import_windows(const char *dir, const char *user, const char **files,
                 for (size_t j = 0; rh_reg_doc_op(docs[i], j, &op) == 0; j++) {
                     if (!under_root(&op, r.name[k]))
                         continue;
-                    if (plan_op(&run, &op, r.name[k]) < 0) {
+                    if (plan_op(&run, docs[i], &op, r.name[k],
+                                RH_REG_APPLY_NOPREFIX) < 0) {
                         fprintf(stderr, "reghive: out of memory\n");
                         rh_close(h);
                         tab_free(&run.t);
@@ -917,20 +881,30 @@ cmd_import(int argc, char **argv)
     r.h = h;
     r.strict = strict;
     for (int i = 0; i < nfiles; i++) {
-        r.file = strcmp(files[i], "-") == 0 ? "<stdin>" : files[i];
-        char *ap = prefix ? NULL : auto_prefix(docs[i], h, r.file);
-        const char *p = prefix ? prefix : ap;
+        r.file = shown(files[i]);
+        /* The same mapping checks as applying: --strict, or a file whose
+         * keys all belong to another hive, stop before any plan. */
+        if (rh_reg_apply(h, docs[i], prefix,
+                         RH_REG_APPLY_VALIDATE |
+                             (strict ? RH_REG_APPLY_STRICT : 0),
+                         NULL, NULL, NULL) < 0) {
+            fprintf(stderr, "reghive: %s:%s\n", r.file, rh_errmsg(h));
+            tab_free(&r.t);
+            rh_close(h);
+            goto out;
+        }
+    }
+    for (int i = 0; i < nfiles; i++) {
+        r.file = shown(files[i]);
         rh_reg_op op;
         for (size_t j = 0; rh_reg_doc_op(docs[i], j, &op) == 0; j++) {
-            if (plan_op(&r, &op, p) < 0) {
+            if (plan_op(&r, docs[i], &op, prefix, 0) < 0) {
                 fprintf(stderr, "reghive: out of memory\n");
-                free(ap);
                 tab_free(&r.t);
                 rh_close(h);
                 goto out;
             }
         }
-        free(ap);
     }
     printf("plan: %zu add key, %zu delete key, %zu set value (%zu new, "
            "%zu changed, %zu unchanged), %zu delete value, %zu skipped\n",

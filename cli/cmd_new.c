@@ -41,7 +41,7 @@ cmd_new(int argc, char **argv)
     rh_hive *h;
     int rc = rh_create(minor, &h);
     if (rc == 0)
-        rc = rh_commit(h, path, flags);
+        rc = cli_commit(h, path, flags);
     if (rc < 0)
         die_rc(h, path, rc);
     rh_close(h);

@@ -107,58 +107,29 @@ write_all(int fd, const unsigned char *p, size_t n, struct progress *pg)
     return 0;
 }
 
-/* Write len bytes to out atomically: temp file in out's directory, fsync,
- * rename over out, fsync the directory.  The bytes written go to pg. */
+/* Write len bytes to out whole or not at all (outfile.c: temporary file,
+ * fsync, rename; an interrupt removes it), with the mode of the hive
+ * (mode_from).  The bytes written go to pg. */
 static int
-write_atomic(const char *out, const void *data, size_t len, struct progress *pg)
+write_atomic(const char *out, const char *mode_from, const void *data,
+             size_t len, struct progress *pg)
 {
-    size_t n = strlen(out);
-    char *tmp = malloc(n + 16);
-    if (!tmp)
-        return -1;
-    snprintf(tmp, n + 16, "%s.tmp-XXXXXX", out);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
+    struct outfile o;
+    if (outfile_open(&o, out, mode_from) < 0) {
         progress_end(pg);
-        fprintf(stderr, "reghive: %s: %s\n", tmp, strerror(errno));
-        free(tmp);
         return -1;
     }
-    int ok = write_all(fd, data, len, pg) == 0 && fsync(fd) == 0;
-    ok = close(fd) == 0 && ok;
+    int ok = write_all(o.fd, data, len, pg) == 0;
+    int e = errno;
     progress_end(pg);
-    if (ok && rename(tmp, out) != 0)
-        ok = 0;
-    if (!ok) {
-        fprintf(stderr, "reghive: %s: %s\n", out, strerror(errno));
-        unlink(tmp);
-        free(tmp);
-        return -1;
-    }
-    free(tmp);
-    /* The new name is durable only once the directory is: a failure here
-     * is reported (out may be the primary, and its logs still beside it),
-     * as rh_commit reports its own. */
-    char *dir = strdup(out), *sl = dir ? strrchr(dir, '/') : NULL;
-    int drc = -1, e = ENOMEM;
-    if (dir) {
-        if (sl)
-            sl[sl == dir] = 0;
-        int dfd = open(sl ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        drc = dfd >= 0 ? fsync(dfd) : -1;
+    if (ok && outfile_commit(&o) == 0)
+        return 0;
+    if (ok)
         e = errno;
-        if (dfd >= 0)
-            close(dfd);
-        free(dir);
-    }
-    if (drc != 0) {
-        fprintf(stderr,
-                "reghive: %s: fsync directory: %s (the new file is "
-                "in place)\n",
-                out, strerror(e));
-        return -1;
-    }
-    return 0;
+    else
+        outfile_abort(&o);
+    fprintf(stderr, "reghive: %s: %s\n", out, strerror(e));
+    return -1;
 }
 
 enum { RC_HIVE, RC_O };
@@ -202,6 +173,12 @@ cmd_recover(int argc, char **argv)
         return 1;
     rh_recovery r;
     rh_log_report(h, &r);
+    if (!r.applied && !r.dirty) {
+        /* Nothing to replay is the good outcome, not an error. */
+        printf("%s: clean: nothing to recover (%s)\n", hive, r.status);
+        rh_close(h);
+        return 0;
+    }
     if (!r.applied) {
         fprintf(stderr, "reghive: %s: nothing recovered: %s\n", hive, r.status);
         rh_close(h);
@@ -228,7 +205,7 @@ cmd_recover(int argc, char **argv)
     if (what)
         snprintf(what, wl, "writing %s", out);
     pg.what = what ? what : "writing";
-    int rc = write_atomic(out, img, len, &pg);
+    int rc = write_atomic(out, hive, img, len, &pg);
     free(what);
     if (rc == 0)
         printf("%s: %s\nwrote %s (%zu bytes, sequence %u, clean)\n", hive,

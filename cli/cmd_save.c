@@ -49,7 +49,7 @@ cmd_save(int argc, char **argv)
         die_rc(h, pos[1], r);
     } else if ((r = rh_key_save(h, k, &n)) < 0) {
         die_rc(n ? n : h, pos[1], r);
-    } else if ((r = rh_commit(n, pos[2], RH_COMMIT_FORCE)) < 0) {
+    } else if ((r = cli_commit(n, pos[2], RH_COMMIT_FORCE)) < 0) {
         die_rc(n, pos[2], r);
     } else {
         printf("The operation completed successfully.\n");

@@ -8,11 +8,26 @@
 #include <strings.h>
 #include <unistd.h>
 
+/* "reghive: what: msg", or "reghive: msg" when msg names what already
+ * (the library's messages name the file or key they are about: saying it
+ * twice, "reghive: X: X: No such file or directory", says nothing more). */
+static void
+say(const char *what, const char *msg)
+{
+    size_t n = strlen(what);
+    if (n && strncmp(msg, what, n) == 0 && msg[n] == ':')
+        fprintf(stderr, "reghive: %s\n", msg);
+    else if (n && strstr(msg, what) && strlen(msg) > n)
+        fprintf(stderr, "reghive: %s\n", msg);
+    else
+        fprintf(stderr, "reghive: %s: %s\n", what, msg);
+}
+
 void
 die_rc(rh_hive *h, const char *what, int rc)
 {
     const char *m = h ? rh_errmsg(h) : "";
-    fprintf(stderr, "reghive: %s: %s\n", what, *m ? m : rh_strerror(rc));
+    say(what, *m ? m : rh_strerror(rc));
 }
 
 rh_hive *
@@ -27,8 +42,7 @@ rh_hive *
 opened_hive(const char *path, int rc, rh_hive *h)
 {
     if (rc < 0) {
-        fprintf(stderr, "reghive: %s: %s\n", path,
-                h ? rh_errmsg(h) : rh_strerror(rc));
+        say(path, h && *rh_errmsg(h) ? rh_errmsg(h) : rh_strerror(rc));
         rh_close(h);
         return NULL;
     }
@@ -156,7 +170,7 @@ key_display(rh_hive *h, rh_key k, const char *userpath)
 int
 commit_hive(rh_hive *h, const char *path, unsigned flags)
 {
-    int rc = rh_commit(h, path, flags);
+    int rc = cli_commit(h, path, flags);
     if (rc < 0) {
         die_rc(h, "commit", rc);
         return 1;

@@ -270,6 +270,28 @@ RH_API int rh_hive_stats(rh_hive *h, rh_stats *out);
 /* The root key. */
 RH_API rh_key rh_root(rh_hive *h);
 
+/* What h is: the registry root Windows loads it under, into buf (cap
+ * bytes), e.g. "HKEY_LOCAL_MACHINE\SYSTEM", "HKEY_USERS\.DEFAULT",
+ * "HKEY_CURRENT_USER" (NTUSER.DAT), "HKEY_CURRENT_USER\Software\Classes"
+ * (UsrClass.dat); "" when unknown (hives made by rh_create or hivex,
+ * Amcache.hve).  Known from the base block's embedded file name, else
+ * from the contents (Select + ControlSet00N: SYSTEM; Microsoft\Windows
+ * NT\CurrentVersion: SOFTWARE; SAM\Domains; Policy + RXACT: SECURITY;
+ * Software + Control Panel: a user hive).  RH_ERANGE if cap is too small
+ * (64 bytes always suffice). */
+RH_API int rh_hive_kind(rh_hive *h, char *buf, size_t cap);
+
+/* The registry root at the start of path (len bytes; HKLM\SYSTEM,
+ * HKEY_USERS\<SID>, HKCU, HKCR, ...): *rootlen gets its length in bytes
+ * (0 when path starts with no standard root) when it names h, or when
+ * h's kind is unknown (then HKLM\X and HKU\X are two components, the
+ * other roots one).  RH_EINVAL, with a message naming both, when it names
+ * another hive (HKLM\SOFTWARE in a SYSTEM hive, HKCU in SAM, HKCR or HKCC
+ * in any hive but UsrClass.dat).  rh_key_lookup, rh_key_create_path and
+ * rh_reg_apply's automatic mapping all follow this rule. */
+RH_API int rh_hive_root(rh_hive *h, const char *path, size_t len,
+                        size_t *rootlen);
+
 /* ---- keys ------------------------------------------------------------- */
 
 typedef struct rh_key_stat {
@@ -387,7 +409,10 @@ RH_API int rh_create(unsigned minor, rh_hive **out);
 
 /* Subkey name (UTF-8, namelen bytes, 1..255 characters, no '\') of
  * parent: the existing key if there is one, else a new key inheriting the
- * parent's security.  *created (may be NULL) tells which. */
+ * parent's security.  *created (may be NULL) tells which.  A new key more
+ * than RH_MAX_DEPTH levels below the root (the root is level 0), here or
+ * by rh_key_create_path and the copies, is refused with RH_ERANGE and
+ * nothing written (Windows' limit: a registry tree is 512 levels deep). */
 RH_API int rh_key_add(rh_hive *h, rh_key parent, const char *name,
                       size_t namelen, rh_key *out, int *created);
 
@@ -702,13 +727,26 @@ typedef void (*rh_reg_skip_fn)(void *ctx, const rh_reg_op *op);
 
 /* Apply doc to h (opened with RH_OPEN_WRITE or made by rh_create).
  * prefix: the root path that means the hive root (e.g.
- * "HKEY_LOCAL_MACHINE\SYSTEM"); NULL picks the standard root
- * (rh_reg_auto_prefix) of the document's first key that has one.  flags:
- * RH_REG_APPLY_*.  skip and stats may be NULL; stats are added to (zero
- * them first). */
+ * "HKEY_LOCAL_MACHINE\SYSTEM"); NULL maps each key by its own root: a
+ * root that names h (rh_hive_root) maps to h's root, one that names
+ * another hive is outside (skipped, or refused with STRICT); when no key
+ * of the document lies in h and some name another hive, the document is
+ * refused whole (RH_EINVAL).  For a hive of unknown kind (rh_hive_kind
+ * ""), NULL picks the standard root (rh_reg_auto_prefix) of the
+ * document's first key that has one.  flags: RH_REG_APPLY_*.  skip and
+ * stats may be NULL; stats are added to (zero them first).  When skip is
+ * called for a key whose root names another hive, rh_errmsg(h) says so. */
 RH_API int rh_reg_apply(rh_hive *h, const rh_reg_doc *doc, const char *prefix,
                         unsigned flags, rh_reg_skip_fn skip, void *ctx,
                         rh_reg_stats *stats);
+
+/* Map key path (len bytes) of doc into h as rh_reg_apply(h, doc, prefix,
+ * flags, ...) maps it: 0 with *rest and *restlen (the hive-relative
+ * path), RH_ENOTFOUND when it lies outside h (rh_errmsg says why when its
+ * root names another hive), RH_EINVAL for an empty component. */
+RH_API int rh_reg_map_op(rh_hive *h, const rh_reg_doc *doc, const char *prefix,
+                         unsigned flags, const char *path, size_t len,
+                         const char **rest, size_t *restlen);
 
 #ifdef __cplusplus
 }

@@ -51,7 +51,12 @@ csize(rh_hive *h, uint32_t off)
     return (int32_t)rd_u32(b, off);
 }
 
-void
+/* Record that bytes [off, off + n) of the bins changed since the last
+ * commit (4 KiB dirty pages for an in-place commit).  Never fails: when
+ * the bitmap cannot grow, every page counts as changed.  Every write to
+ * the image marks its bytes here: cell_mut for the model's writes, the
+ * allocator for its own (cell sizes, zeroing, new bins). */
+static void
 page_touch(rh_hive *h, uint32_t off, size_t n)
 {
     if (n == 0 || h->dpg_all)
@@ -104,15 +109,6 @@ set_csize(rh_hive *h, uint32_t off, int32_t sz)
 {
     wr_u32(binsp(h) + off, (uint32_t)sz);
     page_touch(h, off, 4);
-}
-
-void
-cell_touch(rh_hive *h, uint32_t off)
-{
-    if (h->dpg_all)
-        return;
-    int32_t sz = (int32_t)rd_u32((span){binsp(h), h->bins_end}, off);
-    page_touch(h, off, sz < 0 ? (size_t)(-(int64_t)sz) : (size_t)sz);
 }
 
 static void
@@ -507,8 +503,10 @@ carve(rh_hive *h, uint32_t off, uint32_t size, uint32_t need, int kept)
     return 0;
 }
 
-int
-cell_alloc(rh_hive *h, uint32_t size, uint32_t *out)
+static int append(rh_hive *h, uint32_t need, int seg, uint32_t *out);
+
+static int
+alloc_cell(rh_hive *h, uint32_t size, int seg, uint32_t *out)
 {
     uint32_t need, off, have;
     int rc, kept;
@@ -519,6 +517,8 @@ cell_alloc(rh_hive *h, uint32_t size, uint32_t *out)
     need = (size + 4 + 7) & ~(uint32_t)7;
     if (need < 8)
         need = 8;
+    if (h->al->append)
+        return append(h, need, seg, out);
     if ((h->al->unlisted || h->al->nentries > 2 * h->al->nfree + 4096) &&
         rebuild(h) < 0)
         return hive_err(h, RH_ENOMEM, "out of memory");
@@ -540,6 +540,18 @@ cell_alloc(rh_hive *h, uint32_t size, uint32_t *out)
         return rc;
     *out = off;
     return 0;
+}
+
+int
+cell_alloc(rh_hive *h, uint32_t size, uint32_t *out)
+{
+    return alloc_cell(h, size, 0, out);
+}
+
+int
+cell_alloc_seg(rh_hive *h, uint32_t size, uint32_t *out)
+{
+    return alloc_cell(h, size, 1, out);
 }
 
 /* Bits of word wi (bits wi*64 .. wi*64+63) of bitmap m, reading no byte
@@ -585,6 +597,10 @@ cell_free(rh_hive *h, uint32_t off)
     if ((rc = alloc_begin(h)) < 0)
         return rc;
     al = h->al;
+    if (al->append)
+        return hive_err(h, RH_EINVAL,
+                        "freeing a cell of an image in append "
+                        "mode");
     if (off >= h->bins_end || (off & 7))
         return CORRUPT(h, off, "freeing a cell that is not allocated");
     uint32_t bin = al->binof[off / HBIN_PAGE];
@@ -638,6 +654,10 @@ cell_realloc(rh_hive *h, uint32_t *off, uint32_t size)
     int rc;
     if ((rc = alloc_begin(h)) < 0)
         return rc;
+    if (h->al->append)
+        return hive_err(h, RH_EINVAL,
+                        "resizing a cell of an image in append "
+                        "mode");
     if (o < h->bins_end && !(o & 7)) {
         int64_t ix = index_bin(h, h->al->binof[o / HBIN_PAGE]);
         if (ix < 0)
@@ -684,17 +704,191 @@ cell_realloc(rh_hive *h, uint32_t *off, uint32_t size)
 }
 
 int
-cell_mut(rh_hive *h, uint32_t off, uint8_t **p, size_t *n)
+cell_mut(rh_hive *h, uint32_t off, size_t at, size_t n, uint8_t **p)
 {
+    size_t cap;
+    int rc;
     if (!h->wbuf)
         return hive_err(h, RH_EREADONLY, "hive is opened read-only");
-    if (!cell_is_used(h, off))
-        return CORRUPT(h, off, "writing a cell that is not allocated");
-    *p = binsp(h) + off + 4;
-    cell_touch(h, off);
-    if (n)
-        *n = (size_t)(uint32_t)-csize(h, off) - 4;
+    if ((rc = cell_cap(h, off, &cap)) < 0)
+        return rc;
+    if (n == CELL_REST)
+        n = at <= cap ? cap - at : 0;
+    if (at > cap || n > cap - at)
+        return CORRUPT(h, off, "writing bytes %zu..%zu of a cell of %zu", at,
+                       at + n, cap);
+    page_touch(h, off + 4 + (uint32_t)at, n);
+    *p = binsp(h) + off + 4 + at;
     return 0;
+}
+
+int
+cell_cap(rh_hive *h, uint32_t off, size_t *n)
+{
+    span c;
+    int rc = cell_get(h, off, &c);
+    *n = c.n;
+    return rc;
+}
+
+/* ---- append mode ------------------------------------------------------ */
+
+/* Make the image hold bins up to newend: the new bytes zeroed and marked
+ * changed, the used bitmap grown (doubling: an image laid out bin by bin
+ * would otherwise copy its bitmap once per bin). */
+static int
+append_room(rh_hive *h, uint32_t newend)
+{
+    hive_alloc *al = h->al;
+    uint32_t end = h->bins_end;
+    size_t m = (size_t)newend / 64 + 1;
+    int rc;
+    if (newend > 0x7FFFF000u)
+        return hive_err(h, RH_ERANGE, "hive would exceed 2 GiB");
+    if ((rc = image_room(h, BASE_SIZE + (size_t)newend)) < 0)
+        return rc;
+    if (m > al->ucap) {
+        size_t cap = al->ucap * 2 > m ? al->ucap * 2 : m;
+        uint8_t *u = realloc(h->used, cap);
+        if (!u)
+            return hive_err(h, RH_ENOMEM, "out of memory");
+        memset(u + al->ucap, 0, cap - al->ucap);
+        h->used = u;
+        al->ucap = cap;
+    }
+    memset(binsp(h) + end, 0, newend - end);
+    page_touch(h, end, newend - end);
+    h->bins_end = newend;
+    h->len = BASE_SIZE + (size_t)newend;
+    return 0;
+}
+
+/* The next cell of need bytes, in order.  A cell that does not fit its
+ * bin's rest starts a new bin, and the cell before takes the rest as
+ * slack (as Windows hands out a whole free cell when the remainder would
+ * be too small); after a big-data segment (seg), whose cell size readers
+ * use, the bin grows by whole pages instead. */
+static int
+append(rh_hive *h, uint32_t need, int seg, uint32_t *out)
+{
+    hive_alloc *al = h->al;
+    uint32_t end = h->bins_end;
+    int rc;
+    if (al->pos + need > end) {
+        uint32_t r = end - al->pos;
+        if (r && al->last_ok) {
+            set_csize(h, al->last, csize(h, al->last) - (int32_t)r);
+            al->pos = end;
+            r = 0;
+        }
+        if (r == 0) {
+            uint32_t bsize =
+                (need + HBIN_HDR + HBIN_PAGE - 1) & ~(uint32_t)(HBIN_PAGE - 1);
+            if ((uint64_t)end + bsize > 0x7FFFF000u)
+                return hive_err(h, RH_ERANGE, "hive would exceed 2 GiB");
+            if ((rc = append_room(h, end + bsize)) < 0)
+                return rc;
+            uint8_t *b = binsp(h) + end;
+            memcpy(b, "hbin", 4);
+            wr_u32(b + HBIN_OFFSET, end);
+            wr_u32(b + HBIN_SIZE, bsize);
+            wr_u64(b + HBIN_TIME, al->bintime);
+            al->bin = end;
+            al->pos = end + HBIN_HDR;
+            h->nbins++;
+        } else {
+            uint32_t add =
+                (need - r + HBIN_PAGE - 1) & ~(uint32_t)(HBIN_PAGE - 1);
+            if ((uint64_t)end + add > 0x7FFFF000u)
+                return hive_err(h, RH_ERANGE, "hive would exceed 2 GiB");
+            if ((rc = append_room(h, end + add)) < 0)
+                return rc;
+            span b = {binsp(h), h->bins_end};
+            wr_u32(binsp(h) + al->bin + HBIN_SIZE,
+                   rd_u32(b, al->bin + HBIN_SIZE) + add);
+            page_touch(h, al->bin, HBIN_HDR);
+        }
+    }
+    *out = al->pos;
+    set_csize(h, al->pos, -(int32_t)need);
+    bit_set(h->used, al->pos, 1);
+    al->last = al->pos;
+    al->last_ok = !seg;
+    al->pos += need;
+    return 0;
+}
+
+int
+alloc_append_start(rh_hive *h, const uint8_t *base, uint64_t bintime)
+{
+    hive_alloc *al;
+    if (h->wbuf || h->al || h->used)
+        return hive_err(h, RH_EINVAL, "append mode needs a fresh handle");
+    if (hive_wbuf_anon(h, BASE_SIZE) < 0 || !(al = calloc(1, sizeof *al)))
+        return hive_err(h, RH_ENOMEM, "out of memory");
+    memcpy(h->wbuf, base, BASE_SIZE);
+    h->data = h->wbuf;
+    h->len = BASE_SIZE;
+    h->minor = rd_u32((span){base, BASE_SIZE}, BASE_MINOR);
+    h->al = al;
+    al->append = 1;
+    al->bintime = bintime;
+    return 0;
+}
+
+int
+alloc_append_end(rh_hive *h)
+{
+    hive_alloc *al = h->al;
+    if (!al || !al->append)
+        return hive_err(h, RH_EINVAL, "allocator not in append mode");
+    if (al->pos < h->bins_end) /* the last bin's tail is free */
+        set_csize(h, al->pos, (int32_t)(h->bins_end - al->pos));
+    wr_u32(h->wbuf + BASE_BINS_SIZE, h->bins_end);
+    wr_u32(h->wbuf + BASE_CHECKSUM, base_checksum(h->wbuf));
+    /* The next edit indexes the image as any other (alloc_start). */
+    free(al);
+    h->al = NULL;
+    return 0;
+}
+
+void
+alloc_set_root(rh_hive *h, uint32_t root)
+{
+    h->root = root;
+    wr_u32(h->wbuf + BASE_ROOT, root);
+    wr_u32(h->wbuf + BASE_CHECKSUM, base_checksum(h->wbuf));
+}
+
+void
+alloc_adopt(rh_hive *h, rh_hive *from)
+{
+    char *path = h->path;
+    h->path = NULL;
+    hive_wfree(h);
+    h->path = path;
+    free(h->used);
+    free(h->binof); /* the new image is valid throughout */
+    free(h->pending);
+    h->binof = NULL;
+    h->pending = NULL;
+    h->lazy_end = 0;
+    h->wbuf = from->wbuf;
+    h->wcap = from->wcap;
+    h->wmap = from->wmap;
+    h->data = from->wbuf;
+    h->len = from->len;
+    h->used = from->used;
+    h->bins_end = from->bins_end;
+    h->nbins = from->nbins;
+    h->root = from->root;
+    from->wbuf = NULL;
+    from->wcap = 0;
+    from->wmap = 0;
+    from->used = NULL;
+    /* Every page moved and the file may shrink: the next commit must
+     * write a new file, not changed pages in place. */
+    h->wl.relaid = 1;
 }
 
 int

@@ -142,22 +142,27 @@ backup(const char *path, const char *bak, const char *baktmp, int link_ok)
     int in = open(path, O_RDONLY | O_CLOEXEC), out = -1, rc = -1;
     char buf[65536];
     ssize_t n;
+    struct stat st;
     if (in < 0)
         return -1;
     out = open(baktmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (out < 0)
+    /* The copy keeps the hive's mode (a SAM's .bak as private as the SAM;
+     * created 0600 so it is never wider in between). */
+    if (out < 0 || fstat(in, &st) < 0 || fchmod(out, st.st_mode & 07777) < 0)
         goto done;
     while ((n = read(in, buf, sizeof buf)) > 0)
         if (write(out, buf, (size_t)n) != n)
             goto done;
     if (n == 0 && fsync(out) == 0 && rename(baktmp, bak) == 0)
         rc = fsync_dir(bak);
-done:
+done:;
+    int e = errno; /* the cause, not what the cleanup says (ENOENT) */
     if (out >= 0)
         close(out);
     close(in);
     if (rc < 0)
         unlink(baktmp);
+    errno = e;
     return rc;
 }
 

@@ -37,6 +37,13 @@ typedef struct hive_alloc {
     uint64_t nonempty[(ALLOC_NCLASS + 63) / 64]; /* bit per class: n > 0 */
     uint32_t nofit[ALLOC_NCLASS]; /* 0, or a size every live entry of
                                    * the class is below */
+    /* Append mode (a new image laid out in order: save, compact): cells
+     * go at pos in the bin at bin; last is the cell before, last_ok when
+     * it may take a bin's tail; ucap bytes allocated at used. */
+    int append, last_ok;
+    uint32_t bin, pos, last;
+    uint64_t bintime;
+    size_t ucap;
 } hive_alloc;
 
 /* Changed pages over this many bytes, and over the file's size, make a

@@ -2,8 +2,9 @@
  * copy.c - copying a key with everything it owns, within a hive, between
  * hives, into a new hive (rh_key_save) and into a packed rewrite of the
  * hive itself (rh_compact).  Model layer, over edit.c's helpers.  Cells
- * come from the destination's allocator (copies) or from a bump allocator
- * that lays a fresh image out in tree order with no holes (save, compact).
+ * come from the destination's allocator: its free space (copies), or its
+ * append mode, which lays a new image out in tree order with no holes
+ * (save, compact).  Every write into a cell goes through cell_mut.
  */
 #include "edit.h"
 
@@ -16,28 +17,15 @@ typedef struct skmap {
     size_t cap, n;
 } skmap;
 
-enum { A_CELL, A_SEGMENT }; /* segments never take a bin's tail */
-
 typedef struct cp {
     rh_hive *s, *d;
     int mirror;       /* save/compact: list shapes and kinds as the source */
     int keepflags;    /* save/compact: every nk flag as stored */
-    int bump;         /* cells from the bump allocator */
     uint32_t sk_head; /* first sk cell of the destination list; 0 none */
+    uint32_t room;    /* levels the copy may reach below the copied key */
     skmap map;
     sbuf tmp;
-    /* bump allocator: current bin, next cell, last cell of the bin */
-    uint32_t bin, pos, last;
-    int last_ok;
-    size_t ucap; /* bytes allocated for d->used */
-    uint64_t bintime;
 } cp;
-
-static uint8_t *
-P(rh_hive *h, uint32_t off)
-{
-    return h->wbuf + BASE_SIZE + off + 4;
-}
 
 static int
 oom(rh_hive *h)
@@ -99,102 +87,6 @@ cp_free(cp *c)
     sbuf_free(&c->tmp);
 }
 
-/* ---- bump allocator (save, compact) ----------------------------------- */
-
-/* Make the image hold bins up to newend (zero-filled). */
-static int
-bump_room(cp *c, uint32_t newend)
-{
-    rh_hive *d = c->d;
-    size_t total = BASE_SIZE + (size_t)newend, m = (size_t)newend / 64 + 1;
-    if (newend > 0x7FFFF000u)
-        return hive_err(d, RH_ERANGE, "hive would exceed 2 GiB");
-    if (total > d->wcap) {
-        size_t cap = d->wcap * 2 > total ? d->wcap * 2 : total;
-        uint8_t *p = realloc(d->wbuf, cap);
-        if (!p)
-            return oom(d);
-        memset(p + d->wcap, 0, cap - d->wcap);
-        d->wbuf = p;
-        d->data = p;
-        d->wcap = cap;
-    }
-    if (m > c->ucap) {
-        size_t cap = c->ucap * 2 > m ? c->ucap * 2 : m;
-        uint8_t *u = realloc(d->used, cap);
-        if (!u)
-            return oom(d);
-        memset(u + c->ucap, 0, cap - c->ucap);
-        d->used = u;
-        c->ucap = cap;
-    }
-    d->bins_end = newend;
-    d->len = total;
-    return 0;
-}
-
-/* Next cell of size payload bytes, in order.  A cell that does not fit
- * its bin's rest starts a new bin, and the previous cell takes the rest
- * as slack (as Windows hands out a whole free cell when the remainder
- * would be too small); a big-data segment, whose cell size readers use,
- * instead extends its bin by whole pages. */
-static int
-bump_alloc(cp *c, uint32_t size, uint32_t *off, int kind)
-{
-    rh_hive *d = c->d;
-    uint32_t need, end = d->bins_end;
-    int rc;
-    if (size > ALLOC_MAX)
-        return hive_err(d, RH_ERANGE, "cell of %u bytes is too large", size);
-    need = (size + 4 + 7) & ~(uint32_t)7;
-    if (c->pos + need > end) {
-        uint32_t r = end - c->pos;
-        if (r && c->last_ok) {
-            uint8_t *cell = d->wbuf + BASE_SIZE + c->last;
-            span s = {cell, 4};
-            wr_u32(cell, (uint32_t)((int32_t)rd_u32(s, 0) - (int32_t)r));
-            c->pos = end;
-            r = 0;
-        }
-        if (r == 0) {
-            uint32_t bsize =
-                (need + HBIN_HDR + HBIN_PAGE - 1) & ~(uint32_t)(HBIN_PAGE - 1);
-            if ((rc = bump_room(c, end + bsize)) < 0)
-                return rc;
-            uint8_t *b = d->wbuf + BASE_SIZE + end;
-            memcpy(b, "hbin", 4);
-            wr_u32(b + HBIN_OFFSET, end);
-            wr_u32(b + HBIN_SIZE, bsize);
-            wr_u64(b + HBIN_TIME, c->bintime);
-            c->bin = end;
-            c->pos = end + HBIN_HDR;
-            d->nbins++;
-        } else {
-            uint32_t add =
-                (need - r + HBIN_PAGE - 1) & ~(uint32_t)(HBIN_PAGE - 1);
-            if ((rc = bump_room(c, end + add)) < 0)
-                return rc;
-            uint8_t *b = d->wbuf + BASE_SIZE + c->bin;
-            span s = {b, HBIN_HDR};
-            wr_u32(b + HBIN_SIZE, rd_u32(s, HBIN_SIZE) + add);
-        }
-    }
-    *off = c->pos;
-    wr_u32(d->wbuf + BASE_SIZE + c->pos, (uint32_t) - (int32_t)need);
-    d->used[c->pos >> 6] |= (uint8_t)(1u << ((c->pos >> 3) & 7));
-    c->last = c->pos;
-    c->last_ok = kind != A_SEGMENT;
-    c->pos += need;
-    return 0;
-}
-
-static int
-cp_alloc(cp *c, uint32_t size, uint32_t *off, int kind)
-{
-    return c->bump ? bump_alloc(c, size, off, kind)
-                   : cell_alloc(c->d, size, off);
-}
-
 /* ---- security --------------------------------------------------------- */
 
 /* The destination sk for the source sk ssk, one more reference counted. */
@@ -239,9 +131,10 @@ sk_for(cp *c, uint32_t ssk, uint32_t *out)
                 break;
         }
     }
-    if ((rc = cp_alloc(c, SK_SD + sdlen, &off, A_CELL)) < 0)
+    uint8_t *p;
+    if ((rc = cell_alloc(d, SK_SD + sdlen, &off)) < 0 ||
+        (rc = cell_mut(d, off, 0, SK_SD + sdlen, &p)) < 0)
         return rc;
-    uint8_t *p = P(d, off);
     p[0] = 's';
     p[1] = 'k';
     wr_u32(p + SK_REFS, 1);
@@ -252,17 +145,16 @@ sk_for(cp *c, uint32_t ssk, uint32_t *out)
         wr_u32(p + SK_BLINK, off);
         c->sk_head = off;
     } else { /* link in last: before the head */
-        span hc;
+        span hc, tc;
         if ((rc = cell_get_sig(d, c->sk_head, "sk", &hc)) < 0)
             return rc;
         uint32_t tail = rd_u32(hc, SK_BLINK);
-        span tc;
-        if ((rc = cell_get_sig(d, tail, "sk", &tc)) < 0)
+        if ((rc = cell_get_sig(d, tail, "sk", &tc)) < 0 ||
+            (rc = cell_put_u32(d, off, SK_FLINK, c->sk_head)) < 0 ||
+            (rc = cell_put_u32(d, off, SK_BLINK, tail)) < 0 ||
+            (rc = cell_put_u32(d, tail, SK_FLINK, off)) < 0 ||
+            (rc = cell_put_u32(d, c->sk_head, SK_BLINK, off)) < 0)
             return rc;
-        wr_u32(p + SK_FLINK, c->sk_head);
-        wr_u32(p + SK_BLINK, tail);
-        wr_u32(P(d, tail) + SK_FLINK, off);
-        wr_u32(P(d, c->sk_head) + SK_BLINK, off);
     }
     if (map_put(&c->map, ssk, off) < 0)
         return oom(d);
@@ -271,12 +163,6 @@ sk_for(cp *c, uint32_t ssk, uint32_t *out)
 }
 
 /* ---- values ----------------------------------------------------------- */
-
-static int
-cp_data_alloc(void *ctx, uint32_t size, int segment, uint32_t *off)
-{
-    return cp_alloc(ctx, size, off, segment ? A_SEGMENT : A_CELL);
-}
 
 /* Copy the value at svoff; *out is the new vk cell. */
 static int
@@ -305,11 +191,11 @@ cp_value(cp *c, uint32_t svoff, uint32_t *out)
         }
         memcpy(buf + nb, data.p, len);
     }
-    if ((rc = cp_alloc(c, (uint32_t)(VK_NAME + nb), &off, A_CELL)) < 0 ||
-        (rc = data_store(d, cp_data_alloc, c, buf + nb, (uint32_t)len, &rawlen,
-                         &doff)) < 0)
+    uint8_t *p;
+    if ((rc = cell_alloc(d, (uint32_t)(VK_NAME + nb), &off)) < 0 ||
+        (rc = data_store(d, buf + nb, (uint32_t)len, &rawlen, &doff)) < 0 ||
+        (rc = cell_mut(d, off, 0, VK_NAME + nb, &p)) < 0)
         goto out;
-    uint8_t *p = P(d, off);
     memcpy(p, head, VK_NAME);
     memcpy(p + VK_NAME, buf, nb);
     wr_u32(p + VK_DATALEN, rawlen);
@@ -416,13 +302,13 @@ copy_kids(cp *c, uint32_t off, uint32_t slist, const rh_key *kids, size_t n,
         rc = oom(d);
         goto out;
     }
-    if (sh.nleaf > 1 && (rc = cp_alloc(c, (uint32_t)(LIST_ELEMS + 4 * sh.nleaf),
-                                       &ri, A_CELL)) < 0)
+    if (sh.nleaf > 1 &&
+        (rc = cell_alloc(d, (uint32_t)(LIST_ELEMS + 4 * sh.nleaf), &ri)) < 0)
         goto out;
     for (size_t i = 0; i < sh.nleaf; i++) {
         size_t es = sh.sig[i][1] == 'i' ? 4 : 8;
-        if ((rc = cp_alloc(c, (uint32_t)(LIST_ELEMS + es * sh.cnt[i]), &leaf[i],
-                           A_CELL)) < 0)
+        if ((rc = cell_alloc(d, (uint32_t)(LIST_ELEMS + es * sh.cnt[i]),
+                             &leaf[i])) < 0)
             goto out;
     }
     for (size_t i = 0; i < n; i++)
@@ -431,26 +317,31 @@ copy_kids(cp *c, uint32_t off, uint32_t slist, const rh_key *kids, size_t n,
             goto out;
     for (size_t i = 0, at = 0; i < sh.nleaf; i++) {
         size_t es = sh.sig[i][1] == 'i' ? 4 : 8;
-        for (size_t j = 0; j < sh.cnt[i]; j++, at++) {
-            if ((rc = elem_make(d, sh.sig[i], dk[at], e)) < 0)
+        uint8_t *p;
+        for (size_t j = 0; j < sh.cnt[i]; j++, at++)
+            if ((rc = elem_make(d, sh.sig[i], dk[at], e)) < 0 ||
+                (rc = cell_put(d, leaf[i], LIST_ELEMS + j * es, e, es)) < 0)
                 goto out;
-            memcpy(P(d, leaf[i]) + LIST_ELEMS + j * es, e, es);
-        }
-        uint8_t *p = P(d, leaf[i]);
+        if ((rc = cell_mut(d, leaf[i], 0, LIST_ELEMS, &p)) < 0)
+            goto out;
         p[0] = (uint8_t)sh.sig[i][0];
         p[1] = (uint8_t)sh.sig[i][1];
         wr_u16(p + LIST_COUNT, (uint16_t)sh.cnt[i]);
-        if (ri)
-            wr_u32(P(d, ri) + LIST_ELEMS + 4 * i, leaf[i]);
+        if (ri && (rc = cell_put_u32(d, ri, LIST_ELEMS + 4 * i, leaf[i])) < 0)
+            goto out;
     }
+    uint8_t *p;
     if (ri) {
-        uint8_t *p = P(d, ri);
+        if ((rc = cell_mut(d, ri, 0, LIST_ELEMS, &p)) < 0)
+            goto out;
         p[0] = 'r';
         p[1] = 'i';
         wr_u16(p + LIST_COUNT, (uint16_t)sh.nleaf);
     }
-    wr_u32(P(d, off) + NK_SUBKEYS, ri ? ri : leaf[0]);
-    wr_u32(P(d, off) + NK_NSUBKEYS, (uint32_t)n);
+    if ((rc = cell_mut(d, off, 0, NK_NAME, &p)) < 0)
+        goto out;
+    wr_u32(p + NK_SUBKEYS, ri ? ri : leaf[0]);
+    wr_u32(p + NK_NSUBKEYS, (uint32_t)n);
 out:
     free(sh.sig);
     free(sh.cnt);
@@ -476,9 +367,14 @@ copy_node(cp *c, uint32_t soff, uint32_t dparent, const uint16_t *u, size_t un,
     uint32_t off, x;
     int comp, rc;
     nk k;
-    if (depth > RH_MAX_DEPTH)
-        return CORRUPT(s, soff, "key nesting deeper than %d levels",
-                       RH_MAX_DEPTH);
+    if ((uint32_t)depth > c->room) /* a source deeper than it may be */
+        return depth > RH_MAX_DEPTH
+                   ? CORRUPT(s, soff, "key nesting deeper than %d levels",
+                             RH_MAX_DEPTH)
+                   : hive_err(d, RH_ERANGE,
+                              "the copy would nest keys deeper than the "
+                              "%d levels Windows allows",
+                              RH_MAX_DEPTH);
     if ((rc = nk_get(s, soff, &k)) < 0)
         return rc;
     memcpy(hdr, k.cell.p, NK_NAME);
@@ -521,9 +417,10 @@ copy_node(cp *c, uint32_t soff, uint32_t dparent, const uint16_t *u, size_t un,
         goto out;
     uint32_t nval = k.nval, ssk = k.sk, slist = k.subs;
     /* s's image may move from here on when s == d: k is stale. */
-    if ((rc = cp_alloc(c, (uint32_t)(NK_NAME + nb), &off, A_CELL)) < 0)
+    uint8_t *p;
+    if ((rc = cell_alloc(d, (uint32_t)(NK_NAME + nb), &off)) < 0 ||
+        (rc = cell_mut(d, off, 0, NK_NAME + nb, &p)) < 0)
         goto out;
-    uint8_t *p = P(d, off);
     span hs = {hdr, NK_NAME};
     uint16_t fl = rd_u16(hs, NK_FLAGS) & (uint16_t)~RH_KEY_COMP_NAME;
     if (!c->keepflags) {
@@ -554,27 +451,26 @@ copy_node(cp *c, uint32_t soff, uint32_t dparent, const uint16_t *u, size_t un,
         wr_u32(p + NK_MAXVALDATA, 0);
     }
     *out = off;
-    if ((rc = sk_for(c, ssk, &x)) < 0)
+    if ((rc = sk_for(c, ssk, &x)) < 0 ||
+        (rc = cell_put_u32(d, off, NK_SECURITY, x)) < 0)
         goto out;
-    wr_u32(P(d, off) + NK_SECURITY, x);
     if (clslen) {
-        if ((rc = cp_alloc(c, (uint32_t)clslen, &x, A_CELL)) < 0)
+        if ((rc = cell_alloc(d, (uint32_t)clslen, &x)) < 0 ||
+            (rc = cell_put(d, x, 0, cls, clslen)) < 0 ||
+            (rc = cell_put_u32(d, off, NK_CLASS, x)) < 0 ||
+            (rc = cell_put_u16(d, off, NK_CLASSLEN, (uint16_t)clslen)) < 0)
             goto out;
-        memcpy(P(d, x), cls, clslen);
-        wr_u32(P(d, off) + NK_CLASS, x);
-        wr_u16(P(d, off) + NK_CLASSLEN, (uint16_t)clslen);
     }
     if (nval) {
         uint32_t vl;
-        if ((rc = cp_alloc(c, nval * 4, &vl, A_CELL)) < 0)
+        if ((rc = cell_alloc(d, nval * 4, &vl)) < 0 ||
+            (rc = cell_put_u32(d, off, NK_VALUES, vl)) < 0)
             goto out;
-        wr_u32(P(d, off) + NK_VALUES, vl);
-        for (uint32_t i = 0; i < nval; i++) {
-            if ((rc = cp_value(c, vals[i], &x)) < 0)
+        for (uint32_t i = 0; i < nval; i++)
+            if ((rc = cp_value(c, vals[i], &x)) < 0 ||
+                (rc = cell_put_u32(d, vl, 4 * i, x)) < 0 ||
+                (rc = cell_put_u32(d, off, NK_NVALUES, i + 1)) < 0)
                 goto out;
-            wr_u32(P(d, vl) + 4 * i, x);
-            wr_u32(P(d, off) + NK_NVALUES, i + 1);
-        }
     }
     if (nkids)
         rc = copy_kids(c, off, slist, kids, nkids, depth);
@@ -603,12 +499,67 @@ within(rh_hive *h, uint32_t k, uint32_t a)
     return 0;
 }
 
+/* RH_ERANGE (in d) when a key of the subtree at key of s lies more
+ * than room levels below key. */
+static int
+fits(rh_hive *s, rh_hive *d, uint32_t key, uint32_t room)
+{
+    rh_key *kids = NULL;
+    size_t n = 0;
+    nk k;
+    int rc;
+    if ((rc = nk_get(s, key, &k)) < 0)
+        return rc;
+    if (k.nsub == 0 || k.subs == CELL_NIL)
+        return 0;
+    if (room == 0)
+        return hive_err(d, RH_ERANGE,
+                        "the copy would nest keys deeper than the %d "
+                        "levels Windows allows",
+                        RH_MAX_DEPTH);
+    if ((rc = rh_key_subkeys(s, key, &kids, &n)) < 0)
+        return rc;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = fits(s, d, kids[i], room - 1);
+    free(kids);
+    return rc;
+}
+
+/* Levels the subtree of src (in s) may reach below a copy of it whose
+ * parent lies dd levels below d's root (depth_room's limit), in *room;
+ * RH_ERANGE, before anything is written, when the copy would not fit.
+ * A source whose keys lie no deeper than Windows allows has at most
+ * RH_MAX_DEPTH - depth(src) levels below src: copied no deeper than it
+ * was, it fits without a walk. */
+static int
+copy_room(rh_hive *s, uint32_t src, rh_hive *d, uint32_t dd, int subs,
+          uint32_t *room)
+{
+    uint32_t sd;
+    int rc;
+    if (dd + 1 > RH_MAX_DEPTH)
+        return hive_err(d, RH_ERANGE,
+                        "key would be nested %u levels below the root; "
+                        "Windows allows %d",
+                        dd + 1, RH_MAX_DEPTH);
+    *room = RH_MAX_DEPTH - dd - 1;
+    if (!subs)
+        return 0;
+    if ((rc = key_depth(s, src, &sd)) < 0 ||
+        (sd < dd + 1 && (rc = fits(s, d, src, *room)) < 0))
+        return s == d || rc == RH_ERANGE
+                   ? rc
+                   : hive_err(d, rc, "source: %s", rh_errmsg(s));
+    return 0;
+}
+
 static void
 cp_init(cp *c, rh_hive *s, rh_hive *d)
 {
     memset(c, 0, sizeof *c);
     c->s = s;
     c->d = d;
+    c->room = RH_MAX_DEPTH;
     nk r;
     if (s != d && d->bins_end && nk_get(d, d->root, &r) == 0)
         c->sk_head = r.sk; /* an existing hive: match its descriptors */
@@ -619,7 +570,7 @@ rh_key_copy(rh_hive *sh, rh_key src, rh_hive *dh, rh_key dparent,
             const char *newname, unsigned flags, rh_key *out)
 {
     uint16_t u[256], q[256];
-    uint32_t off = 0, other = 0;
+    uint32_t off = 0, other = 0, dd, room;
     long n;
     nk k, p;
     int rc;
@@ -653,6 +604,10 @@ rh_key_copy(rh_hive *sh, rh_key src, rh_hive *dh, rh_key dparent,
     if (sh == dh && within(dh, dparent, src))
         return hive_err(dh, RH_EINVAL,
                         "cannot copy a key into its own subtree");
+    if ((rc = key_depth(dh, dparent, &dd)) < 0 ||
+        (rc = copy_room(sh, src, dh, dd, (flags & RH_COPY_SUBKEYS) != 0,
+                        &room)) < 0)
+        return rc;
     rc = p.nsub && p.subs != CELL_NIL
              ? list_find(dh, p.subs, q, (size_t)n, &other)
              : RH_ENOTFOUND;
@@ -669,6 +624,7 @@ rh_key_copy(rh_hive *sh, rh_key src, rh_hive *dh, rh_key dparent,
     }
     cp c;
     cp_init(&c, sh, dh);
+    c.room = room;
     rc = copy_node(&c, src, dparent, newname ? u : NULL, (size_t)n,
                    (flags & RH_COPY_SUBKEYS) != 0, 0, &off);
     cp_free(&c);
@@ -677,12 +633,11 @@ rh_key_copy(rh_hive *sh, rh_key src, rh_hive *dh, rh_key dparent,
     nk nn;
     if ((rc = nk_get(dh, off, &nn)) < 0)
         return rc;
-    if (nn.clslen) {
-        uint8_t *pp = P(dh, dparent);
-        span pc = {pp, NK_NAME};
-        if (rd_u32(pc, NK_MAXCLASS) < nn.clslen)
-            wr_u32(pp + NK_MAXCLASS, nn.clslen);
-    }
+    if (nn.clslen && (rc = nk_get(dh, dparent, &p)) == 0 &&
+        rd_u32(p.cell, NK_MAXCLASS) < nn.clslen)
+        rc = cell_put_u32(dh, dparent, NK_MAXCLASS, nn.clslen);
+    if (rc < 0)
+        return rc;
     if (out)
         *out = off;
     return 0;
@@ -765,6 +720,7 @@ rh_key_copy_into_ask(rh_hive *sh, rh_key src, rh_hive *dh, rh_key dst,
 {
     asker ask = {fn, ctx};
     size_t dummy = 0;
+    uint32_t dd, room;
     nk k;
     int rc;
     if (!sh || !dh)
@@ -780,56 +736,57 @@ rh_key_copy_into_ask(rh_hive *sh, rh_key src, rh_hive *dh, rh_key dst,
         return hive_err(dh, RH_EINVAL,
                         "cannot copy a key into itself or its "
                         "own subtree");
+    /* src's subkeys land under dst: as a copy under dst's parent. */
+    if ((flags & RH_COPY_SUBKEYS) &&
+        ((rc = key_depth(dh, dst, &dd)) < 0 ||
+         (dd > 0 && (rc = copy_room(sh, src, dh, dd - 1, 1, &room)) < 0)))
+        return rc;
     return merge(sh, src, dh, dst, flags, &ask, changed, 0);
 }
 
 /* ---- public: save and compact ----------------------------------------- */
 
 /* Lay out a new image holding key k of s (and its subtree) as its root,
- * in *out; base is the base block to start from. */
+ * in *out, with d's allocator in append mode; base is the base block to
+ * start from. */
 static int
 build(rh_hive *s, rh_key k, const uint8_t *base, int as_root, rh_hive **out)
 {
     rh_hive *d = calloc(1, sizeof *d);
     cp c;
     uint32_t root;
+    uint8_t *p;
     nk r;
     int rc;
     *out = d;
     if (!d)
         return RH_ENOMEM;
     hive_defaults(d, RH_OPEN_WRITE);
-    d->minor = s->minor;
-    if (!(d->wbuf = calloc(1, BASE_SIZE)))
-        return oom(d);
-    d->data = d->wbuf;
-    d->wcap = d->len = BASE_SIZE;
-    memcpy(d->wbuf, base, BASE_SIZE);
-    cp_init(&c, s, d);
-    c.mirror = c.keepflags = c.bump = 1;
-    c.bintime = rd_u64((span){s->data + BASE_SIZE, s->bins_end}, HBIN_TIME);
-    if ((rc = nk_get(s, k, &r)) < 0) {
-        cp_free(&c);
+    /* New bins carry the time of the source's first bin. */
+    span sb = {s->data + BASE_SIZE, s->bins_end};
+    if ((rc = alloc_append_start(d, base, rd_u64(sb, HBIN_TIME))) < 0)
+        return rc;
+    if ((rc = nk_get(s, k, &r)) < 0)
         return hive_err(d, rc, "%s", rh_errmsg(s));
-    }
+    cp_init(&c, s, d);
+    c.mirror = c.keepflags = 1;
     rc = copy_node(&c, k, as_root ? 0 : r.parent, NULL, 0, 1, 0, &root);
-    if (rc == 0 && c.pos < d->bins_end) /* the last bin's tail is free */
-        wr_u32(d->wbuf + BASE_SIZE + c.pos, d->bins_end - c.pos);
     cp_free(&c);
     if (rc < 0) {
-        if (d != s && s->msg[0] && !d->msg[0])
+        if (s->msg[0] && !d->msg[0])
             hive_err(d, rc, "%s", rh_errmsg(s));
         return rc;
     }
+    if ((rc = alloc_append_end(d)) < 0)
+        return rc;
     if (as_root) {
-        uint8_t *p = P(d, root);
+        if ((rc = cell_mut(d, root, 0, NK_NAME, &p)) < 0)
+            return rc;
         span ps = {p, NK_NAME};
         wr_u16(p + NK_FLAGS,
                rd_u16(ps, NK_FLAGS) | RH_KEY_HIVE_ENTRY | RH_KEY_NO_DELETE);
     }
-    d->root = root;
-    wr_u32(d->wbuf + BASE_ROOT, root);
-    wr_u32(d->wbuf + BASE_BINS_SIZE, d->bins_end);
+    alloc_set_root(d, root);
     return 0;
 }
 
@@ -846,10 +803,7 @@ rh_key_save(rh_hive *h, rh_key k, rh_hive **out)
     wr_u32(base + BASE_MINOR, h->minor);
     wr_u32(base + BASE_FORMAT, 1);
     wr_u32(base + BASE_CLUSTER, 1);
-    int rc = build(h, k, base, 1, out);
-    if (rc == 0 && *out)
-        wr_u32((*out)->wbuf + BASE_CHECKSUM, base_checksum((*out)->wbuf));
-    return rc;
+    return build(h, k, base, 1, out);
 }
 
 int
@@ -859,7 +813,7 @@ rh_compact(rh_hive *h)
     int rc;
     if ((rc = alloc_begin(h)) < 0)
         return rc;
-    rc = build(h, h->root, h->wbuf, 0, &n);
+    rc = build(h, h->root, h->data, 0, &n);
     if (rc < 0) {
         if (n && n->msg[0])
             hive_err(h, rc, "%s", n->msg);
@@ -867,29 +821,7 @@ rh_compact(rh_hive *h)
         return rc;
     }
     /* The new image replaces h's; h keeps its path and identity. */
-    char *path = h->path;
-    h->path = NULL;
-    hive_wfree(h);
-    free(h->used);
-    free(h->binof); /* the new image is valid throughout */
-    free(h->pending);
-    h->binof = NULL;
-    h->pending = NULL;
-    h->lazy_end = 0;
-    h->path = path;
-    h->wbuf = n->wbuf;
-    h->wcap = n->wcap;
-    h->data = n->wbuf;
-    h->len = n->len;
-    h->used = n->used;
-    h->bins_end = n->bins_end;
-    h->nbins = n->nbins;
-    h->root = n->root;
-    n->wbuf = NULL;
-    n->used = NULL;
+    alloc_adopt(h, n);
     rh_close(n);
-    /* Every page moved and the file shrinks: the next commit must write a
-     * new file, not changed pages in place. */
-    h->wl.relaid = 1;
     return 0;
 }

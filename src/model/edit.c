@@ -13,19 +13,10 @@
 #define KEY_NAME_MAX 255
 #define VALUE_NAME_MAX 16383
 
-/* Writable payload of a cell already validated by cell_get/nk_get (its
- * pages count as changed for the next in-place commit). */
-static uint8_t *
-P(rh_hive *h, uint32_t off)
-{
-    cell_touch(h, off);
-    return h->wbuf + BASE_SIZE + off + 4;
-}
-
-void
+int
 touch(rh_hive *h, uint32_t key)
 {
-    wr_u64(P(h, key) + NK_TIME, filetime_now());
+    return cell_put_u64(h, key, NK_TIME, filetime_now());
 }
 
 /* UTF-8 name to UTF-16 units u (and upcased q); checks the length. */
@@ -108,12 +99,11 @@ max_u32(uint32_t a, uint32_t b)
 static int
 fit_cell(rh_hive *h, uint32_t *off, uint32_t size, uint32_t maxcap)
 {
-    uint8_t *p;
     size_t cap;
     int rc;
     if (!*off)
         return cell_alloc(h, size, off);
-    if ((rc = cell_mut(h, *off, &p, &cap)) < 0)
+    if ((rc = cell_cap(h, *off, &cap)) < 0)
         return rc;
     if (cap >= size && cap <= 2 * (size_t)size + 64)
         return 0;
@@ -136,19 +126,17 @@ sk_ref(rh_hive *h, uint32_t sk, int delta)
     if ((rc = cell_get_sig(h, sk, "sk", &c)) < 0)
         return rc;
     uint32_t refs = rd_u32(c, SK_REFS);
-    if (delta > 0 || refs > 1) {
-        wr_u32(P(h, sk) + SK_REFS, delta > 0 ? refs + 1 : refs - 1);
-        return 0;
-    }
+    if (delta > 0 || refs > 1)
+        return cell_put_u32(h, sk, SK_REFS, delta > 0 ? refs + 1 : refs - 1);
     /* Last reference: unlink from the circular list, then free. */
     uint32_t f = rd_u32(c, SK_FLINK), b = rd_u32(c, SK_BLINK);
     if (f != sk) {
         span fc, bc;
         if ((rc = cell_get_sig(h, f, "sk", &fc)) < 0 ||
-            (rc = cell_get_sig(h, b, "sk", &bc)) < 0)
+            (rc = cell_get_sig(h, b, "sk", &bc)) < 0 ||
+            (rc = cell_put_u32(h, b, SK_FLINK, f)) < 0 ||
+            (rc = cell_put_u32(h, f, SK_BLINK, b)) < 0)
             return rc;
-        wr_u32(P(h, b) + SK_FLINK, f);
-        wr_u32(P(h, f) + SK_BLINK, b);
     }
     return cell_free(h, sk);
 }
@@ -185,10 +173,10 @@ leaf_write(rh_hive *h, uint32_t *off, const char sig[2], const uint8_t *e,
            size_t cnt, size_t es)
 {
     uint32_t size = (uint32_t)(LIST_ELEMS + cnt * es);
+    uint8_t *p;
     int rc = fit_cell(h, off, size, (uint32_t)(LIST_ELEMS + LEAF_MAX * es));
-    if (rc < 0)
+    if (rc < 0 || (rc = cell_mut(h, *off, 0, size, &p)) < 0)
         return rc;
-    uint8_t *p = P(h, *off);
     p[0] = (uint8_t)sig[0];
     p[1] = (uint8_t)sig[1];
     wr_u16(p + LIST_COUNT, (uint16_t)cnt);
@@ -304,10 +292,10 @@ leaf_insert(rh_hive *h, uint32_t leaf, const uint8_t e[8], const uint16_t *q,
     return 0;
 }
 
-static void
+static int
 set_subs(rh_hive *h, uint32_t parent, uint32_t list)
 {
-    wr_u32(P(h, parent) + NK_SUBKEYS, list);
+    return cell_put_u32(h, parent, NK_SUBKEYS, list);
 }
 
 /* Write an ri holding the given leaves into *ri (0: new cell). */
@@ -423,17 +411,15 @@ list_insert(rh_hive *h, uint32_t parent, uint32_t child, const uint16_t *q,
     nk p;
     span top;
     uint8_t e[8];
-    uint32_t *leaves = NULL;
+    uint32_t *leaves = NULL, list = 0;
     size_t nl = 0;
     int rc;
     if ((rc = nk_get(h, parent, &p)) < 0)
         return rc;
     if (p.nsub == 0 || p.subs == CELL_NIL) {
-        uint32_t leaf = 0;
         if ((rc = elem_make(h, default_kind(h), child, e)) < 0 ||
-            (rc = leaf_write(h, &leaf, default_kind(h), e, 1, 8)) < 0)
+            (rc = leaf_write(h, &list, default_kind(h), e, 1, 8)) < 0)
             return rc;
-        set_subs(h, parent, leaf);
     } else {
         if ((rc = cell_get(h, p.subs, &top)) < 0)
             return rc;
@@ -442,14 +428,10 @@ list_insert(rh_hive *h, uint32_t parent, uint32_t child, const uint16_t *q,
             if ((rc = elem_make(h, sig, child, e)) < 0 ||
                 (rc = leaf_insert(h, p.subs, e, q, qn, &leaves, &nl)) < 0)
                 return rc;
-            if (nl == 1) {
-                set_subs(h, parent, leaves[0]);
-            } else {
-                uint32_t ri = 0;
-                if ((rc = ri_write(h, &ri, leaves, nl)) < 0)
-                    goto out;
-                set_subs(h, parent, ri);
-            }
+            if (nl == 1)
+                list = leaves[0];
+            else if ((rc = ri_write(h, &list, leaves, nl)) < 0)
+                goto out;
         } else {
             size_t m = rd_u16(top, LIST_COUNT), at;
             uint32_t ri = p.subs;
@@ -486,17 +468,19 @@ list_insert(rh_hive *h, uint32_t parent, uint32_t child, const uint16_t *q,
             free(all);
             if (rc < 0)
                 goto out;
-            set_subs(h, parent, ri);
+            list = ri;
         }
     }
-    uint8_t *pp = P(h, parent);
+    uint8_t *pp;
+    if ((rc = set_subs(h, parent, list)) < 0 ||
+        (rc = cell_mut(h, parent, 0, NK_NAME, &pp)) < 0)
+        goto out;
     span pc = {pp, NK_NAME};
     wr_u32(pp + NK_NSUBKEYS, rd_u32(pc, NK_NSUBKEYS) + 1);
     uint32_t mx = rd_u32(pc, NK_MAXNAME);
     if ((mx & 0xFFFF) < qn * 2)
         wr_u32(pp + NK_MAXNAME, (mx & 0xFFFF0000u) | (uint32_t)(qn * 2));
-    touch(h, parent);
-    rc = 0;
+    rc = touch(h, parent);
 out:
     free(leaves);
     return rc;
@@ -506,9 +490,14 @@ out:
 static int
 leaf_remove(rh_hive *h, uint32_t off, size_t i, size_t cnt, size_t es)
 {
-    uint8_t *p = P(h, off) + LIST_ELEMS;
-    memmove(p + i * es, p + (i + 1) * es, (cnt - i - 1) * es);
-    wr_u16(P(h, off) + LIST_COUNT, (uint16_t)(cnt - 1));
+    uint8_t *p;
+    int rc = cell_mut(h, off, 0, LIST_ELEMS + cnt * es, &p);
+    if (rc < 0)
+        return rc;
+    memmove(p + LIST_ELEMS + i * es, p + LIST_ELEMS + (i + 1) * es,
+            (cnt - i - 1) * es);
+    wr_u16(p + LIST_COUNT, (uint16_t)(cnt - 1));
+    /* Shrinking keeps the cell where it is. */
     return fit_cell(h, &off, (uint32_t)(LIST_ELEMS + (cnt - 1) * es), 0);
 }
 
@@ -542,9 +531,9 @@ list_remove(rh_hive *h, uint32_t parent, uint32_t child)
         if ((i = leaf_find(top, child, &cnt, &es)) < 0)
             return CORRUPT(h, p.subs, "key 0x%x missing from its list", child);
         if (cnt == 1) {
-            if ((rc = cell_free(h, p.subs)) < 0)
+            if ((rc = cell_free(h, p.subs)) < 0 ||
+                (rc = set_subs(h, parent, CELL_NIL)) < 0)
                 return rc;
-            set_subs(h, parent, CELL_NIL);
         } else if ((rc = leaf_remove(h, p.subs, (size_t)i, cnt, es)) < 0) {
             return rc;
         }
@@ -572,22 +561,23 @@ list_remove(rh_hive *h, uint32_t parent, uint32_t child)
         m = rd_u16(top, LIST_COUNT);
         if (m <= 1) { /* an ri of one leaf (or none) collapses */
             uint32_t leaf = m ? rd_u32(top, LIST_ELEMS) : CELL_NIL;
-            if ((rc = cell_free(h, p.subs)) < 0)
+            if ((rc = cell_free(h, p.subs)) < 0 ||
+                (rc = set_subs(h, parent, leaf)) < 0)
                 return rc;
-            set_subs(h, parent, leaf);
         }
     }
-    uint8_t *pp = P(h, parent);
+    uint8_t *pp;
+    if ((rc = cell_mut(h, parent, 0, NK_NAME, &pp)) < 0)
+        return rc;
     span pc = {pp, NK_NAME};
     uint32_t n = rd_u32(pc, NK_NSUBKEYS) - 1;
     wr_u32(pp + NK_NSUBKEYS, n);
     if (n == 0) { /* as Windows does when the last subkey goes */
         wr_u32(pp + NK_MAXNAME, rd_u32(pc, NK_MAXNAME) & 0xFFFF0000u);
         wr_u32(pp + NK_MAXCLASS, 0);
-        set_subs(h, parent, CELL_NIL);
+        wr_u32(pp + NK_SUBKEYS, CELL_NIL);
     }
-    touch(h, parent);
-    return 0;
+    return touch(h, parent);
 }
 
 /* Free a subkey list: the leaves of an ri, then the list itself. */
@@ -611,14 +601,13 @@ list_free(rh_hive *h, uint32_t list)
 
 /* ---- value data ------------------------------------------------------- */
 
-static int edit_alloc(void *ctx, uint32_t size, int segment, uint32_t *off);
-
 /* Store len bytes as a value's data: inline (<= 4), one cell, or big data
- * segments (over 16344 bytes on 1.4+ hives).  Cells come from alloc, so
- * edits (cell_alloc) and compact's tree-order layout (copy.c) share it. */
+ * segments (over 16344 bytes on 1.4+ hives).  Cells come from h's
+ * allocator: its free space, or in order in append mode (save, compact),
+ * where segments are allocated as such (cell_alloc_seg). */
 int
-data_store(rh_hive *h, cell_alloc_fn alloc, void *ctx, const uint8_t *d,
-           uint32_t len, uint32_t *rawlen, uint32_t *doff)
+data_store(rh_hive *h, const uint8_t *d, uint32_t len, uint32_t *rawlen,
+           uint32_t *doff)
 {
     uint32_t c, list, db;
     int rc;
@@ -632,9 +621,9 @@ data_store(rh_hive *h, cell_alloc_fn alloc, void *ctx, const uint8_t *d,
     }
     *rawlen = len;
     if (len <= DB_SEGMENT || h->minor < 4) {
-        if ((rc = alloc(ctx, len, 0, &c)) < 0)
+        if ((rc = cell_alloc(h, len, &c)) < 0 ||
+            (rc = cell_put(h, c, 0, d, len)) < 0)
             return rc;
-        memcpy(P(h, c), d, len);
         *doff = c;
         return 0;
     }
@@ -642,14 +631,15 @@ data_store(rh_hive *h, cell_alloc_fn alloc, void *ctx, const uint8_t *d,
     if (nseg > 0xFFFF)
         return hive_err(h, RH_ERANGE, "value data of %u bytes is too large",
                         len);
-    if ((rc = alloc(ctx, 12, 0, &db)) < 0)
+    uint8_t *p;
+    if ((rc = cell_alloc(h, 12, &db)) < 0)
         return rc;
-    if ((rc = alloc(ctx, nseg * 4, 0, &list)) < 0) {
-        if (alloc == edit_alloc)
+    if ((rc = cell_alloc(h, nseg * 4, &list)) < 0 ||
+        (rc = cell_mut(h, db, 0, 8, &p)) < 0) {
+        if (!alloc_appending(h))
             cell_free(h, db);
         return rc;
     }
-    uint8_t *p = P(h, db);
     p[0] = 'd';
     p[1] = 'b';
     wr_u16(p + DB_COUNT, (uint16_t)nseg);
@@ -662,30 +652,28 @@ data_store(rh_hive *h, cell_alloc_fn alloc, void *ctx, const uint8_t *d,
          * full segment fills a 16352-byte cell (16 KiB bin less its
          * header), and hivex and libregf read at most cell size - 8
          * bytes from each segment. */
-        if ((rc = alloc(ctx, n + 4, 1, &c)) < 0) {
+        rc = cell_alloc_seg(h, n + 4, &c);
+        if (rc == 0 &&
+            ((rc = cell_put(h, c, 0, d + (size_t)i * DB_SEGMENT, n)) < 0 ||
+             (rc = cell_put_u32(h, list, 4 * i, c)) < 0) &&
+            !alloc_appending(h))
+            cell_free(h, c);
+        if (rc < 0) {
             /* Out of memory part way: give back what this store took
-             * (compact's allocator lays out a fresh image: nothing to
-             * give back there). */
-            if (alloc == edit_alloc) {
-                for (uint32_t j = 0; j < i; j++)
-                    cell_free(h, rd_u32((span){P(h, list), nseg * 4}, j * 4));
+             * (an image laid out in append mode is dropped whole). */
+            if (!alloc_appending(h)) {
+                span l;
+                if (cell_get(h, list, &l) == 0)
+                    for (uint32_t j = 0; j < i; j++)
+                        cell_free(h, rd_u32(l, j * 4));
                 cell_free(h, list);
                 cell_free(h, db);
             }
             return rc;
         }
-        memcpy(P(h, c), d + (size_t)i * DB_SEGMENT, n);
-        wr_u32(P(h, list) + 4 * i, c);
     }
     *doff = db;
     return 0;
-}
-
-static int
-edit_alloc(void *ctx, uint32_t size, int segment, uint32_t *off)
-{
-    (void)segment;
-    return cell_alloc(ctx, size, off);
 }
 
 /* Free the cells holding a value's data (mirrors vk_data's reading). */
@@ -765,8 +753,7 @@ rh_value_set(rh_hive *h, rh_key key, const char *name, size_t namelen,
     if ((rc = nk_get(h, key, &k)) < 0 ||
         (rc = value_find(h, &k, q, (size_t)n, &idx, &voff)) < 0)
         goto out;
-    if ((rc = data_store(h, edit_alloc, h, data, (uint32_t)len, &rawlen,
-                         &doff)) < 0)
+    if ((rc = data_store(h, data, (uint32_t)len, &rawlen, &doff)) < 0)
         goto out;
     stored = 1;
     if (idx >= 0) { /* replace the data, keep the name and the position */
@@ -777,10 +764,12 @@ rh_value_set(rh_hive *h, rh_key key, const char *name, size_t namelen,
         int comp = name_fits_latin1(u, (size_t)n);
         size_t nb = name_bytes(u, (size_t)n, comp);
         uint32_t vl;
+        uint8_t *p;
         if ((rc = cell_alloc(h, (uint32_t)(VK_NAME + nb), &voff)) < 0)
             goto out;
         newvk = voff;
-        uint8_t *p = P(h, voff);
+        if ((rc = cell_mut(h, voff, 0, VK_NAME + nb, &p)) < 0)
+            goto out;
         p[0] = 'v';
         p[1] = 'k';
         wr_u16(p + VK_NAMELEN, (uint16_t)nb);
@@ -789,24 +778,26 @@ rh_value_set(rh_hive *h, rh_key key, const char *name, size_t namelen,
         if ((rc = nk_get(h, key, &k)) < 0)
             goto out;
         vl = k.nval ? k.vals : 0;
-        rc = fit_cell(h, &vl, (k.nval + 1) * 4, 0xFFFFFFFFu);
-        if (rc < 0)
+        if ((rc = fit_cell(h, &vl, (k.nval + 1) * 4, 0xFFFFFFFFu)) < 0 ||
+            (rc = cell_put_u32(h, vl, k.nval * 4, voff)) < 0 ||
+            (rc = cell_put_u32(h, key, NK_VALUES, vl)) < 0 ||
+            (rc = cell_put_u32(h, key, NK_NVALUES, k.nval + 1)) < 0)
             goto out;
-        wr_u32(P(h, vl) + k.nval * 4, voff);
-        wr_u32(P(h, key) + NK_VALUES, vl);
-        wr_u32(P(h, key) + NK_NVALUES, k.nval + 1);
     }
-    uint8_t *p = P(h, voff);
+    uint8_t *p, *kp;
+    if ((rc = cell_mut(h, voff, 0, VK_NAME, &p)) < 0)
+        goto out;
     wr_u32(p + VK_DATALEN, rawlen);
     wr_u32(p + VK_DATA, doff);
     wr_u32(p + VK_TYPE, type);
-    uint8_t *kp = P(h, key);
+    if ((rc = cell_mut(h, key, 0, NK_NAME, &kp)) < 0)
+        goto out;
     span kc = {kp, NK_NAME};
     wr_u32(kp + NK_MAXVALNAME,
            max_u32(rd_u32(kc, NK_MAXVALNAME), (uint32_t)n * 2));
     wr_u32(kp + NK_MAXVALDATA,
            max_u32(rd_u32(kc, NK_MAXVALDATA), (uint32_t)len));
-    touch(h, key);
+    rc = touch(h, key);
 out:
     if (rc < 0 && stored) {
         /* Not linked (out of memory for the vk or the value list): give
@@ -834,23 +825,27 @@ value_remove(rh_hive *h, uint32_t key, size_t i, uint32_t voff)
     if ((rc = vk_get(h, voff, &v)) < 0 || (rc = data_free(h, &v)) < 0 ||
         (rc = cell_free(h, voff)) < 0 || (rc = nk_get(h, key, &k)) < 0)
         return rc;
-    uint8_t *kp = P(h, key);
     if (k.nval == 1) {
-        if ((rc = cell_free(h, k.vals)) < 0)
+        uint8_t *kp;
+        if ((rc = cell_free(h, k.vals)) < 0 ||
+            (rc = cell_mut(h, key, 0, NK_NAME, &kp)) < 0)
             return rc;
         wr_u32(kp + NK_VALUES, CELL_NIL);
         wr_u32(kp + NK_MAXVALNAME, 0);
         wr_u32(kp + NK_MAXVALDATA, 0);
     } else {
-        uint8_t *l = P(h, k.vals);
+        uint8_t *l;
         uint32_t vl = k.vals;
+        if ((rc = cell_mut(h, vl, 0, k.nval * 4, &l)) < 0)
+            return rc;
         memmove(l + i * 4, l + (i + 1) * 4, (k.nval - i - 1) * 4);
+        /* Shrinking keeps the cell where it is. */
         if ((rc = fit_cell(h, &vl, (k.nval - 1) * 4, 0)) < 0)
             return rc;
     }
-    wr_u32(P(h, key) + NK_NVALUES, k.nval - 1);
-    touch(h, key);
-    return 0;
+    if ((rc = cell_put_u32(h, key, NK_NVALUES, k.nval - 1)) < 0)
+        return rc;
+    return touch(h, key);
 }
 
 int
@@ -899,6 +894,44 @@ rh_value_delete_all(rh_hive *h, rh_key key)
 
 /* ---- keys ------------------------------------------------------------- */
 
+int
+key_depth(rh_hive *h, uint32_t key, uint32_t *out)
+{
+    uint32_t d = 0;
+    while (key != h->root && d <= RH_MAX_DEPTH) {
+        nk k;
+        int rc = nk_get(h, key, &k);
+        if (rc < 0)
+            return rc;
+        key = k.parent;
+        d++;
+    }
+    *out = d;
+    return 0;
+}
+
+/* Windows keeps a registry tree to 512 levels ("A registry tree can be
+ * 512 levels deep": Microsoft, "Registry element size limits",
+ * learn.microsoft.com/windows/win32/sysinfo/registry-element-size-limits).
+ * rh_check counts the root as level 0 and reports a key at level 512
+ * that has subkeys, so a key may lie at most RH_MAX_DEPTH levels below
+ * the root.  Edits refuse to create one deeper, before writing anything:
+ * reghive's own check, delete and export stop there, as Windows does. */
+int
+depth_room(rh_hive *h, uint32_t key, uint32_t levels)
+{
+    uint32_t d;
+    int rc = key_depth(h, key, &d);
+    if (rc < 0)
+        return rc;
+    if ((uint64_t)d + levels > RH_MAX_DEPTH)
+        return hive_err(h, RH_ERANGE,
+                        "key would be nested %llu levels below the root; "
+                        "Windows allows %d",
+                        (unsigned long long)d + levels, RH_MAX_DEPTH);
+    return 0;
+}
+
 /* A new key node named u under parent, with security sk. */
 static int
 nk_new(rh_hive *h, uint32_t parent, const uint16_t *u, size_t n, uint16_t flags,
@@ -907,10 +940,10 @@ nk_new(rh_hive *h, uint32_t parent, const uint16_t *u, size_t n, uint16_t flags,
     int comp = name_fits_latin1(u, n);
     size_t nb = name_bytes(u, n, comp);
     uint32_t off;
+    uint8_t *p;
     int rc = cell_alloc(h, (uint32_t)(NK_NAME + nb), &off);
-    if (rc < 0)
+    if (rc < 0 || (rc = cell_mut(h, off, 0, NK_NAME + nb, &p)) < 0)
         return rc;
-    uint8_t *p = P(h, off);
     p[0] = 'n';
     p[1] = 'k';
     wr_u16(p + NK_FLAGS, (uint16_t)(flags | (comp ? RH_KEY_COMP_NAME : 0)));
@@ -957,7 +990,8 @@ rh_key_add(rh_hive *h, rh_key parent, const char *name, size_t namelen,
     }
     if (rc != RH_ENOTFOUND)
         return rc;
-    if ((rc = nk_new(h, parent, u, (size_t)n, 0, p.sk, &off)) < 0)
+    if ((rc = depth_room(h, parent, 1)) < 0 ||
+        (rc = nk_new(h, parent, u, (size_t)n, 0, p.sk, &off)) < 0)
         return rc;
     if ((rc = sk_ref(h, p.sk, 1)) < 0) {
         cell_free(h, off);
@@ -992,35 +1026,27 @@ ieq(const char *a, size_t n, const char *b)
 int
 rh_key_create_path(rh_hive *h, const char *path, rh_key *out, int *created)
 {
-    static const char *const roots[] = {
-        "HKEY_LOCAL_MACHINE",  "HKLM", "HKEY_USERS",        "HKU",
-        "HKEY_CURRENT_USER",   "HKCU", "HKEY_CLASSES_ROOT", "HKCR",
-        "HKEY_CURRENT_CONFIG", "HKCC"};
     const char *p = path, *end = path + strlen(path);
     rh_key k = h->root, next;
-    int rc, c, top = 1;
+    int rc, c, top = 1, roomy = 0;
+    size_t rl;
     if (created)
         *created = 0;
     if ((rc = alloc_begin(h)) < 0)
         return rc;
     if (rh_key_lookup(h, path, out) == 0)
         return 0;
-    /* A leading HKLM\SYSTEM\-style prefix names the hive, unless the root
-     * really has a key of that name. */
+    /* A leading HKLM\SYSTEM\-style prefix names the hive (refused when it
+     * names another: kind.c), unless the root really has a key of that
+     * name. */
     while (p < end && *p == '\\')
         p++;
     size_t n = strcspn(p, "\\");
-    for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) {
-        if (!ieq(p, n, roots[i]) || rh_key_child(h, k, p, n, &next) == 0)
-            continue;
-        p += n;
-        if (i < 4) { /* HKLM\<hive>, HKU\<sid> */
-            while (p < end && *p == '\\')
-                p++;
-            p += strcspn(p, "\\");
-        }
-        break;
-    }
+    if ((rc = rh_hive_root(h, p, (size_t)(end - p), &rl)) < 0 &&
+        rh_key_child(h, k, p, n, &next) != 0)
+        return rh_hive_root(h, p, (size_t)(end - p), &rl);
+    if (rc == 0 && rl && rh_key_child(h, k, p, n, &next) != 0)
+        p += rl;
     while (p < end) {
         n = strcspn(p, "\\");
         if (n == 0) {
@@ -1032,10 +1058,29 @@ rh_key_create_path(rh_hive *h, const char *path, rh_key *out, int *created)
             if ((rc = rh_key_lookup(h, "CurrentControlSet", &next)) < 0)
                 return rc;
         } else {
-            if ((rc = rh_key_add(h, k, p, n, &next, &c)) < 0)
+            /* Existing keys are followed; at the first key to create,
+             * would the last one lie too deep?  Then none is created. */
+            rc = roomy ? RH_ENOTFOUND : rh_key_child(h, k, p, n, &next);
+            if (rc == RH_ENOTFOUND && !roomy) {
+                uint32_t levels = 0;
+                for (const char *q = p; q < end;) {
+                    size_t m = strcspn(q, "\\");
+                    levels += m > 0;
+                    q += m + (q + m < end);
+                }
+                if ((rc = depth_room(h, k, levels)) < 0)
+                    return rc;
+                roomy = 1;
+                rc = RH_ENOTFOUND;
+            }
+            if (rc == RH_ENOTFOUND) {
+                if ((rc = rh_key_add(h, k, p, n, &next, &c)) < 0)
+                    return rc;
+                if (c && created)
+                    *created = 1;
+            } else if (rc < 0) {
                 return rc;
-            if (c && created)
-                *created = 1;
+            }
         }
         k = next;
         top = 0;
@@ -1149,7 +1194,9 @@ rh_key_rename(rh_hive *h, rh_key key, const char *name, size_t namelen,
     size_t nb = name_bytes(u, (size_t)n, comp);
     if ((rc = cell_realloc(h, &off, (uint32_t)(NK_NAME + nb))) < 0)
         return rc;
-    uint8_t *np = P(h, off);
+    uint8_t *np;
+    if ((rc = cell_mut(h, off, 0, NK_NAME + nb, &np)) < 0)
+        return rc;
     span nc = {np, NK_NAME};
     uint16_t fl = rd_u16(nc, NK_FLAGS) & (uint16_t)~RH_KEY_COMP_NAME;
     wr_u16(np + NK_FLAGS, (uint16_t)(fl | (comp ? RH_KEY_COMP_NAME : 0)));
@@ -1160,12 +1207,14 @@ rh_key_rename(rh_hive *h, rh_key key, const char *name, size_t namelen,
         size_t ns = 0;
         if ((rc = rh_key_subkeys(h, off, &subs, &ns)) < 0)
             return rc;
-        for (size_t i = 0; i < ns; i++)
-            wr_u32(P(h, subs[i]) + NK_PARENT, off);
+        for (size_t i = 0; i < ns && rc == 0; i++)
+            rc = cell_put_u32(h, subs[i], NK_PARENT, off);
         free(subs);
+        if (rc < 0)
+            return rc;
     }
-    touch(h, off);
-    if ((rc = list_insert(h, parent, off, q, (size_t)n)) < 0)
+    if ((rc = touch(h, off)) < 0 ||
+        (rc = list_insert(h, parent, off, q, (size_t)n)) < 0)
         return rc;
     if (out)
         *out = off;
@@ -1246,7 +1295,9 @@ rh_create(unsigned minor, rh_hive **out)
                      &nk_off)) < 0 ||
         (rc = cell_alloc(h, (uint32_t)(SK_SD + sdlen), &sk_off)) < 0)
         return rc;
-    uint8_t *p = P(h, sk_off);
+    uint8_t *p;
+    if ((rc = cell_mut(h, sk_off, 0, SK_SD + sdlen, &p)) < 0)
+        return rc;
     p[0] = 's';
     p[1] = 'k';
     wr_u32(p + SK_FLINK, sk_off);
@@ -1254,9 +1305,9 @@ rh_create(unsigned minor, rh_hive **out)
     wr_u32(p + SK_REFS, 1);
     wr_u32(p + SK_SDLEN, (uint32_t)sdlen);
     memcpy(p + SK_SD, sd, sdlen);
-    wr_u32(P(h, nk_off) + NK_SECURITY, sk_off);
-    wr_u32(h->wbuf + BASE_ROOT, nk_off);
-    h->root = nk_off;
+    if ((rc = cell_put_u32(h, nk_off, NK_SECURITY, sk_off)) < 0)
+        return rc;
+    alloc_set_root(h, nk_off);
     return 0;
 }
 
@@ -1284,27 +1335,29 @@ rh_key_set_class(rh_hive *h, rh_key key, const char *cls, size_t len)
     }
     uint32_t off = k.clslen && k.cls != CELL_NIL ? k.cls : 0;
     if (n == 0) {
-        if (off && (rc = cell_free(h, off)) < 0)
+        if ((off && (rc = cell_free(h, off)) < 0) ||
+            (rc = cell_put_u32(h, key, NK_CLASS, CELL_NIL)) < 0 ||
+            (rc = cell_put_u16(h, key, NK_CLASSLEN, 0)) < 0)
             goto out;
-        wr_u32(P(h, key) + NK_CLASS, CELL_NIL);
-        wr_u16(P(h, key) + NK_CLASSLEN, 0);
     } else {
         uint32_t nb = (uint32_t)n * 2;
+        uint8_t *p;
         if ((rc = off ? cell_realloc(h, &off, nb) : cell_alloc(h, nb, &off)) <
-            0)
+                0 ||
+            (rc = cell_mut(h, off, 0, nb, &p)) < 0)
             goto out;
         for (long i = 0; i < n; i++)
-            wr_u16(P(h, off) + 2 * i, u[i]);
-        wr_u32(P(h, key) + NK_CLASS, off);
-        wr_u16(P(h, key) + NK_CLASSLEN, (uint16_t)nb);
-        nk p;
-        if (key != h->root && nk_get(h, k.parent, &p) == 0) {
-            uint8_t *pp = P(h, k.parent);
-            span pc = {pp, NK_NAME};
-            wr_u32(pp + NK_MAXCLASS, max_u32(rd_u32(pc, NK_MAXCLASS), nb));
-        }
+            wr_u16(p + 2 * i, u[i]);
+        if ((rc = cell_put_u32(h, key, NK_CLASS, off)) < 0 ||
+            (rc = cell_put_u16(h, key, NK_CLASSLEN, (uint16_t)nb)) < 0)
+            goto out;
+        nk pk;
+        if (key != h->root && nk_get(h, k.parent, &pk) == 0 &&
+            rd_u32(pk.cell, NK_MAXCLASS) < nb &&
+            (rc = cell_put_u32(h, k.parent, NK_MAXCLASS, nb)) < 0)
+            goto out;
     }
-    touch(h, key);
+    rc = touch(h, key);
 out:
     free(u);
     return rc;

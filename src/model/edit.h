@@ -12,7 +12,7 @@
 #define LEAF_MAX 507 /* what fits one 4 KiB page: Windows splits here */
 
 /* Set key's last-written time to now. */
-void touch(rh_hive *h, uint32_t key);
+int touch(rh_hive *h, uint32_t key);
 
 /* UTF-8 name to UTF-16 units u (and upcased q, max units); the unit
  * count or a negative RH_E* with a message naming what. */
@@ -41,15 +41,20 @@ int list_find(rh_hive *h, uint32_t list, const uint16_t *q, size_t qn,
 int list_insert(rh_hive *h, uint32_t parent, uint32_t child, const uint16_t *q,
                 size_t qn);
 
-/* A cell source for data_store: size bytes (segment: a big data segment)
- * at *off. */
-typedef int (*cell_alloc_fn)(void *ctx, uint32_t size, int segment,
-                             uint32_t *off);
-
 /* Store len bytes of value data in h: inline (<= 4), one cell, or big
- * data segments on 1.4+; *rawlen and *doff are the vk's fields. */
-int data_store(rh_hive *h, cell_alloc_fn alloc, void *ctx, const uint8_t *d,
-               uint32_t len, uint32_t *rawlen, uint32_t *doff);
+ * data segments on 1.4+; *rawlen and *doff are the vk's fields.  d must
+ * not point into h's image (allocating may move it). */
+int data_store(rh_hive *h, const uint8_t *d, uint32_t len, uint32_t *rawlen,
+               uint32_t *doff);
+
+/* Depth of key: levels below the root (the root is 0, as rh_check counts
+ * them), from its parent chain; at most RH_MAX_DEPTH + 1 (deeper, or a
+ * parent cycle). */
+int key_depth(rh_hive *h, uint32_t key, uint32_t *out);
+
+/* 0 when keys levels below key would still lie within Windows' 512
+ * levels, else RH_ERANGE with a message (nothing is written). */
+int depth_room(rh_hive *h, uint32_t key, uint32_t levels);
 
 /* Free key off and every cell it owns (not unlinked from its parent). */
 int free_tree(rh_hive *h, uint32_t off, int depth);

@@ -462,38 +462,29 @@ walk_path(rh_hive *h, rh_key k, const char *p, const char *end, int top,
     return 0;
 }
 
-static const char *const roots[] = {
-    "HKEY_LOCAL_MACHINE",  "HKLM", "HKEY_USERS",        "HKU", /* + hive name */
-    "HKEY_CURRENT_USER",   "HKCU", "HKEY_CLASSES_ROOT", "HKCR",
-    "HKEY_CURRENT_CONFIG", "HKCC"};
-
 int
 rh_key_lookup(rh_hive *h, const char *path, rh_key *out)
 {
-    const char *p = path, *end = path + strlen(path);
-    while (p < end && *p == '\\')
-        p++;
-    const char *s = p;
-    while (p < end && *p != '\\')
-        p++;
-    size_t n = (size_t)(p - s);
-    for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) {
-        if (!ieq(s, n, roots[i]))
-            continue;
-        /* Under HKLM and HKU the next component names the hive itself
-         * (SYSTEM, SOFTWARE, a SID); the rest is inside this hive. */
-        if (i < 4) {
-            while (p < end && *p == '\\')
-                p++;
-            while (p < end && *p != '\\')
-                p++;
-        }
-        int rc = walk_path(h, h->root, p, end, 1, out);
+    const char *end = path + strlen(path);
+    size_t rl;
+    int rc = rh_hive_root(h, path, (size_t)(end - path), &rl);
+    if (rc < 0) {
+        /* A root naming another hive (kind.c), unless the first component
+         * is a real key name after all. */
+        char m[sizeof h->msg];
+        memcpy(m, h->msg, sizeof m);
+        if (walk_path(h, h->root, path, end, 1, out) == 0)
+            return 0;
+        memcpy(h->msg, m, sizeof m);
+        return rc;
+    }
+    if (rl) {
+        rc = walk_path(h, h->root, path + rl, end, 1, out);
         if (rc != RH_ENOTFOUND)
             return rc;
-        break; /* the first component may be a real key name after all */
+        /* the first component may be a real key name after all */
     }
-    int rc = walk_path(h, h->root, path, end, 1, out);
+    rc = walk_path(h, h->root, path, end, 1, out);
     if (rc == RH_ENOTFOUND && !strstr(h->msg, "CurrentControlSet"))
         hive_err(h, rc, "key not found: %s", path);
     return rc;

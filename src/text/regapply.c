@@ -16,6 +16,7 @@
 typedef struct ap {
     rh_hive *h;
     const char *prefix;
+    int per_key; /* map each key by its own root (rh_hive_root) */
     unsigned flags;
     rh_reg_skip_fn skip;
     void *ctx;
@@ -144,24 +145,61 @@ op_err(ap *a, const rh_reg_op *op, int rc, const char *what)
                     *m ? ": " : "", m);
 }
 
-/* Map op's key; 1 when it lies outside the hive, 0 inside, <0 error. */
+/* Map path[0..len) into h: through prefix, or (per_key) by the key's own
+ * root when it names h (rh_hive_root: the one rule of what a hive is).
+ * 0 with *rest, RH_ENOTFOUND outside (h's message says why when the root
+ * names another hive: *other is set then), RH_EINVAL an empty component. */
 static int
-map(ap *a, const rh_reg_op *op, const char **rel, size_t *n)
+map_path(rh_hive *h, const char *prefix, int per_key, const char *path,
+         size_t len, const char **rest, size_t *restlen, int *other)
 {
-    int rc = rh_reg_map_key(op->key, op->keylen, a->prefix, rel, n);
+    size_t rl;
+    int rc;
+    *other = 0;
+    if (!per_key || (len && path[0] == '\\'))
+        return rh_reg_map_key(path, len, prefix, rest, restlen);
+    if ((rc = rh_hive_root(h, path, len, &rl)) < 0) {
+        *other = 1;
+        return RH_ENOTFOUND;
+    }
+    if (rl == 0)
+        return RH_ENOTFOUND;
+    char *root = malloc(rl + 1);
+    if (!root)
+        return hive_err(h, RH_ENOMEM, "out of memory");
+    memcpy(root, path, rl);
+    root[rl] = 0;
+    rc = rh_reg_map_key(path, len, root, rest, restlen);
+    free(root);
+    return rc;
+}
+
+/* Map op's key; 1 when it lies outside the hive, 0 inside, <0 error.
+ * *other (may be NULL) is set when its root names another hive. */
+static int
+map(ap *a, const rh_reg_op *op, const char **rel, size_t *n, int *other)
+{
+    int oth;
+    int rc = map_path(a->h, a->prefix, a->per_key, op->key, op->keylen, rel, n,
+                      &oth);
+    int shown = (int)(op->keylen > 120 ? 120 : op->keylen);
+    if (other)
+        *other = oth;
     if (rc == RH_EINVAL)
         return hive_err(a->h, rc, "%u: [%.*s]: empty component in key path",
-                        op->line, (int)(op->keylen > 120 ? 120 : op->keylen),
-                        op->key);
+                        op->line, shown, op->key);
     if (rc == RH_ENOTFOUND) {
-        if (a->flags & RH_REG_APPLY_STRICT)
-            return hive_err(a->h, RH_EINVAL,
-                            "%u: [%.*s]: key is outside the hive "
-                            "(prefix %s)",
-                            op->line,
-                            (int)(op->keylen > 120 ? 120 : op->keylen), op->key,
-                            a->prefix ? a->prefix : "none");
-        return 1;
+        if (!(a->flags & RH_REG_APPLY_STRICT))
+            return 1;
+        if (oth) {
+            char m[sizeof a->h->msg];
+            snprintf(m, sizeof m, "%s", rh_errmsg(a->h));
+            return hive_err(a->h, RH_EINVAL, "%u: [%.*s]: %s", op->line, shown,
+                            op->key, m);
+        }
+        return hive_err(
+            a->h, RH_EINVAL, "%u: [%.*s]: key is outside the hive (prefix %s)",
+            op->line, shown, op->key, a->prefix ? a->prefix : "none");
     }
     return rc;
 }
@@ -180,7 +218,7 @@ apply_op(ap *a, const rh_reg_op *op)
         if (op->key == a->cur_path && a->cur) {
             k = a->cur;
         } else {
-            if ((out = map(a, op, &rel, &n)) != 0)
+            if ((out = map(a, op, &rel, &n, NULL)) != 0)
                 return out < 0 ? out : 0;
             if ((rc = resolve(a, rel, n, 1, &k, &a->st->keys_created)) < 0)
                 return op_err(a, op, rc, "cannot create key");
@@ -206,7 +244,7 @@ apply_op(ap *a, const rh_reg_op *op)
     a->cur_path = op->key;
     a->cur = 0;
     a->cur_outside = 0;
-    if ((out = map(a, op, &rel, &n)) < 0)
+    if ((out = map(a, op, &rel, &n, NULL)) < 0)
         return out;
     if (out) {
         a->cur_outside = 1;
@@ -267,6 +305,45 @@ doc_prefix(const rh_reg_doc *doc, int *oom)
     return NULL;
 }
 
+/* Set up a's mapping: prefix as given; NULL (and not NOPREFIX): by each
+ * key's own root in a hive whose kind is known, else by the root of the
+ * document's first rooted key (*auto_p, malloc'd).  -1: no memory. */
+static int
+map_init(ap *a, const rh_reg_doc *doc, const char *prefix, unsigned flags,
+         char **auto_p)
+{
+    char kind[64];
+    int oom = 0;
+    *auto_p = NULL;
+    if (!prefix && !(flags & RH_REG_APPLY_NOPREFIX)) {
+        if (rh_hive_kind(a->h, kind, sizeof kind) == 0 && kind[0])
+            a->per_key = 1;
+        else
+            prefix = *auto_p = doc_prefix(doc, &oom);
+    }
+    a->prefix = prefix;
+    return oom ? -1 : 0;
+}
+
+int
+rh_reg_map_op(rh_hive *h, const rh_reg_doc *doc, const char *prefix,
+              unsigned flags, const char *path, size_t len, const char **rest,
+              size_t *restlen)
+{
+    ap a;
+    char *auto_p;
+    int other;
+    if (!h || !doc || !path || !rest || !restlen)
+        return RH_EINVAL;
+    memset(&a, 0, sizeof a);
+    a.h = h;
+    if (map_init(&a, doc, prefix, flags, &auto_p) < 0)
+        return hive_err(h, RH_ENOMEM, "out of memory");
+    int rc = map_path(h, a.prefix, a.per_key, path, len, rest, restlen, &other);
+    free(auto_p);
+    return rc;
+}
+
 int
 rh_reg_apply(rh_hive *h, const rh_reg_doc *doc, const char *prefix,
              unsigned flags, rh_reg_skip_fn skip, void *ctx,
@@ -289,25 +366,41 @@ rh_reg_apply(rh_hive *h, const rh_reg_doc *doc, const char *prefix,
     a.skip = skip;
     a.ctx = ctx;
     a.st = stats;
-    if (!prefix && !(flags & RH_REG_APPLY_NOPREFIX)) {
-        int oom = 0;
-        auto_p = doc_prefix(doc, &oom);
-        if (oom)
-            return hive_err(h, RH_ENOMEM, "out of memory");
-        prefix = auto_p;
-    }
-    a.prefix = prefix;
+    if (map_init(&a, doc, prefix, flags, &auto_p) < 0)
+        return hive_err(h, RH_ENOMEM, "out of memory");
     /* Pass 1: every key maps (or is outside and may be), before any
-     * change. */
+     * change.  Mapped by their own roots, keys that all name other hives
+     * mean the document was meant for another hive: refused whole (a
+     * SYSTEM .reg into SOFTWARE would otherwise write nothing and say
+     * little, or, mapped by its first root, write \CurrentControlSet). */
+    size_t inside = 0, first_other = 0;
+    int have_other = 0;
+    char why[sizeof h->msg];
     for (size_t i = 0; rh_reg_doc_op(doc, i, &op) == 0; i++) {
         const char *rel;
         size_t n;
+        int other;
         if (op.kind != RH_REG_OP_CREATE_KEY && op.kind != RH_REG_OP_DELETE_KEY)
             continue;
-        if ((rc = map(&a, &op, &rel, &n)) < 0)
+        if ((rc = map(&a, &op, &rel, &n, &other)) < 0)
             goto out;
+        if (rc == 0)
+            inside++;
+        else if (other && !have_other) {
+            have_other = 1;
+            first_other = i;
+            snprintf(why, sizeof why, "%s", rh_errmsg(h));
+        }
     }
     rc = 0;
+    if (have_other && !inside) {
+        rh_reg_doc_op(doc, first_other, &op);
+        rc = hive_err(h, RH_EINVAL,
+                      "%u: %s, and no key of the document is in it (a "
+                      "prefix chooses where keys go)",
+                      op.line, why);
+        goto out;
+    }
     if (flags & RH_REG_APPLY_VALIDATE)
         goto out;
     /* Progress: operations done of the document's total, at the start,

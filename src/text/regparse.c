@@ -64,8 +64,13 @@
  *    and ';' lines inside the continuation are skipped [T Multi-Line6,
  *    Wine29a-b]; the continuation line starts (after blanks) with a hex
  *    digit [T Wine29c-d, Multi-Line1-4]; a '\' not after ',' is an
- *    error [T Wine9c, Wine31]; end of file after '\' ends the data
- *    [T Wine17a-e].
+ *    error [T Wine9c, Wine31].  End of file after '\' ends the data
+ *    for regedit [T Wine17a-e], but here it is an error: a file cut
+ *    short (a full disk, an interrupted copy) must not import as a
+ *    shorter value with exit 0; regedit's own files never end so.  So is
+ *    hex data on a last line without a line end that stops after a ','
+ *    or in a one-digit byte (regedit writes two digits and ends every
+ *    line): "hex:01,0" at the end of a file is a cut "hex:01,02,...".
  *  - hex(1), hex(2), hex(7): non-empty data whose last UTF-16 unit is
  *    not 0 gets a NUL unit appended [T Wine20a-f, Wine21a-d, Wine4d];
  *    empty data stays empty [T Wine22]; odd-length data is kept as is
@@ -654,6 +659,8 @@ hex_data(ps *s, size_t i)
         /* At data start or just after a ',': a byte, the end, a ';'
          * comment or a '\' continuation. */
         i = skip_blanks(s, i);
+        if (i == s->le && s->bpos > s->blen && i > 0 && s->u[i - 1] == ',')
+            return fail(s, i, "end of file inside hex data (cut short?)");
         if (i == s->le || s->u[i] == ';')
             return 0;
         if (s->u[i] == '\\') {
@@ -662,7 +669,10 @@ hex_data(ps *s, size_t i)
                             "expected end of line after '\\'");
             for (;;) {
                 if (!next_line(s))
-                    return s->rc; /* end of file ends the data [T Wine17] */
+                    return s->rc ? s->rc
+                                 : fail(s, s->le,
+                                        "end of file inside hex data "
+                                        "continued with '\\' (cut short?)");
                 i = skip_blanks(s, s->ls);
                 if (i < s->le && s->u[i] != ';')
                     break;
@@ -702,6 +712,8 @@ hex_data(ps *s, size_t i)
             if (v > 0xFF)
                 return fail(s, start, "hex byte out of range (00-ff)");
         }
+        if (i - start == 1 && i == s->le && s->bpos > s->blen)
+            return fail(s, start, "end of file inside a hex byte (cut short?)");
         ar_putc(ar, (uint8_t)v);
         if (ar->oom)
             return s->rc = RH_ENOMEM;

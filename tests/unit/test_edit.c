@@ -236,7 +236,7 @@ test_values_and_refusals(void)
     CHECK_RC(rh_key_add(h, a, "", 0, &b, NULL), RH_EINVAL);
     CHECK_RC(rh_key_add(h, a, "nd", 2, &b, NULL), 0);
     uint8_t *np;
-    cell_mut(h, b, &np, NULL);
+    CHECK_RC(cell_mut(h, b, 0, NK_NAME, &np), 0);
     wr_u16(np + NK_FLAGS,
            (uint16_t)(rd_u16((span){np, 4}, NK_FLAGS) | RH_KEY_NO_DELETE));
     CHECK_RC(rh_key_delete(h, b), RH_EINVAL);
@@ -514,6 +514,79 @@ test_lazy_open(void)
     rmdir(dir);
 }
 
+/* Image bytes of h, for "a refused call changes nothing". */
+static int
+same_image(rh_hive *h, const void *before, size_t len)
+{
+    const void *img;
+    size_t n;
+    return rh_image(h, &img, &n) == 0 && n == len &&
+           memcmp(img, before, len) == 0;
+}
+
+/* Windows' tree is at most 512 levels deep: rh_key_add, rh_key_create_path,
+ * rh_key_copy and rh_key_copy_into refuse to go deeper (RH_ERANGE) and
+ * change nothing.  Found by tests/oracle/test_model.py (a key added below
+ * a 512-level chain made a hive rh_check reported and rh_compact and
+ * rh_key_save refused); fails before the fix in rh_key_add and copy.c. */
+static void
+test_depth_limit(void)
+{
+    rh_hive *h, *o, *s;
+    rh_key k, deep, top, x;
+    int created;
+    char path[RH_MAX_DEPTH * 2 + 8];
+    size_t n = 0, len;
+    const void *img;
+    CHECK_RC(rh_create(5, &h), 0);
+    for (int i = 0; i < RH_MAX_DEPTH; i++) {
+        path[n++] = 'k';
+        path[n++] = '\\';
+    }
+    path[n - 1] = 0; /* 512 components: the deepest key allowed */
+    CHECK_RC(rh_key_create_path(h, path, &deep, &created), 0);
+    CHECK(created == 1);
+    CHECK_RC(rh_key_lookup(h, "k", &top), 0);
+    CHECK_RC(rh_key_add(h, top, "sib", 3, &k, NULL), 0);
+    CHECK_RC(rh_key_add(h, k, "c", 1, &k, NULL), 0); /* sib\c: 2 levels */
+    CHECK_RC(rh_key_lookup(h, "k\\sib", &k), 0);
+    CHECK_RC(rh_image(h, &img, &len), 0);
+    void *before = malloc(len);
+    CHECK(before != NULL);
+    if (!before)
+        return;
+    memcpy(before, img, len);
+    CHECK_RC(rh_key_add(h, deep, "x", 1, &x, NULL), RH_ERANGE);
+    path[n - 1] = '\\';
+    path[n] = 'x';
+    path[n + 1] = 0;
+    CHECK_RC(rh_key_create_path(h, path, &x, NULL), RH_ERANGE);
+    /* a copy whose subtree would reach 513 levels, in place and merged */
+    rh_key parent511;
+    CHECK_RC(rh_key_parent(h, deep, &parent511), 0);
+    CHECK_RC(rh_key_copy(h, k, h, parent511, "y", RH_COPY_SUBKEYS, NULL),
+             RH_ERANGE);
+    CHECK_RC(rh_key_copy_into(h, k, h, deep, RH_COPY_SUBKEYS, NULL), RH_ERANGE);
+    CHECK_RC(rh_create(5, &o), 0); /* and from another hive */
+    CHECK_RC(rh_key_add(o, rh_root(o), "a", 1, &x, NULL), 0);
+    CHECK_RC(rh_key_add(o, x, "b", 1, &x, NULL), 0);
+    CHECK_RC(rh_key_copy(o, rh_root(o), h, deep, "z", RH_COPY_SUBKEYS, NULL),
+             RH_ERANGE);
+    CHECK(same_image(h, before, len));
+    /* what fits is still fine: values-only copies, and a leaf at 512 */
+    CHECK_RC(rh_key_copy(o, rh_root(o), h, parent511, "z", 0, NULL), 0);
+    CHECK_RC(rh_key_copy_into(o, rh_root(o), h, deep, 0, NULL), 0);
+    size_t probs = 9, warns = 9;
+    CHECK_RC(rh_check(h, NULL, NULL, &probs, &warns), 0);
+    CHECK(probs == 0 && warns == 0);
+    CHECK_RC(rh_compact(h), 0);
+    CHECK_RC(rh_key_save(h, rh_root(h), &s), 0);
+    rh_close(s);
+    free(before);
+    rh_close(o);
+    rh_close(h);
+}
+
 int
 main(void)
 {
@@ -524,5 +597,6 @@ main(void)
     test_values_and_refusals();
     test_commit_safety();
     test_lazy_open();
+    test_depth_limit();
     return T_DONE();
 }

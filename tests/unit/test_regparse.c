@@ -193,7 +193,7 @@ static void
 test_continuation(void)
 {
     /* As regedit writes (two leading spaces), with blank and ';' lines
-     * inside, a ';' comment after '\', EOF after '\' [T Wine17]. */
+     * inside, a ';' comment after '\'. */
     rh_reg_doc *d = parse(S("Windows Registry Editor Version 5.00\r\n"
                             "[\\K]\r\n"
                             "\"b\"=hex:01,02,\\\r\n"
@@ -202,12 +202,31 @@ test_continuation(void)
                             "  ; comment\r\n"
                             "\t05\r\n"
                             "\"c\"=hex(2):\\\n"
-                            "  41,00,\\\n"),
+                            "  41,00,\\\n"
+                            "  42,00\n"),
                           0);
     CHECK(rh_reg_doc_count(d) == 3);
     SET(d, 1, "\\K", "b", RH_REG_BINARY, "\1\2\3\4\5");
-    SET(d, 2, "\\K", "c", RH_REG_EXPAND_SZ, "A\0\0\0");
+    SET(d, 2, "\\K", "c", RH_REG_EXPAND_SZ, "A\0B\0\0\0");
     rh_reg_doc_free(d);
+    /* A file that ends inside a value is cut short: refused with where,
+     * though regedit takes EOF after '\' as the end [T Wine17]. */
+    static const char *const cut[] = {
+        "REGEDIT4\n[\\K]\n\"b\"=hex:01,02,\\\n",            /* open '\' */
+        "REGEDIT4\n[\\K]\n\"b\"=hex:01,02,\\\n  03,\\\n\n", /* and blank */
+        "REGEDIT4\n[\\K]\n\"b\"=hex:01,02,",                /* after ',' */
+        "REGEDIT4\n[\\K]\n\"b\"=hex:01,0",                  /* in a byte */
+        "REGEDIT4\n[\\K]\n\"b\"=\"abc",                     /* a string */
+    };
+    for (size_t i = 0; i < sizeof cut / sizeof cut[0]; i++) {
+        char err[128] = "";
+        rh_reg_doc *c = NULL;
+        CHECK(rh_reg_parse(cut[i], strlen(cut[i]), 0, &c, err, sizeof err) ==
+              RH_EINVAL);
+        CHECK(c == NULL);
+        CHECK(err[0] >= '3' && err[0] <= '5' && err[1] == ':');
+        CHECK(strstr(err, i == 4 ? "unterminated string" : "cut short"));
+    }
 }
 
 static void
