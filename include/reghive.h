@@ -48,6 +48,16 @@ extern "C" {
 #define RH_API
 #endif
 
+/* Version of this header; rh_version() gives the library's. */
+#define RH_VERSION_MAJOR 0
+#define RH_VERSION_MINOR 1
+#define RH_VERSION_PATCH 0
+#define RH_VERSION "0.1.0"
+
+/* The library's version string ("0.1.0"), to compare with RH_VERSION
+ * when the library is linked dynamically. */
+RH_API const char *rh_version(void);
+
 typedef struct rh_hive rh_hive; /* opaque */
 typedef uint32_t rh_key;        /* nk cell offset (from first hbin); 0 none */
 typedef uint32_t rh_value;      /* vk cell offset; 0 none */
@@ -191,6 +201,14 @@ RH_API void rh_close(rh_hive *h);
 /* Message of the last error on h (borrowed; "" if none). */
 RH_API const char *rh_errmsg(const rh_hive *h);
 
+/* The errno of the system call behind h's last error when that error was
+ * RH_EIO (ENOENT for a missing file, EACCES, EISDIR for a directory,
+ * ENODEV for another file that cannot be mapped, EAGAIN for a hive in
+ * use, ENOSPC ...); 0 when the last error was another code, or an RH_EIO
+ * refusal no system call failed for (a file changed since it was
+ * opened).  Like rh_errmsg(), it describes the last failed call on h. */
+RH_API int rh_errno(const rh_hive *h);
+
 /* Static name of a return code, e.g. "corrupt hive". */
 RH_API const char *rh_strerror(int rc);
 
@@ -296,10 +314,13 @@ RH_API int rh_key_class(rh_hive *h, rh_key k, char **out, size_t *len);
 /* Security descriptor bytes (malloc'd copy of the sk cell's descriptor). */
 RH_API int rh_key_security(rh_hive *h, rh_key k, void **sd, size_t *len);
 
+/* Called for each key of an iteration: return 0 to go on; any other
+ * value stops the iteration, which returns it. */
+typedef int (*rh_key_fn)(void *ctx, rh_key k);
+
 /* Call fn(ctx, child) for every subkey in list order (sorted by Windows'
- * uppercase order).  fn returning non-zero stops: that value is returned. */
-RH_API int rh_key_foreach(rh_hive *h, rh_key k,
-                          int (*fn)(void *ctx, rh_key child), void *ctx);
+ * uppercase order). */
+RH_API int rh_key_foreach(rh_hive *h, rh_key k, rh_key_fn fn, void *ctx);
 
 /* All subkeys in a malloc'd array. */
 RH_API int rh_key_subkeys(rh_hive *h, rh_key k, rh_key **out, size_t *n);
@@ -322,11 +343,29 @@ RH_API int rh_key_parent(rh_hive *h, rh_key k, rh_key *out);
 /* Full path from the root (malloc'd UTF-8, "" for the root). */
 RH_API int rh_key_path(rh_hive *h, rh_key k, char **out, size_t *len);
 
+/* Called by rh_key_walk for each key, with its depth below the start key
+ * (0 for the start key itself): return 0 to go on into its subkeys,
+ * RH_WALK_SKIP to pass them by, or any other value to stop the walk,
+ * which returns that value (RH_WALK_STOP, or an RH_E* code).  fn may read
+ * h but not change it. */
+typedef int (*rh_walk_fn)(void *ctx, rh_key k, unsigned depth);
+enum { RH_WALK_SKIP = 1, RH_WALK_STOP = 2 };
+
+/* Visit start and its subtree in pre-order (a key, then each subkey's
+ * subtree in list order).  Bounded as rh_export: a key nested deeper
+ * than the depth limit is RH_ERANGE or a corruption (see RH_LIMIT_DEPTH),
+ * and a key reached twice (a cycle, a shared list) is a corruption, so a
+ * walk ends on any input.  Returns 0 when every key was visited. */
+RH_API int rh_key_walk(rh_hive *h, rh_key start, rh_walk_fn fn, void *ctx);
+
 /* ---- values ----------------------------------------------------------- */
 
+/* Called for each value of an iteration: 0 goes on, anything else stops
+ * the iteration, which returns it. */
+typedef int (*rh_value_fn)(void *ctx, rh_value v);
+
 /* Call fn(ctx, v) for every value of k in stored order. */
-RH_API int rh_value_foreach(rh_hive *h, rh_key k,
-                            int (*fn)(void *ctx, rh_value v), void *ctx);
+RH_API int rh_value_foreach(rh_hive *h, rh_key k, rh_value_fn fn, void *ctx);
 
 /* All values of k in a malloc'd array. */
 RH_API int rh_key_values(rh_hive *h, rh_key k, rh_value **out, size_t *n);
@@ -354,6 +393,41 @@ RH_API int rh_value_type(rh_hive *h, rh_value v, uint32_t *type, size_t *len);
 /* Raw data bytes (malloc'd, plus one extra NUL byte not counted in *len). */
 RH_API int rh_value_data(rh_hive *h, rh_value v, uint32_t *type, void **data,
                          size_t *len);
+
+/* ---- typed data ------------------------------------------------------ *
+ * Each getter decodes one kind of data the way reg.exe and regedit show
+ * it, so no caller decodes UTF-16 or byte order by hand.  A value of
+ * another type, or a number of another size, is RH_EINVAL (rh_errmsg says
+ * what it is); nothing is converted between kinds. */
+
+/* Name of a value type: "REG_SZ", ... for 0..11 (RH_REG_*); NULL for any
+ * other number (reg.exe has no name for it either; show the number). */
+RH_API const char *rh_type_name(uint32_t type);
+
+/* REG_SZ, REG_EXPAND_SZ or REG_LINK data as UTF-8 (malloc'd, NUL-ended;
+ * *len, if not NULL, gets its length): up to the first NUL character, or
+ * all of the data when it holds none; an odd last byte is dropped;
+ * unpaired surrogates come out as WTF-8, as in names.  %VARS% of an
+ * EXPAND_SZ are not expanded. */
+RH_API int rh_value_string(rh_hive *h, rh_value v, char **out, size_t *len);
+
+/* REG_MULTI_SZ data as *count UTF-8 strings: *out is a NULL-terminated
+ * array of them, in one malloc'd block (one free(*out) releases all).
+ * Rule (reg query's): the list's terminator (up to two NUL characters at
+ * the end) is dropped and every other NUL separates two strings, so
+ * "a\0b\0\0" is {"a", "b"}, "a\0\0b\0\0" is {"a", "", "b"}, an
+ * unterminated "a\0b" is {"a", "b"}, and "", "\0" and "\0\0" are
+ * empty lists (*count 0).  Regedit refuses empty strings inside a list
+ * and Windows' readers stop at the first one: a caller that wants that
+ * stops at the first "".  count may be NULL. */
+RH_API int rh_value_strings(rh_hive *h, rh_value v, char ***out, size_t *count);
+
+/* REG_DWORD (little-endian) or REG_DWORD_BIG_ENDIAN of exactly 4 bytes. */
+RH_API int rh_value_u32(rh_hive *h, rh_value v, uint32_t *out);
+
+/* REG_QWORD of exactly 8 bytes, or a number rh_value_u32 reads, widened
+ * (Windows stores many counters as either). */
+RH_API int rh_value_u64(rh_hive *h, rh_value v, uint64_t *out);
 
 /* ---- editing ---------------------------------------------------------- */
 /*
@@ -534,10 +608,8 @@ typedef int (*rh_write_fn)(void *ctx, const void *buf, size_t len);
  * once at the end with done == total (total 0 when unknown).  The caller
  * limits how often it redraws.  fn NULL turns it off.  Counting the total
  * costs one extra walk of the subtree, only when fn is set. */
-RH_API void rh_set_progress(rh_hive *h,
-                            void (*fn)(void *ctx, uint64_t done,
-                                       uint64_t total),
-                            void *ctx);
+typedef void (*rh_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+RH_API void rh_set_progress(rh_hive *h, rh_progress_fn fn, void *ctx);
 
 /* Export key k and its subtree as a .reg document (or JSON lines).
  * prefix is the root path written for the hive root, e.g.

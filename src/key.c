@@ -280,7 +280,7 @@ rh_key_security(rh_hive *h, rh_key key, void **sd, size_t *len)
 }
 
 struct kfe {
-    int (*fn)(void *ctx, rh_key child);
+    rh_key_fn fn;
     void *ctx;
 };
 
@@ -292,8 +292,7 @@ kfe_cb(void *ctx, uint32_t off)
 }
 
 int
-rh_key_foreach(rh_hive *h, rh_key key, int (*fn)(void *ctx, rh_key child),
-               void *ctx)
+rh_key_foreach(rh_hive *h, rh_key key, rh_key_fn fn, void *ctx)
 {
     nk k;
     struct kfe f = {fn, ctx};
@@ -535,4 +534,63 @@ rh_key_path(rh_hive *h, rh_key key, char **out, size_t *len)
             sbuf_putc(&b, '\\');
     }
     return finish(h, &b, out, len);
+}
+
+/* ---- pre-order walk ------------------------------------------------- */
+
+struct kwalk {
+    rh_hive *h;
+    rh_walk_fn fn;
+    void *ctx;
+    seen seen;
+    unsigned depth;
+    uint32_t end; /* bins size when the walk began (the bitmap's span) */
+};
+
+static int kw_key(struct kwalk *w, uint32_t off);
+
+static int
+kw_child(void *ctx, uint32_t off)
+{
+    return kw_key(ctx, off);
+}
+
+static int
+kw_key(struct kwalk *w, uint32_t off)
+{
+    nk k;
+    int rc;
+    /* As the other walks (export, stats): nesting past the depth limit
+     * is an error, and a key met twice (a cycle, or a list shared by two
+     * keys) is a corruption rather than a second visit. */
+    if (w->depth > w->h->lim_depth)
+        return depth_err(w->h, off);
+    if ((rc = nk_get(w->h, off, &k)) < 0)
+        return rc;
+    if (off >= w->end) /* only if fn grew the hive, which it must not */
+        return hive_err(w->h, RH_EINVAL, "hive changed during rh_key_walk");
+    if (seen_test_set(&w->seen, off))
+        return CORRUPT(w->h, off, "key reached twice");
+    if ((rc = w->fn(w->ctx, off, w->depth)) != 0)
+        return rc == RH_WALK_SKIP ? 0 : rc;
+    if (k.nsub == 0)
+        return 0;
+    w->depth++;
+    rc = list_foreach(w->h, k.subs, kw_child, w);
+    w->depth--;
+    return rc;
+}
+
+int
+rh_key_walk(rh_hive *h, rh_key start, rh_walk_fn fn, void *ctx)
+{
+    struct kwalk w = {h, fn, ctx, {0}, 0, h->bins_end};
+    int rc;
+    if (!fn)
+        return hive_err(h, RH_EINVAL, "rh_key_walk: no callback");
+    if ((rc = seen_init(h, &w.seen)) < 0)
+        return rc;
+    rc = kw_key(&w, start);
+    seen_free(&w.seen);
+    return rc;
 }

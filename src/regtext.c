@@ -772,8 +772,7 @@ walk_key(ex *e, uint32_t off, int depth)
 }
 
 void
-rh_set_progress(rh_hive *h,
-                void (*fn)(void *ctx, uint64_t done, uint64_t total), void *ctx)
+rh_set_progress(rh_hive *h, rh_progress_fn fn, void *ctx)
 {
     if (!h)
         return;
