@@ -248,8 +248,9 @@ cmd_add(int argc, char **argv)
             printf("would create key %s\n", key);
             if (vname)
                 printf("would set value '%s' (%s, %zu bytes)\n", vname,
-                       type_name((uint32_t)type) ? type_name((uint32_t)type)
-                                                 : "?",
+                       rh_type_name((uint32_t)type)
+                           ? rh_type_name((uint32_t)type)
+                           : "?",
                        b.n);
             rc = 0;
             goto out;
@@ -285,7 +286,8 @@ cmd_add(int argc, char **argv)
         if (dry) {
             printf("would %s value '%s' of %s (%s, %zu bytes)\n",
                    exists ? "replace" : "add", vname, disp ? disp : key,
-                   type_name((uint32_t)type) ? type_name((uint32_t)type) : "?",
+                   rh_type_name((uint32_t)type) ? rh_type_name((uint32_t)type)
+                                                : "?",
                    b.n);
             rc = 0;
             goto out;

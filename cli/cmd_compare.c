@@ -17,9 +17,6 @@
 #include <string.h>
 #include <strings.h>
 
-void print_data(FILE *f, uint32_t type, const uint8_t *d, size_t n,
-                int reg_style);
-
 enum { SHOW_DIFF = 1, SHOW_SAME = 2 };
 
 struct cmp {
@@ -63,6 +60,8 @@ child_path(const char *parent, const char *name, size_t n)
 
 /* One value as read from a side. */
 struct val {
+    rh_hive *h;
+    rh_value v;
     char *name;
     size_t nlen;
     uint32_t type;
@@ -73,6 +72,8 @@ struct val {
 static int
 val_read(rh_hive *h, rh_value v, struct val *out)
 {
+    out->h = h;
+    out->v = v;
     int rc = rh_value_name(h, v, &out->name, &out->nlen);
     if (rc < 0)
         return rc;
@@ -100,7 +101,7 @@ json_hex(const char *field, const struct val *v)
 static void
 text_value(char mark, const char *path, const struct val *v)
 {
-    const char *tn = type_name(v->type);
+    const char *tn = rh_type_name(v->type);
     char tb[24];
     if (!tn) {
         snprintf(tb, sizeof tb, "0x%x", v->type);
@@ -108,7 +109,7 @@ text_value(char mark, const char *path, const struct val *v)
     }
     printf("%c Value: %s  %s  %s  ", mark, *path ? path : "\\",
            v->nlen ? v->name : "(Default)", tn);
-    print_data(stdout, v->type, v->data, v->len, 1);
+    print_value(stdout, v->h, v->v, v->type, v->data, v->len, 1);
     putchar('\n');
 }
 
