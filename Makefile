@@ -55,9 +55,12 @@ $(B)/fuzz/%-replay: fuzz/%.c fuzz/driver.c $(B)/libreghive.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< fuzz/driver.c $(B)/libreghive.a $(LDFLAGS_ALL)
 
-$(B)/tests/header: tests/header.c include/reghive.h
+$(B)/tests/header: tests/header.c tests/header_sys.c include/reghive.h \
+                  include/reghive_sys.h
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -pedantic -Wall -Wextra -Werror -Iinclude -c $< -o $@.o && touch $@
+	$(CC) -std=c11 -pedantic -Wall -Wextra -Werror -Iinclude -c $< -o $@.o
+	$(CC) -std=c11 -pedantic -Wall -Wextra -Werror -Iinclude \
+	  -c tests/header_sys.c -o $@-sys.o && touch $@
 
 check: all $(UNIT_BIN) $(FUZZ_REPLAY) $(B)/tests/header
 	B=$(B) tests/run.sh

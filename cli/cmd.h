@@ -1,11 +1,12 @@
 /*
  * cmd.h - the reghive command table and helpers shared by commands.
- * The CLI sees only the public API (reghive.h).
+ * The CLI sees only the public API (reghive.h) and the implementation
+ * details it needs (reghive_sys.h).
  */
 #ifndef RH_CMD_H
 #define RH_CMD_H
 
-#include "../include/reghive.h"
+#include "../include/reghive_sys.h"
 
 #include <stdio.h>
 

@@ -10,7 +10,7 @@
  * Input: byte 0 = mode (bit 0: seed hive follows as u16 length + bytes;
  * bits 1..3: format minor for rh_create), then ops until the input ends.
  */
-#include "../include/reghive.h"
+#include "../include/reghive_sys.h"
 
 #include <stdint.h>
 #include <stdio.h>

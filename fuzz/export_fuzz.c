@@ -5,7 +5,7 @@
  * buffer it was lent last is unchanged (and alive, for ASan) at the next
  * call.
  */
-#include "../include/reghive.h"
+#include "../include/reghive_sys.h"
 
 #include <stdint.h>
 #include <stdlib.h>

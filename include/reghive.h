@@ -1,36 +1,47 @@
 /*
- * reghive.h - read, check and export Windows registry hive files (regf).
+ * reghive.h - read, check, edit and export Windows registry hive files
+ * (regf) offline: the whole stable interface.  (reghive_sys.h adds what
+ * only the reghive tool, its tests and fuzzers use; it may change.)
  *
  * Handles: one opaque rh_hive per open hive.  Keys and values are their
- * cell offsets (rh_key, rh_value), so callers have nothing to free; 0 means
- * "none".  A handle stays valid until the key/value is deleted or the hive
- * is closed.
+ * cell offsets (rh_key, rh_value): nothing to free; 0 means "none".
  *
- * Errors: every int-returning function returns 0 on success or a negative
- * RH_E* code; rh_errmsg() gives the message of the last error on that hive
- * (corruption messages name the file offset).  No errno, no global state.
+ * Errors: every int-returning function returns 0 on success (or a
+ * positive value where it says so) or a negative RH_E* code.  The last
+ * error is kept in the hive, not in globals: rh_errmsg() gives its
+ * message (a corruption names its file offset), rh_errno() the errno
+ * behind an RH_EIO.
  *
- * Memory ownership, once for the whole API:
- *  1. Anything returned through `char **` or `void **` (or a `T **` array)
- *     is malloc'd; the caller releases it with free().
- *  2. A returned `const T *` is borrowed and stays valid until the next
- *     write call or rh_close().
- *  3. The library keeps no caller pointer after a call returns, except the
- *     buffer given to rh_open_mem(), which it borrows until rh_close().
- *  4. Reading is zero-copy over that buffer or a read-only mmap of the file:
- *     opening a hive allocates only a bitmap of 1 bit per 8 bytes of bins.
- *     Exception: a dirty hive that rh_open() recovers from its transaction
- *     logs is read from a private (copy-on-write) mapping of the primary
- *     with the logged pages written over it: it costs the pages the logs
- *     hold; the file stays untouched.  RH_OPEN_NOLOGS keeps the plain read
- *     of the primary.  A hive rh_open()ed for writing (RH_OPEN_WRITE) is
- *     edited in such a private mapping too (a page costs memory once it is
- *     changed; the image moves to the heap only if it outgrows its address
- *     reservation); rh_open_mem() with RH_OPEN_WRITE copies the buffer.
+ * Rules, once for the whole API:
+ *  1. Anything returned through `char **`, `void **` or a `T **` array is
+ *     malloc'd; the caller releases it with one free() (an array of
+ *     strings from rh_value_strings is one block).
+ *  2. A returned `const T *` is borrowed: valid until the next call that
+ *     changes the hive (an edit, rh_compact, rh_commit) or rh_close().
+ *     rh_errmsg() and rh_warnings() text: until the next call on that
+ *     hive.  Static strings (rh_strerror, rh_type_name, rh_version):
+ *     always.
+ *  3. rh_key and rh_value handles stay valid until rh_close(), except:
+ *     deleting a key invalidates the handles of the key, its subtree and
+ *     their values; deleting a value invalidates its handle; rh_key_rename
+ *     may move the key (use the handle it returns); rh_compact invalidates
+ *     every handle.  rh_value_set keeps the handle of a value it replaces.
+ *  4. The library keeps no caller pointer after a call returns, except
+ *     the buffer given to rh_open_mem() without RH_OPEN_WRITE, which it
+ *     borrows (unchanged, read-only) until rh_close().
+ *  5. Threads: one rh_hive is used by one thread at a time, for reads too
+ *     (a read records its error in the hive and may validate bins as it
+ *     goes); distinct hives may be used by distinct threads at once, and
+ *     functions without a hive (rh_reg_parse, rh_recover_mem, ...) are
+ *     reentrant.  Callbacks may read the hive they are called for, never
+ *     change it.
  *
  * Strings are UTF-8 with an explicit length where names may hold NUL.
  * UTF-16 that is not well formed (unpaired surrogates) is carried as WTF-8
  * (the surrogate encoded as a 3-byte sequence), so names round-trip.
+ *
+ * What opening, walking and editing cost in memory and time: README.md,
+ * "Limits".
  */
 #ifndef REGHIVE_H
 #define REGHIVE_H
@@ -190,10 +201,6 @@ RH_API int rh_recover_mem(const void *hive, size_t len, const void *const *logs,
                           const size_t *loglens, const char *const *names,
                           size_t nlogs, void **out, size_t *outlen,
                           rh_recovery *rep);
-
-/* The image the hive is read from (borrowed): the mapped file, the
- * caller's buffer, or the recovered or writable private copy. */
-RH_API int rh_image(rh_hive *h, const void **data, size_t *len);
 
 /* Release the hive and everything it owns.  NULL is ignored. */
 RH_API void rh_close(rh_hive *h);
@@ -432,17 +439,12 @@ RH_API int rh_value_u64(rh_hive *h, rh_value v, uint64_t *out);
 /* ---- editing ---------------------------------------------------------- */
 /*
  * A hive opened with RH_OPEN_WRITE (rh_open, rh_open_mem) or made by
- * rh_create() is edited in a private copy owned by the hive: for a file, a
- * copy-on-write mapping (memory for the pages changed; the bins an edit
- * touches are checked and indexed for free space when first touched, the
- * others when an allocation finds no room in those); for rh_open_mem and
- * rh_create, heap.  Edits change only that copy; rh_commit() writes it
- * out.  An edit that fails with RH_ECORRUPT or RH_ENOMEM (a damaged cell
- * found part way, say) may have changed part of the copy: do not commit
- * it; rh_close() drops it and the file stays as it was.  Write calls on a
- * read-only hive return RH_EREADONLY.  Rule 3 above still holds: deleting a key
- * invalidates the handles of that key and its subtree (and of deleted values)
- * only.
+ * rh_create() is edited in a private copy owned by the hive; edits change
+ * only that copy, and rh_commit() writes it out.  An edit that fails with
+ * RH_ECORRUPT or RH_ENOMEM (a damaged cell found part way, say) may have
+ * changed part of the copy: do not commit it; rh_close() drops it and the
+ * file stays as it was.  Write calls on a read-only hive return
+ * RH_EREADONLY.  Handles: rule 3 above.
  */
 
 /* Create an empty hive in memory, format 1.minor (0 means 1.5; 3..6):
@@ -596,11 +598,8 @@ typedef int (*rh_write_fn)(void *ctx, const void *buf, size_t len);
 #define RH_EXPORT_UTF16 0x1u /* UTF-16LE with BOM and CRLF (regedit file) */
 #define RH_EXPORT_JSON 0x2u  /* JSON lines: one object per key */
 #define RH_EXPORT_NORECURSE 0x4u
-/* fn may go on reading buf after it returns (a writer thread, say): buf
- * stays unchanged until fn's next call returns, and a closing call
- * fn(ctx, NULL, 0), made whenever fn got a buffer (after a failure too),
- * ends the loan.  Without it buf is only valid during the call. */
-#define RH_EXPORT_HOLD 0x8u
+/* 0x8u: RH_EXPORT_HOLD (reghive_sys.h).  Without it, buf is valid only
+ * during the call to fn. */
 
 /* Progress report for long operations on h (rh_export: keys;
  * rh_reg_apply: the document's operations): fn(ctx, done, total) is

@@ -7,7 +7,7 @@
  * values (hex is formatted in pieces), so the buffers alternate; under
  * ASan a buffer used after the library freed or reused it is caught.
  */
-#include "../../include/reghive.h"
+#include "../../include/reghive_sys.h"
 #include "buf.h"
 #include "t.h"
 

@@ -6,7 +6,7 @@
 
 #include "buf.h"
 #include "format.h"
-#include "reghive.h"
+#include "reghive_sys.h"
 
 #include <errno.h>
 #include <stdlib.h>
