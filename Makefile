@@ -1,6 +1,7 @@
 # reghive - one hand-written Makefile.
 #   make            library (static + shared) and the reghive CLI in build/
-#   make check      unit, CLI and oracle tests (+ fuzz corpus replay)
+#   make check      layer check, unit, CLI and oracle tests (+ fuzz corpus replay)
+#   make layers     each src/ layer includes and calls only the layers below
 #   make asan       the same tests in build-asan/ under ASan+UBSan
 #   make valgrind   unit tests, corpus replay and CLI commands under memcheck
 #   make fuzz       libFuzzer targets in build-fuzz/ (clang)
@@ -17,11 +18,16 @@ WARN = -std=c11 -Wall -Wextra -Werror -Wshadow -Wconversion -Wundef \
 HARDEN = -fstack-protector-strong -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2 \
          -Wformat -Wformat-security
 HARDEN_LD = -Wl,-z,relro,-z,now
+# The library's layers, lowest first (src/README.md): a file includes only
+# headers of its own layer or the layers below (make layers checks it).
+LAYERS = core hive model text
+SRC_INC = $(LAYERS:%=-Isrc/%)
 CFLAGS_ALL = $(OPT) $(WARN) $(HARDEN) -D_GNU_SOURCE -DRH_BUILDING -fPIC \
-             -fvisibility=hidden -Iinclude $(EXTRA_CFLAGS) $(CFLAGS)
+             -fvisibility=hidden -Iinclude $(SRC_INC) $(EXTRA_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL = $(HARDEN_LD) $(EXTRA_LDFLAGS) $(LDFLAGS)
 
-LIB_SRC = $(sort $(wildcard src/*.c))
+LIB_SRC = $(sort $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c)))
+LIB_HDR = $(wildcard src/*/*.h)
 CLI_SRC = $(sort $(wildcard cli/*.c))
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC = $(sort $(wildcard fuzz/*_fuzz.c))
@@ -32,7 +38,7 @@ FUZZ_REPLAY = $(FUZZ_SRC:fuzz/%.c=$(B)/fuzz/%-replay)
 
 all: $(B)/libreghive.a $(B)/libreghive.so $(B)/reghive
 
-$(B)/%.o: %.c $(wildcard include/*.h src/*.h cli/*.h)
+$(B)/%.o: %.c $(wildcard include/*.h cli/*.h) $(LIB_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
@@ -48,7 +54,7 @@ $(B)/reghive: $(CLI_OBJ) $(B)/libreghive.a
 # Unit tests link the static library's objects directly (internal API).
 $(B)/tests/%: tests/unit/%.c tests/unit/t.h $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Isrc -o $@ $< $(LIB_OBJ) $(LDFLAGS_ALL)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB_OBJ) $(LDFLAGS_ALL)
 
 # Fuzz targets linked with a standalone driver that replays files.
 $(B)/fuzz/%-replay: fuzz/%.c fuzz/driver.c $(B)/libreghive.a
@@ -63,7 +69,12 @@ $(B)/tests/header: tests/header.c tests/header_sys.c include/reghive.h \
 	  -c tests/header_sys.c -o $@-sys.o && touch $@
 
 check: all $(UNIT_BIN) $(FUZZ_REPLAY) $(B)/tests/header
+	tools/layers.sh $(B) $(LAYERS)
 	B=$(B) tests/run.sh
+
+# Each layer of src/ reaches only down (includes and linked symbols).
+layers: all
+	tools/layers.sh $(B) $(LAYERS)
 
 asan:
 	$(MAKE) check B=build-asan OPT="-O1 -g" HARDEN= \
@@ -82,10 +93,10 @@ valgrind: all $(UNIT_BIN) $(FUZZ_REPLAY)
 
 FUZZ_BIN = $(FUZZ_SRC:fuzz/%.c=build-fuzz/%)
 # The library is compiled once (fuzzer-no-link) and linked into each target.
-FUZZ_CC = clang $(OPT) -std=c11 -D_GNU_SOURCE -DRH_BUILDING -Iinclude
+FUZZ_CC = clang $(OPT) -std=c11 -D_GNU_SOURCE -DRH_BUILDING -Iinclude $(SRC_INC)
 FUZZ_LIB_OBJ = $(LIB_SRC:src/%.c=build-fuzz/obj/%.o)
-build-fuzz/obj/%.o: src/%.c $(wildcard include/*.h src/*.h)
-	@mkdir -p build-fuzz/obj
+build-fuzz/obj/%.o: src/%.c $(wildcard include/*.h) $(LIB_HDR)
+	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
 build-fuzz/%: fuzz/%.c $(FUZZ_LIB_OBJ)
 	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIB_OBJ)
@@ -111,7 +122,7 @@ bench: all $(BENCH_BIN)
 	B=$(B) bench/write.sh
 	B=$(B) bench/recover.sh
 
-FMT_SRC = $(wildcard include/*.h src/*.[ch] cli/*.[ch] tests/*.c tests/unit/*.[ch] \
+FMT_SRC = $(wildcard include/*.h src/*/*.[ch] cli/*.[ch] tests/*.c tests/unit/*.[ch] \
             fuzz/*.c bench/*.c)
 format:
 	clang-format -i $(FMT_SRC)
@@ -121,5 +132,5 @@ format-check:
 clean:
 	rm -rf build build-asan build-fuzz
 
-.PHONY: all check asan valgrind fuzz diff-hivex bench format format-check clean
+.PHONY: all check layers asan valgrind fuzz diff-hivex bench format format-check clean
 .SECONDARY:

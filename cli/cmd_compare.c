@@ -179,7 +179,7 @@ report_key(struct cmp *c, char mark, const char *path)
 static int
 cmp_values(struct cmp *c, rh_key k[2], const char *p[2], int side)
 {
-    rh_hive *h = c->h[side], *o = c->h[!side];
+    rh_hive *h = c->h[side], *o = c->h[!side], *eh = h; /* eh: who failed */
     rh_value *vals;
     size_t nv;
     int rc = rh_key_values(h, k[side], &vals, &nv);
@@ -192,6 +192,7 @@ cmp_values(struct cmp *c, rh_key k[2], const char *p[2], int side)
             val_free(&v);
             continue;
         }
+        eh = o;
         rc = rh_value_get(o, k[!side], v.name, v.nlen, &ov);
         if (rc == RH_ENOTFOUND) {
             rc = 0;
@@ -204,10 +205,12 @@ cmp_values(struct cmp *c, rh_key k[2], const char *p[2], int side)
             val_free(&w);
         }
         val_free(&v);
+        if (rc >= 0)
+            eh = h;
     }
     free(vals);
     if (rc < 0)
-        die_rc(h, "compare", rc);
+        die_rc(eh, "compare", rc);
     return rc;
 }
 
@@ -217,7 +220,7 @@ static int cmp_key(struct cmp *c, rh_key k[2], const char *p[2], int depth);
 static int
 cmp_subkeys(struct cmp *c, rh_key k[2], const char *p[2], int side, int depth)
 {
-    rh_hive *h = c->h[side];
+    rh_hive *h = c->h[side], *eh = h; /* eh: the hive that failed */
     rh_key *subs;
     size_t ns;
     int rc = rh_key_subkeys(h, k[side], &subs, &ns);
@@ -228,6 +231,7 @@ cmp_subkeys(struct cmp *c, rh_key k[2], const char *p[2], int side, int depth)
         if ((rc = rh_key_name(h, subs[i], &name, &nl)) < 0)
             break;
         ch[side] = subs[i];
+        eh = c->h[!side];
         rc = rh_key_child(c->h[!side], k[!side], name, nl, &ch[!side]);
         if (!(sp = child_path(p[side], name, nl))) {
             rc = RH_ENOMEM;
@@ -237,6 +241,7 @@ cmp_subkeys(struct cmp *c, rh_key k[2], const char *p[2], int side, int depth)
         } else if (rc == 0 && side == 0) {
             char *oname;
             size_t onl;
+            eh = c->h[1];
             if ((rc = rh_key_name(c->h[1], ch[1], &oname, &onl)) == 0) {
                 op = child_path(p[1], oname, onl);
                 free(oname);
@@ -251,10 +256,12 @@ cmp_subkeys(struct cmp *c, rh_key k[2], const char *p[2], int side, int depth)
         free(sp);
         free(op);
         free(name);
+        if (rc >= 0)
+            eh = h;
     }
     free(subs);
     if (rc < 0 && rc != RH_ECANCEL)
-        die_rc(h, "compare", rc);
+        die_rc(eh, "compare", rc);
     return rc < 0 ? RH_ECANCEL : 0; /* reported once */
 }
 

@@ -259,8 +259,14 @@ static int
 query_key(struct q *q, rh_key k, int depth, int values_too)
 {
     int rc = 0;
-    if (depth > RH_MAX_DEPTH)
-        return RH_ERANGE;
+    if (depth > RH_MAX_DEPTH) {
+        /* A key's offset counts from the first bin (file offset - 4096). */
+        fprintf(stderr,
+                "reghive: key at file offset 0x%lx: nested deeper than %d "
+                "levels below the queried key (a cycle?)\n",
+                (unsigned long)k + 4096, RH_MAX_DEPTH);
+        return RH_ECANCEL;
+    }
     char *path = full_path(q, k);
     if (!path)
         return RH_ENOMEM;
@@ -427,7 +433,7 @@ cmd_query(int argc, char **argv)
         if (!q.json)
             putchar('\n');
         rc = query_key(&q, k, 0, 1);
-        if (rc < 0)
+        if (rc < 0 && rc != RH_ECANCEL) /* ECANCEL: reported */
             die_rc(h, hive, rc);
         else if (q.search && !q.json)
             printf("End of search: %lu match(es) found.\n", q.matches);

@@ -15,7 +15,9 @@
  * Rules, once for the whole API:
  *  1. Anything returned through `char **`, `void **` or a `T **` array is
  *     malloc'd; the caller releases it with one free() (an array of
- *     strings from rh_value_strings is one block).
+ *     strings from rh_value_strings is one block).  When the call fails,
+ *     that output is NULL (and its length or count 0), so free() is
+ *     safe.
  *  2. A returned `const T *` is borrowed: valid until the next call that
  *     changes the hive (an edit, rh_compact, rh_commit) or rh_close().
  *     rh_errmsg() and rh_warnings() text: until the next call on that

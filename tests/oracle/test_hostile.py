@@ -13,6 +13,7 @@ usage: test_hostile.py [-v] [CASE...]
 """
 import os
 import resource
+import shutil
 import signal
 import struct
 import subprocess
@@ -656,10 +657,21 @@ def judge(reghive, name, img, expect, tmp, verbose):
         f.write(img)
     limit = not sanitized(reghive)
     errors = []
-    for args in (['check', path], ['export', '--json', path], ['info', path]):
+    clean = os.path.join(tmp, 'clean.hiv')  # made by main()
+    dst = os.path.join(tmp, 'dst.hiv')
+    saved = os.path.join(tmp, 'saved.hiv')
+    # Every command that reads a whole hive (issue 13: compare once freed an
+    # uninitialised pointer on a damaged list).  Exit codes allowed besides
+    # 0 and 1: compare's 2 ("different").
+    cmds = (['check', path], ['export', '--json', path], ['info', path],
+            ['query', '-s', path], ['compare', path, clean, '-s'],
+            ['compare', clean, path, '-s'], ['services', path])
+    for args in cmds:
+        if args[0] == 'copy':
+            shutil.copyfile(clean, dst)
         rc, out, err, dt = run(reghive, args, limit)
         both = out + err
-        tag = '%s: %s' % (name, ' '.join(args[:-1]))
+        tag = '%s: %s' % (name, ' '.join(a for a in args if a != path))
         if rc is None:
             errors.append('%s: timed out' % tag)
             continue
@@ -669,7 +681,7 @@ def judge(reghive, name, img, expect, tmp, verbose):
         if 'Sanitizer' in err or 'runtime error' in err:
             errors.append('%s: sanitizer report\n%s' % (tag, err[-3000:]))
             continue
-        if rc not in (0, 1):
+        if rc not in ((0, 1, 2) if args[0] == 'compare' else (0, 1)):
             errors.append('%s: exit %d\n%s' % (tag, rc, both[-2000:]))
             continue
         if args[0] == 'check':
@@ -683,7 +695,9 @@ def judge(reghive, name, img, expect, tmp, verbose):
                     errors.append('%s: no "offset 0x" in:\n%s' % (tag, out[-2000:]))
                 elif expect and expect not in out:
                     errors.append('%s: expected %r in:\n%s' % (tag, expect, out[-3000:]))
-        elif rc == 1 and 'offset 0x' not in both:
+        elif rc == 1 and 'offset 0x' not in both and args[0] != 'services':
+            # services needs Select and ControlSet00N, which these hives
+            # lack: its refusal names no offset, rightly.
             errors.append('%s: failure names no offset:\n%s' % (tag, both[-2000:]))
         if verbose:
             first = [l for l in out.splitlines() if 'offset 0x' in l][:1]
@@ -705,6 +719,9 @@ def main():
     errors = []
     n = 0
     with tempfile.TemporaryDirectory() as tmp:
+        h, o = std_hive()
+        with open(os.path.join(tmp, 'clean.hiv'), 'wb') as f:
+            f.write(h.image(o['root']))
         for name, fn, expect, minor, big in CASES:
             if only and name not in only:
                 continue

@@ -157,6 +157,34 @@ main(void)
     CHECK_RC(rh_key_path(h, k, &p, &n), 0);
     CHECK(strcmp(p, "K\xc3\xa9y") == 0);
     free(p);
+
+    /* Every call that returns memory leaves NULL (length 0) when it fails,
+     * so a caller's free() is safe on any path.  `reghive compare` once
+     * freed an uninitialised list after a failed rh_key_values. */
+    {
+        rh_key bad = 8; /* inside a cell, not a key node */
+        void *junk = (void *)&n;
+        char *s = junk;
+        void *b = junk;
+        rh_key *ks = junk;
+        rh_value *vs = junk;
+        size_t len = 99;
+        CHECK(rh_key_name(h, bad, &s, &len) < 0 && !s && len == 0);
+        len = 99, s = junk;
+        CHECK(rh_key_class(h, bad, &s, &len) < 0 && !s && len == 0);
+        len = 99, s = junk;
+        CHECK(rh_key_path(h, bad, &s, &len) < 0 && !s && len == 0);
+        len = 99;
+        CHECK(rh_key_security(h, bad, &b, &len) < 0 && !b && len == 0);
+        len = 99;
+        CHECK(rh_key_subkeys(h, bad, &ks, &len) < 0 && !ks && len == 0);
+        len = 99;
+        CHECK(rh_key_values(h, bad, &vs, &len) < 0 && !vs && len == 0);
+        len = 99, s = junk;
+        CHECK(rh_value_name(h, bad, &s, &len) < 0 && !s && len == 0);
+        len = 99, b = junk;
+        CHECK(rh_value_data(h, bad, &type, &b, &len) < 0 && !b && len == 0);
+    }
     rh_close(h);
 
     /* A damaged cell size is reported with its file offset. */

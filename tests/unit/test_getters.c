@@ -28,11 +28,13 @@ static char *
 str(rh_hive *h, rh_key k, const char *name, const void *d, size_t n,
     uint32_t type, int *rc)
 {
-    char *s = NULL;
+    char *s = (char *)"not touched";
     size_t len = 99;
     *rc = rh_value_string(h, put(h, k, name, type, d, n), &s, &len);
     if (*rc == 0)
         CHECK(len == strlen(s));
+    else
+        CHECK(s == NULL && len == 0); /* rule 1: safe to free */
     return s;
 }
 
@@ -116,6 +118,8 @@ multi(rh_hive *h, rh_key k, const char *data, size_t len,
               __LINE__);                                                       \
     } while (0)
 
+static char *n_dummy;
+
 static void
 test_multi(rh_hive *h, rh_key k)
 {
@@ -133,11 +137,11 @@ test_multi(rh_hive *h, rh_key k)
     MULTI("a\0\0\0b\0\0\0\0\0x", "", "a", "b"); /* odd byte dropped */
     MULTI("\xe9\0\0\0\0\0", "", "\xc3\xa9");
 
-    char **a = NULL;
-    size_t n;
+    char **a = (char **)&n_dummy;
+    size_t n = 5;
     rh_value v = put(h, k, "s", RH_REG_SZ, "a\0\0\0", 4);
     CHECK_RC(rh_value_strings(h, v, &a, &n), RH_EINVAL);
-    CHECK(a == NULL);
+    CHECK(a == NULL && n == 0);
     /* count may be NULL: the array ends with NULL. */
     v = put(h, k, "m2", RH_REG_MULTI_SZ, "x\0\0\0y\0\0\0\0\0", 10);
     CHECK_RC(rh_value_strings(h, v, &a, NULL), 0);

@@ -7,7 +7,7 @@
 #ifndef RH_REGPARSE_H
 #define RH_REGPARSE_H
 
-#include "../include/reghive.h"
+#include "reghive.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -8,7 +8,7 @@
 #ifndef RH_HIVE_H
 #define RH_HIVE_H
 
-#include "../include/reghive_sys.h"
+#include "reghive_sys.h"
 #include "buf.h"
 #include "format.h"
 #include "log.h"

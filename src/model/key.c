@@ -207,6 +207,9 @@ finish(rh_hive *h, sbuf *b, char **out, size_t *len)
 int
 rh_key_name(rh_hive *h, rh_key key, char **out, size_t *len)
 {
+    *out = NULL;
+    if (len)
+        *len = 0;
     nk k;
     sbuf b = {0};
     int rc = nk_get(h, key, &k);
@@ -234,6 +237,9 @@ rh_key_name_buf(rh_hive *h, rh_key key, char *buf, size_t cap, size_t *len)
 int
 rh_key_class(rh_hive *h, rh_key key, char **out, size_t *len)
 {
+    *out = NULL;
+    if (len)
+        *len = 0;
     nk k;
     span c;
     sbuf b = {0};
@@ -257,6 +263,9 @@ rh_key_class(rh_hive *h, rh_key key, char **out, size_t *len)
 int
 rh_key_security(rh_hive *h, rh_key key, void **sd, size_t *len)
 {
+    *sd = NULL;
+    if (len)
+        *len = 0;
     nk k;
     span c;
     int rc = nk_get(h, key, &k);
@@ -328,6 +337,8 @@ collect_cb(void *ctx, uint32_t off)
 int
 rh_key_subkeys(rh_hive *h, rh_key key, rh_key **out, size_t *n)
 {
+    *out = NULL;
+    *n = 0;
     struct collect c = {0};
     nk k;
     int rc = nk_get(h, key, &k);
@@ -507,6 +518,9 @@ rh_key_parent(rh_hive *h, rh_key key, rh_key *out)
 int
 rh_key_path(rh_hive *h, rh_key key, char **out, size_t *len)
 {
+    *out = NULL;
+    if (len)
+        *len = 0;
     uint32_t chain[RH_MAX_DEPTH + 1];
     size_t depth = 0;
     sbuf b = {0};

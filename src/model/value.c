@@ -157,6 +157,8 @@ rh_value_foreach(rh_hive *h, rh_key key, rh_value_fn fn, void *ctx)
 int
 rh_key_values(rh_hive *h, rh_key key, rh_value **out, size_t *n)
 {
+    *out = NULL;
+    *n = 0;
     nk k;
     span list;
     int rc = nk_get(h, key, &k);
@@ -205,6 +207,9 @@ rh_value_get(rh_hive *h, rh_key key, const char *name, size_t namelen,
 int
 rh_value_name(rh_hive *h, rh_value val, char **out, size_t *len)
 {
+    *out = NULL;
+    if (len)
+        *len = 0;
     vk v;
     sbuf b = {0};
     int rc = vk_get(h, val, &v);
@@ -239,6 +244,9 @@ rh_value_type(rh_hive *h, rh_value val, uint32_t *type, size_t *len)
 int
 rh_value_data(rh_hive *h, rh_value val, uint32_t *type, void **out, size_t *len)
 {
+    *out = NULL;
+    if (len)
+        *len = 0;
     vk v;
     span d;
     sbuf tmp = {0};
@@ -382,6 +390,9 @@ rh_value_string(rh_hive *h, rh_value val, char **out, size_t *len)
     vk v;
     span d;
     sbuf tmp = {0}, b = {0};
+    *out = NULL;
+    if (len)
+        *len = 0;
     int rc = typed_data(h, val, want, 3, "a string (REG_SZ, EXPAND_SZ, LINK)",
                         &v, &d, &tmp);
     if (rc < 0) {
@@ -405,6 +416,9 @@ rh_value_strings(rh_hive *h, rh_value val, char ***out, size_t *count)
     span d;
     sbuf tmp = {0}, b = {0};
     size_t n = 0;
+    *out = NULL;
+    if (count)
+        *count = 0;
     int rc = typed_data(h, val, want, 1, "REG_MULTI_SZ", &v, &d, &tmp);
     if (rc < 0) {
         sbuf_free(&tmp);

@@ -925,6 +925,8 @@ rh_recover_mem(const void *hive, size_t len, const void *const *logs,
     rh_recovery tmp;
     uint8_t *img = NULL;
     span f = {hive, len};
+    *out = NULL;
+    *outlen = 0;
     if (nlogs > RH_MAX_LOGS || (!hive && len))
         return RH_EINVAL;
     for (size_t i = 0; i < nlogs; i++) {

@@ -6,7 +6,7 @@
 #ifndef RH_LOG_H
 #define RH_LOG_H
 
-#include "../include/reghive.h"
+#include "reghive.h"
 #include "buf.h"
 
 /* Transaction log layout (msuhanov/regf, "Format of transaction log

@@ -6,7 +6,7 @@
 #ifndef RH_NAME_H
 #define RH_NAME_H
 
-#include "../include/reghive.h"
+#include "reghive.h"
 #include "buf.h"
 
 uint16_t upcase_slow(uint16_t c);
