@@ -272,7 +272,7 @@ cmd_add(int argc, char **argv)
     }
     if (vname) {
         rh_value v;
-        int exists = rh_value_get(h, k, vname, strlen(vname), &v) == 0;
+        int exists = rh_key_value(h, k, vname, strlen(vname), &v) == 0;
         if (exists && !force && !dry) {
             char q[512];
             snprintf(q, sizeof q, "Value %s exists, overwrite(Yes/No)?",

@@ -6,7 +6,7 @@
  * "> " (in HIVE2) and "= " (identical), each "Key: PATH" or
  * "Value: PATH  NAME  TYPE  DATA", then "Result Compared: Identical" or
  * "Different".  Exit 0 identical, 2 different, 1 error.  Keys and values
- * are matched by name as Windows does (rh_key_child, rh_value_get: case-
+ * are matched by name as Windows does (rh_key_subkey, rh_key_value: case-
  * insensitive with Windows' uppercase table); values compare by type and
  * data bytes.  Built on the public API only: it needs nothing the
  * enumeration and lookup calls do not give.
@@ -193,7 +193,7 @@ cmp_values(struct cmp *c, rh_key k[2], const char *p[2], int side)
             continue;
         }
         eh = o;
-        rc = rh_value_get(o, k[!side], v.name, v.nlen, &ov);
+        rc = rh_key_value(o, k[!side], v.name, v.nlen, &ov);
         if (rc == RH_ENOTFOUND) {
             rc = 0;
             if (side == 0)
@@ -232,7 +232,7 @@ cmp_subkeys(struct cmp *c, rh_key k[2], const char *p[2], int side, int depth)
             break;
         ch[side] = subs[i];
         eh = c->h[!side];
-        rc = rh_key_child(c->h[!side], k[!side], name, nl, &ch[!side]);
+        rc = rh_key_subkey(c->h[!side], k[!side], name, nl, &ch[!side]);
         if (!(sp = child_path(p[side], name, nl))) {
             rc = RH_ENOMEM;
         } else if (rc == RH_ENOTFOUND) {
@@ -349,7 +349,7 @@ cmd_compare(int argc, char **argv)
     if (rc == 0 && c.vname && !c.ndiff && !(c.show & SHOW_SAME)) {
         /* nothing reported: make sure the value exists at all */
         rh_value v;
-        if (rh_value_get(c.h[0], k[0], c.vname, strlen(c.vname), &v) < 0) {
+        if (rh_key_value(c.h[0], k[0], c.vname, strlen(c.vname), &v) < 0) {
             fprintf(stderr, "reghive: compare: value not found: %s\n",
                     *c.vname ? c.vname : "(Default)");
             rc = RH_ENOTFOUND;

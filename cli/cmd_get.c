@@ -86,7 +86,7 @@ cmd_get(int argc, char **argv)
     int rc = rh_key_lookup(h, pos[1], &k);
     if (rc < 0) {
         die_rc(h, pos[1], rc);
-    } else if ((rc = rh_value_get(h, k, name, strlen(name), &v)) < 0) {
+    } else if ((rc = rh_key_value(h, k, name, strlen(name), &v)) < 0) {
         if (rc == RH_ENOTFOUND && !*name)
             fprintf(stderr, "reghive: %s: value not found: (Default)\n",
                     pos[1]);

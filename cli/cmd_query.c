@@ -210,7 +210,7 @@ list_values(struct q *q, struct cur *c)
     size_t nv;
     int rc;
     if (q->vname) {
-        rc = rh_value_get(q->h, c->k, q->vname, strlen(q->vname), &only);
+        rc = rh_key_value(q->h, c->k, q->vname, strlen(q->vname), &only);
         if (rc == RH_ENOTFOUND)
             return 0;
         if (rc < 0)
@@ -419,7 +419,7 @@ cmd_query(int argc, char **argv)
         return 1;
     }
     q.h = h;
-    rh_key k = rh_root(h);
+    rh_key k = rh_hive_root(h);
     char *dp = key ? display_prefix(key) : strdup("");
     q.prefix = dp ? dp : "";
     int rc = key ? rh_key_lookup(h, key, &k) : 0;
@@ -427,7 +427,7 @@ cmd_query(int argc, char **argv)
     if (rc < 0) {
         die_rc(h, key, rc);
     } else if (q.vname && *q.vname && !q.recurse &&
-               (rc = rh_value_get(h, k, q.vname, strlen(q.vname), &v)) < 0) {
+               (rc = rh_key_value(h, k, q.vname, strlen(q.vname), &v)) < 0) {
         die_rc(h, key ? key : "\\", rc);
     } else {
         if (!q.json)

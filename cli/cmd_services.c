@@ -51,7 +51,7 @@ static int
 get_dword(rh_hive *h, rh_key k, const char *name, uint32_t *out)
 {
     rh_value v;
-    return rh_value_get(h, k, name, strlen(name), &v) == 0 &&
+    return rh_key_value(h, k, name, strlen(name), &v) == 0 &&
            rh_value_u32(h, v, out) == 0;
 }
 
@@ -66,7 +66,7 @@ get_multi(rh_hive *h, rh_key k, const char *name, size_t *count)
     size_t n, cnt = 0;
     uint32_t t;
     *count = 0;
-    if (rh_value_get(h, k, name, strlen(name), &v) < 0 ||
+    if (rh_key_value(h, k, name, strlen(name), &v) < 0 ||
         rh_value_type(h, v, &t, NULL) < 0)
         return NULL;
     if (t != RH_REG_MULTI_SZ) {
@@ -225,7 +225,7 @@ check_deps(struct ctx *c)
             if (d[0] == '+') { /* SC_GROUP_IDENTIFIER */
                 if (!group_exists(c, d + 1))
                     rc = add_problem(c, s->name, "missing-group", d + 1, NULL);
-            } else if (rh_key_child(c->h, c->services, d, strlen(d), &k) ==
+            } else if (rh_key_subkey(c->h, c->services, d, strlen(d), &k) ==
                        RH_ENOTFOUND) {
                 rc = add_problem(c, s->name, "missing-service", d, NULL);
             }
@@ -336,9 +336,9 @@ check_images(struct ctx *c, const struct win *w, size_t *unchecked)
         } else if (basename_is(winpath, "svchost.exe")) {
             rh_key k, pk;
             char *dll = NULL;
-            if (rh_key_child(c->h, c->services, s->name, strlen(s->name), &k) ==
-                0) {
-                if (rh_key_child(c->h, k, "Parameters", 10, &pk) == 0)
+            if (rh_key_subkey(c->h, c->services, s->name, strlen(s->name),
+                              &k) == 0) {
+                if (rh_key_subkey(c->h, k, "Parameters", 10, &pk) == 0)
                     dll = win_reg_string(c->h, pk, "ServiceDll");
                 if (!dll)
                     dll = win_reg_string(c->h, k, "ServiceDll");
@@ -580,7 +580,7 @@ remove_service(struct ctx *c, struct win_set *set, const char *pre,
                         "reghive: services: warning: %s depends on %s "
                         "(DependOnService); it will fail to start\n",
                         c->s[i].name, c->s[i].deps[j]);
-    if (rh_key_subkeys(h, rh_root(h), &subs, &ns) < 0) {
+    if (rh_key_subkeys(h, rh_hive_root(h), &subs, &ns) < 0) {
         die_rc(h, "services", RH_ECORRUPT);
         return 1;
     }

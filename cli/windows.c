@@ -21,7 +21,7 @@ win_reg_string(rh_hive *h, rh_key k, const char *name)
     uint32_t t;
     char *s, **a;
     size_t n;
-    if (rh_value_get(h, k, name, strlen(name), &v) < 0 ||
+    if (rh_key_value(h, k, name, strlen(name), &v) < 0 ||
         rh_value_type(h, v, &t, NULL) < 0)
         return NULL;
     if (t != RH_REG_MULTI_SZ)
@@ -712,12 +712,12 @@ merge_walk(struct merge *m, const char *path, rh_key uk, rh_key mk, int depth)
     for (size_t i = 0; rc >= 0 && i < n; i++) {
         size_t nl = strlen(names[i]);
         rh_key cu = 0, cm = 0;
-        if (uk && (rc = rh_key_child(m->uh, uk, names[i], nl, &cu)) < 0) {
+        if (uk && (rc = rh_key_subkey(m->uh, uk, names[i], nl, &cu)) < 0) {
             if (rc != RH_ENOTFOUND)
                 break;
             cu = 0;
         }
-        if (mk && (rc = rh_key_child(m->mh, mk, names[i], nl, &cm)) < 0) {
+        if (mk && (rc = rh_key_subkey(m->mh, mk, names[i], nl, &cm)) < 0) {
             if (rc != RH_ENOTFOUND)
                 break;
             cm = 0;

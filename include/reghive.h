@@ -6,6 +6,12 @@
  * Handles: one opaque rh_hive per open hive.  Keys and values are their
  * cell offsets (rh_key, rh_value): nothing to free; 0 means "none".
  *
+ * Names are rh_<noun>_<verb>, and a key's subkeys and values are read
+ * alike: rh_key_subkey / rh_key_value (one by name), rh_key_subkeys /
+ * rh_key_values (all, in an array), rh_key_subkeys_foreach /
+ * rh_key_values_foreach (a callback each); rh_key_walk for a subtree.
+ * Callback types are typedefs (rh_*_fn).
+ *
  * Errors: every int-returning function returns 0 on success (or a
  * positive value where it says so) or a negative RH_E* code.  The last
  * error is kept in the hive, not in globals: rh_errmsg() gives its
@@ -109,13 +115,14 @@ enum {
     RH_REG_QWORD = 11
 };
 
-/* nk flags (Windows CM_KEY_NODE.Flags). */
+/* Key flags (rh_key_stat.flags: Windows CM_KEY_NODE.Flags as stored).
+ * Other bits are storage details (0x0020: the name is stored in Latin-1;
+ * rh_key_name decodes either form). */
 #define RH_KEY_VOLATILE 0x0001u
 #define RH_KEY_HIVE_EXIT 0x0002u
 #define RH_KEY_HIVE_ENTRY 0x0004u
 #define RH_KEY_NO_DELETE 0x0008u
 #define RH_KEY_SYM_LINK 0x0010u
-#define RH_KEY_COMP_NAME 0x0020u
 
 /* Deepest key nesting followed (Windows: 512 levels). */
 #define RH_MAX_DEPTH 512
@@ -250,10 +257,10 @@ enum {
 
 /* Set limit which (RH_LIMIT_*) of h to value.  RH_EINVAL for an unknown
  * limit or a value above the maximum. */
-RH_API int rh_set_limit(rh_hive *h, int which, uint64_t value);
+RH_API int rh_limit_set(rh_hive *h, int which, uint64_t value);
 
 /* Current value of limit which into *value. */
-RH_API int rh_get_limit(const rh_hive *h, int which, uint64_t *value);
+RH_API int rh_limit_get(const rh_hive *h, int which, uint64_t *value);
 
 /* ---- the hive --------------------------------------------------------- */
 
@@ -288,7 +295,7 @@ typedef struct rh_stats {
 RH_API int rh_hive_stats(rh_hive *h, rh_stats *out);
 
 /* The root key. */
-RH_API rh_key rh_root(rh_hive *h);
+RH_API rh_key rh_hive_root(rh_hive *h);
 
 /* ---- keys ------------------------------------------------------------- */
 
@@ -329,15 +336,16 @@ typedef int (*rh_key_fn)(void *ctx, rh_key k);
 
 /* Call fn(ctx, child) for every subkey in list order (sorted by Windows'
  * uppercase order). */
-RH_API int rh_key_foreach(rh_hive *h, rh_key k, rh_key_fn fn, void *ctx);
+RH_API int rh_key_subkeys_foreach(rh_hive *h, rh_key k, rh_key_fn fn,
+                                  void *ctx);
 
 /* All subkeys in a malloc'd array. */
 RH_API int rh_key_subkeys(rh_hive *h, rh_key k, rh_key **out, size_t *n);
 
 /* Child by name, case-insensitive with Windows' uppercase rules.
  * name is UTF-8 of namelen bytes.  RH_ENOTFOUND if absent. */
-RH_API int rh_key_child(rh_hive *h, rh_key parent, const char *name,
-                        size_t namelen, rh_key *out);
+RH_API int rh_key_subkey(rh_hive *h, rh_key parent, const char *name,
+                         size_t namelen, rh_key *out);
 
 /* Path lookup from the root: '\'-separated, case-insensitive; "" or "\"
  * is the root.  A leading root prefix naming the hive (HKLM\SYSTEM\,
@@ -374,13 +382,14 @@ RH_API int rh_key_walk(rh_hive *h, rh_key start, rh_walk_fn fn, void *ctx);
 typedef int (*rh_value_fn)(void *ctx, rh_value v);
 
 /* Call fn(ctx, v) for every value of k in stored order. */
-RH_API int rh_value_foreach(rh_hive *h, rh_key k, rh_value_fn fn, void *ctx);
+RH_API int rh_key_values_foreach(rh_hive *h, rh_key k, rh_value_fn fn,
+                                 void *ctx);
 
 /* All values of k in a malloc'd array. */
 RH_API int rh_key_values(rh_hive *h, rh_key k, rh_value **out, size_t *n);
 
 /* Value by name (case-insensitive); "" is the default value. */
-RH_API int rh_value_get(rh_hive *h, rh_key k, const char *name, size_t namelen,
+RH_API int rh_key_value(rh_hive *h, rh_key k, const char *name, size_t namelen,
                         rh_value *out);
 
 /* Value name as UTF-8 (malloc'd); "" for the default value. */
@@ -610,7 +619,7 @@ typedef int (*rh_write_fn)(void *ctx, const void *buf, size_t len);
  * limits how often it redraws.  fn NULL turns it off.  Counting the total
  * costs one extra walk of the subtree, only when fn is set. */
 typedef void (*rh_progress_fn)(void *ctx, uint64_t done, uint64_t total);
-RH_API void rh_set_progress(rh_hive *h, rh_progress_fn fn, void *ctx);
+RH_API void rh_progress_set(rh_hive *h, rh_progress_fn fn, void *ctx);
 
 /* Export key k and its subtree as a .reg document (or JSON lines).
  * prefix is the root path written for the hive root, e.g.

@@ -373,7 +373,7 @@ depth_err(rh_hive *h, uint32_t off)
 }
 
 int
-rh_set_limit(rh_hive *h, int which, uint64_t value)
+rh_limit_set(rh_hive *h, int which, uint64_t value)
 {
     if (which == RH_LIMIT_DEPTH && value <= RH_MAX_DEPTH)
         h->lim_depth = (uint32_t)value;
@@ -387,7 +387,7 @@ rh_set_limit(rh_hive *h, int which, uint64_t value)
 }
 
 int
-rh_get_limit(const rh_hive *h, int which, uint64_t *value)
+rh_limit_get(const rh_hive *h, int which, uint64_t *value)
 {
     if (which == RH_LIMIT_DEPTH)
         *value = h->lim_depth;
@@ -1071,7 +1071,7 @@ rh_hive_info(rh_hive *h, rh_info *out)
 }
 
 rh_key
-rh_root(rh_hive *h)
+rh_hive_root(rh_hive *h)
 {
     return h->root;
 }

@@ -883,7 +883,7 @@ nk_new(rh_hive *h, uint32_t parent, const uint16_t *u, size_t n, uint16_t flags,
     uint8_t *p = P(h, off);
     p[0] = 'n';
     p[1] = 'k';
-    wr_u16(p + NK_FLAGS, (uint16_t)(flags | (comp ? RH_KEY_COMP_NAME : 0)));
+    wr_u16(p + NK_FLAGS, (uint16_t)(flags | (comp ? NK_COMP_NAME : 0)));
     wr_u64(p + NK_TIME, filetime_now());
     wr_u32(p + NK_PARENT, parent);
     wr_u32(p + NK_SUBKEYS, CELL_NIL);
@@ -973,7 +973,7 @@ rh_key_create_path(rh_hive *h, const char *path, rh_key *out, int *created)
         p++;
     size_t n = strcspn(p, "\\");
     for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) {
-        if (!ieq(p, n, roots[i]) || rh_key_child(h, k, p, n, &next) == 0)
+        if (!ieq(p, n, roots[i]) || rh_key_subkey(h, k, p, n, &next) == 0)
             continue;
         p += n;
         if (i < 4) { /* HKLM\<hive>, HKU\<sid> */
@@ -990,7 +990,7 @@ rh_key_create_path(rh_hive *h, const char *path, rh_key *out, int *created)
             continue;
         }
         if (top && ieq(p, n, "CurrentControlSet") &&
-            rh_key_child(h, k, p, n, &next) == RH_ENOTFOUND) {
+            rh_key_subkey(h, k, p, n, &next) == RH_ENOTFOUND) {
             if ((rc = rh_key_lookup(h, "CurrentControlSet", &next)) < 0)
                 return rc;
         } else {
@@ -1113,8 +1113,8 @@ rh_key_rename(rh_hive *h, rh_key key, const char *name, size_t namelen,
         return rc;
     uint8_t *np = P(h, off);
     span nc = {np, NK_NAME};
-    uint16_t fl = rd_u16(nc, NK_FLAGS) & (uint16_t)~RH_KEY_COMP_NAME;
-    wr_u16(np + NK_FLAGS, (uint16_t)(fl | (comp ? RH_KEY_COMP_NAME : 0)));
+    uint16_t fl = rd_u16(nc, NK_FLAGS) & (uint16_t)~NK_COMP_NAME;
+    wr_u16(np + NK_FLAGS, (uint16_t)(fl | (comp ? NK_COMP_NAME : 0)));
     wr_u16(np + NK_NAMELEN, (uint16_t)nb);
     name_store(np + NK_NAME, u, (size_t)n, comp);
     if (off != key) { /* the node moved: its subkeys point back to it */

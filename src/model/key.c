@@ -24,7 +24,7 @@ nk_get(rh_hive *h, uint32_t off, nk *k)
                        namelen, c.n);
     k->off = off;
     k->flags = rd_u16(c, NK_FLAGS);
-    k->comp = (k->flags & RH_KEY_COMP_NAME) != 0;
+    k->comp = (k->flags & NK_COMP_NAME) != 0;
     k->name = span_sub(c, NK_NAME, namelen);
     k->parent = rd_u32(c, NK_PARENT);
     k->nsub = rd_u32(c, NK_NSUBKEYS);
@@ -301,7 +301,7 @@ kfe_cb(void *ctx, uint32_t off)
 }
 
 int
-rh_key_foreach(rh_hive *h, rh_key key, rh_key_fn fn, void *ctx)
+rh_key_subkeys_foreach(rh_hive *h, rh_key key, rh_key_fn fn, void *ctx)
 {
     nk k;
     struct kfe f = {fn, ctx};
@@ -380,8 +380,8 @@ query_name(rh_hive *h, const char *name, size_t n, uint16_t *q, size_t cap)
 #define NAME_CAP 512 /* units; names are at most 255 characters on disk */
 
 int
-rh_key_child(rh_hive *h, rh_key parent, const char *name, size_t namelen,
-             rh_key *out)
+rh_key_subkey(rh_hive *h, rh_key parent, const char *name, size_t namelen,
+              rh_key *out)
 {
     uint16_t q[NAME_CAP];
     nk k;
@@ -428,7 +428,7 @@ walk_path(rh_hive *h, rh_key k, const char *p, const char *end, int top,
         if (n == 0)
             continue;
         rh_key next;
-        rc = rh_key_child(h, k, s, n, &next);
+        rc = rh_key_subkey(h, k, s, n, &next);
         /* Offline there is no CurrentControlSet: Select\Current names
          * the control set Windows would link it to. */
         if (rc == RH_ENOTFOUND && top && ieq(s, n, "CurrentControlSet")) {
@@ -438,13 +438,13 @@ walk_path(rh_hive *h, rh_key k, const char *p, const char *end, int top,
             size_t len;
             uint32_t type;
             char name[32];
-            if (rh_key_child(h, k, "Select", 6, &sel) == 0 &&
-                rh_value_get(h, sel, "Current", 7, &cur) == 0 &&
+            if (rh_key_subkey(h, k, "Select", 6, &sel) == 0 &&
+                rh_key_value(h, sel, "Current", 7, &cur) == 0 &&
                 rh_value_data(h, cur, &type, &d, &len) == 0) {
                 uint32_t v = len >= 4 ? rd_u32((span){d, len}, 0) : 0;
                 free(d);
                 snprintf(name, sizeof name, "ControlSet%03u", v);
-                rc = rh_key_child(h, k, name, strlen(name), &next);
+                rc = rh_key_subkey(h, k, name, strlen(name), &next);
             }
             if (rc == RH_ENOTFOUND)
                 return hive_err(h, rc,

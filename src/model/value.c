@@ -134,7 +134,7 @@ vk_data(rh_hive *h, const vk *v, span *data, sbuf *tmp)
 /* ---- public value API ----------------------------------------------- */
 
 int
-rh_value_foreach(rh_hive *h, rh_key key, rh_value_fn fn, void *ctx)
+rh_key_values_foreach(rh_hive *h, rh_key key, rh_value_fn fn, void *ctx)
 {
     nk k;
     span list;
@@ -177,7 +177,7 @@ rh_key_values(rh_hive *h, rh_key key, rh_value **out, size_t *n)
 }
 
 int
-rh_value_get(rh_hive *h, rh_key key, const char *name, size_t namelen,
+rh_key_value(rh_hive *h, rh_key key, const char *name, size_t namelen,
              rh_value *out)
 {
     uint16_t q[16384];

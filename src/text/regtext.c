@@ -759,7 +759,7 @@ walk_key(ex *e, uint32_t off, int depth)
 }
 
 void
-rh_set_progress(rh_hive *h, rh_progress_fn fn, void *ctx)
+rh_progress_set(rh_hive *h, rh_progress_fn fn, void *ctx)
 {
     if (!h)
         return;

@@ -19,7 +19,7 @@ put(rh_hive *h, rh_key k, const char *name, uint32_t type, const void *d,
 {
     rh_value v = 0;
     CHECK_RC(rh_value_set(h, k, name, strlen(name), type, d, n), 0);
-    CHECK_RC(rh_value_get(h, k, name, strlen(name), &v), 0);
+    CHECK_RC(rh_key_value(h, k, name, strlen(name), &v), 0);
     return v;
 }
 
@@ -236,7 +236,7 @@ test_walk(void)
     char got[512];
     CHECK_RC(rh_create(0, &h), 0);
     walk_h = h;
-    root = rh_root(h);
+    root = rh_hive_root(h);
     /* ROOT { A { C { X } } B } */
     CHECK_RC(rh_key_add(h, root, "B", 1, &b, NULL), 0);
     CHECK_RC(rh_key_add(h, root, "A", 1, &a, NULL), 0);
@@ -267,7 +267,7 @@ test_walk(void)
     CHECK(strcmp(got, "A/0 C/1 X/2") == 0);
 
     /* A tightened depth limit: X (depth 3) is past a limit of 2. */
-    CHECK_RC(rh_set_limit(h, RH_LIMIT_DEPTH, 2), 0);
+    CHECK_RC(rh_limit_set(h, RH_LIMIT_DEPTH, 2), 0);
     memset(&s, 0, sizeof s);
     CHECK_RC(rh_key_walk(h, root, walk_cb, &s), RH_ERANGE);
     CHECK(s.n == 3);
@@ -291,7 +291,7 @@ test_walk(void)
     CHECK_RC(rh_open_mem(copy, len, RH_OPEN_NOLOGS, &h), 0);
     walk_h = h;
     memset(&s, 0, sizeof s);
-    CHECK_RC(rh_key_walk(h, rh_root(h), walk_cb, &s), RH_ECORRUPT);
+    CHECK_RC(rh_key_walk(h, rh_hive_root(h), walk_cb, &s), RH_ECORRUPT);
     CHECK(strstr(rh_errmsg(h), "reached twice") != NULL);
     CHECK(s.n == 3); /* ROOT A C, and C only once */
     rh_close(h);
@@ -334,7 +334,7 @@ main(void)
 
     CHECK_RC(rh_create(0, &h), 0);
     CHECK(rh_errno(h) == 0);
-    CHECK_RC(rh_key_add(h, rh_root(h), "T", 1, &k, NULL), 0);
+    CHECK_RC(rh_key_add(h, rh_hive_root(h), "T", 1, &k, NULL), 0);
     /* A commit into a directory that does not exist: ENOENT. */
     CHECK_RC(rh_commit(h, "/nonexistent/reghive-test/hive", 0), RH_EIO);
     CHECK(rh_errno(h) == ENOENT);
