@@ -1,5 +1,7 @@
 # reghive - one hand-written Makefile.
 #   make            library (static + shared) and the reghive CLI in build/
+#   make testing    the test build: library with test hooks (-DRH_TESTING)
+#                   in build/testing/ and its CLI build/reghive-test
 #   make check      layer check, unit, CLI and oracle tests (+ fuzz corpus replay)
 #   make layers     each src/ layer includes and calls only the layers below
 #   make asan       the same tests in build-asan/ under ASan+UBSan
@@ -35,12 +37,33 @@ LIB_OBJ = $(LIB_SRC:%.c=$(B)/%.o)
 CLI_OBJ = $(CLI_SRC:%.c=$(B)/%.o)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 FUZZ_REPLAY = $(FUZZ_SRC:fuzz/%.c=$(B)/fuzz/%-replay)
+# The test build (src/core/testing.h): the same sources with -DRH_TESTING,
+# which compiles in the crash/failure hooks; the shipped objects above
+# have none (tests/cli/no_hooks.sh).  Unit tests and $(B)/reghive-test
+# link these.
+TB = $(B)/testing
+TLIB_OBJ = $(LIB_SRC:%.c=$(TB)/%.o)
+TCLI_OBJ = $(CLI_SRC:%.c=$(TB)/%.o)
+# Unit tests reach every allocation through tests/unit/oom.c (why there).
+WRAP_LD = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free \
+          -Wl,--wrap=strdup,--wrap=strndup,--wrap=mmap,--wrap=munmap
 
 all: $(B)/libreghive.a $(B)/libreghive.so $(B)/reghive
+testing: $(TB)/libreghive.a $(B)/reghive-test
 
 $(B)/%.o: %.c $(wildcard include/*.h cli/*.h) $(LIB_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(TB)/%.o: %.c $(wildcard include/*.h cli/*.h tests/unit/*.h) $(LIB_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -DRH_TESTING -c $< -o $@
+
+$(TB)/libreghive.a: $(TLIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/reghive-test: $(TCLI_OBJ) $(TB)/libreghive.a
+	$(CC) -pie -o $@ $^ $(LDFLAGS_ALL) -pthread
 
 $(B)/libreghive.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
@@ -51,10 +74,13 @@ $(B)/libreghive.so: $(LIB_OBJ)
 $(B)/reghive: $(CLI_OBJ) $(B)/libreghive.a
 	$(CC) -pie -o $@ $^ $(LDFLAGS_ALL) -pthread
 
-# Unit tests link the static library's objects directly (internal API).
-$(B)/tests/%: tests/unit/%.c tests/unit/t.h $(LIB_OBJ)
+# Unit tests link the test build's objects directly (internal API, test
+# hooks) and oom.c's allocation wrappers.
+$(B)/tests/%: tests/unit/%.c tests/unit/t.h tests/unit/oom.h $(TLIB_OBJ) \
+              $(TB)/tests/unit/oom.o
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB_OBJ) $(LDFLAGS_ALL)
+	$(CC) $(CFLAGS_ALL) -DRH_TESTING -o $@ $< $(TB)/tests/unit/oom.o \
+	  $(TLIB_OBJ) $(LDFLAGS_ALL) $(WRAP_LD)
 
 # Fuzz targets linked with a standalone driver that replays files.
 $(B)/fuzz/%-replay: fuzz/%.c fuzz/driver.c $(B)/libreghive.a
@@ -68,7 +94,13 @@ $(B)/tests/header: tests/header.c tests/header_sys.c include/reghive.h \
 	$(CC) -std=c11 -pedantic -Wall -Wextra -Werror -Iinclude \
 	  -c tests/header_sys.c -o $@-sys.o && touch $@
 
-check: all $(UNIT_BIN) $(FUZZ_REPLAY) $(B)/tests/header
+# The power-loss tests' LD_PRELOAD recorder (test code: plain flags, no
+# sanitizer, so it loads beside any build of the CLI).
+$(B)/powercut/shim.so: tests/powercut/shim.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g $(WARN) -D_GNU_SOURCE -fPIC -shared -o $@ $< -ldl
+
+check: all testing $(UNIT_BIN) $(FUZZ_REPLAY) $(B)/tests/header $(B)/powercut/shim.so
 	tools/layers.sh $(B) $(LAYERS)
 	B=$(B) tests/run.sh
 
@@ -88,7 +120,7 @@ $(B)/fuzz/diff_hivex: fuzz/diff_hivex.c $(B)/libreghive.a
 diff-hivex: $(B)/fuzz/diff_hivex
 
 # Memcheck of the unit tests, corpus replays and some CLI commands.
-valgrind: all $(UNIT_BIN) $(FUZZ_REPLAY)
+valgrind: all testing $(UNIT_BIN) $(FUZZ_REPLAY)
 	B=$(B) tests/valgrind.sh
 
 FUZZ_BIN = $(FUZZ_SRC:fuzz/%.c=build-fuzz/%)
@@ -117,12 +149,12 @@ $(B)/bench/walk_reghive: bench/walk_reghive.c include/reghive.h $(B)/libreghive.
 $(B)/bench/walk_hivex: bench/walk_hivex.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< -lhivex $(LDFLAGS_ALL)
-bench: all $(BENCH_BIN)
+bench: all testing $(BENCH_BIN)
 	B=$(B) bench/run.sh
 	B=$(B) bench/write.sh
 	B=$(B) bench/recover.sh
 
-FMT_SRC = $(wildcard include/*.h src/*/*.[ch] cli/*.[ch] tests/*.c tests/unit/*.[ch] \
+FMT_SRC = $(wildcard include/*.h src/*/*.[ch] cli/*.[ch] tests/*.c tests/unit/*.[ch] tests/powercut/*.c \
             fuzz/*.c bench/*.c)
 format:
 	clang-format -i $(FMT_SRC)
@@ -132,5 +164,5 @@ format-check:
 clean:
 	rm -rf build build-asan build-fuzz
 
-.PHONY: all check layers asan valgrind fuzz diff-hivex bench format format-check clean
+.PHONY: all testing check layers asan valgrind fuzz diff-hivex bench format format-check clean
 .SECONDARY:

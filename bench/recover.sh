@@ -18,8 +18,10 @@ CORPUS=${CORPUS:-$(cd .. && pwd)/shared/corpus}
 WORK=$ROOT/bench/work
 RT=$ROOT/$B/bench/recover_time
 REGHIVE=$ROOT/$B/reghive
+REGHIVE_TEST=$ROOT/$B/reghive-test # the crash hook is in the test build only
 die() { echo "bench/recover: $*" >&2; exit 1; }
-[ -x "$RT" ] && [ -x "$REGHIVE" ] || die "build first: make bench"
+[ -x "$RT" ] && [ -x "$REGHIVE" ] && [ -x "$REGHIVE_TEST" ] ||
+    die "build first: make bench"
 [ -s "$WORK/w128.hive" ] || die "run bench/run.sh first (it builds W128)"
 
 echo "== Recovery: open a dirty hive (logs replayed) vs read primary + logs once =="
@@ -28,7 +30,7 @@ rm -rf "$WORK/dirty" && mkdir -p "$WORK/dirty"
 cp "$WORK/w128.hive" "$dirty"
 for i in $(seq 1 40); do printf '[-\\Bench\\Group%03d]\n' "$i"; done |
     sed '1i Windows Registry Editor Version 5.00\n' >"$WORK/dirty/del.reg"
-RH_TEST_COMMIT_CRASH=6 "$REGHIVE" import "$dirty" "$WORK/dirty/del.reg" \
+RH_TEST_COMMIT_CRASH=6 "$REGHIVE_TEST" import "$dirty" "$WORK/dirty/del.reg" \
     >/dev/null 2>&1
 [ -s "$dirty.LOG1" ] || die "no log written for the dirty W128"
 HIVES=("$dirty")

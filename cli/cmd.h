@@ -6,21 +6,79 @@
 #ifndef RH_CMD_H
 #define RH_CMD_H
 
-#include "../include/reghive_sys.h"
+#include "reghive_sys.h"
+#include "opt.h"
 
 #include <stdio.h>
 
+/* A command: its declaration (opt.h) and the function that runs it with
+ * argv[0] = the command's name. */
 struct cmd {
-    const char *name;
+    const struct cmd_spec *spec;
     int (*fn)(int argc, char **argv);
-    const char *usage;
-    const char *help;
 };
 
 extern const struct cmd cli_cmds[];
 
-/* Exit codes: 0 ok, 1 error (bad input, not found), 2 usage. */
-#define EXIT_USAGE 2
+/* The command named name, or NULL. */
+const struct cmd *cmd_find(const char *name);
+
+/* Exit codes: 0 ok, 1 error (bad input, not found, corrupt hive), 2 a
+ * difference or a finding (compare, services --orphans; as reg compare
+ * returns 2), 64 usage (sysexits' EX_USAGE). */
+#define EXIT_FOUND 2
+#define EXIT_USAGE 64
+
+/* Parse a command's arguments into r (opt_parse); on -h/--help or a
+ * usage error, return from the calling command with 0 or EXIT_USAGE. */
+#define PARSE_ARGS(spec, argc, argv, r)                                        \
+    do {                                                                       \
+        int prc_ = opt_parse(&(spec), (argc), (argv), 0, (r));                 \
+        if (prc_ != OPT_OK)                                                    \
+            return prc_ == OPT_EXIT_HELP ? 0 : EXIT_USAGE;                     \
+    } while (0)
+
+/* Options several commands share, declared once. */
+#define SPEC_BACKUP                                                            \
+    {                                                                          \
+        OPT_SWITCH, "--backup", NULL, 0, NULL,                                 \
+            "keep the previous hive as HIVE.bak (fsynced before the hive "     \
+            "changes)"                                                         \
+    }
+#define SPEC_REWRITE                                                           \
+    {                                                                          \
+        OPT_SWITCH, "--rewrite", NULL, 0, NULL,                                \
+            "write a new file and rename it over the hive, instead of "        \
+            "committing\n"                                                     \
+            "in place through HIVE.LOG1/HIVE.LOG2"                             \
+    }
+#define SPEC_DRYRUN                                                            \
+    {                                                                          \
+        OPT_SWITCH, "--dry-run", NULL, 0, NULL,                                \
+            "show what would change; write nothing"                            \
+    }
+#define SPEC_JSON                                                              \
+    {                                                                          \
+        OPT_SWITCH, "--json", NULL, 0, NULL, "JSON lines instead of text"      \
+    }
+#define SPEC_HIVE(help)                                                        \
+    {                                                                          \
+        OPT_ARG, "HIVE", NULL, OPT_REQUIRED | OPT_HIVE | OPT_FILE, NULL, help  \
+    }
+#define SPEC_KEY(flags, help)                                                  \
+    {                                                                          \
+        OPT_ARG, "KEY", NULL, (flags) | OPT_KEY, NULL, help                    \
+    }
+
+/* README's command table and bash completion, from the declarations
+ * (docgen.c). */
+void docgen_markdown(FILE *f);
+void docgen_bash(FILE *f);
+
+extern const struct cmd_spec info_spec, query_spec, get_spec, export_spec,
+    import_spec, check_spec, recover_spec, compare_spec, services_spec,
+    new_spec, add_spec, delete_spec, rename_spec, copy_spec, save_spec,
+    compact_spec;
 
 int cmd_info(int argc, char **argv);
 int cmd_query(int argc, char **argv);
@@ -67,7 +125,8 @@ rh_hive *open_hive(const char *path, unsigned flags);
 /* The messages of open_hive for cli_open's result (rc, h): the error (h
  * closed, NULL) or the warnings (h returned). */
 rh_hive *opened_hive(const char *path, int rc, rh_hive *h);
-/* Print usage of command name to stderr and return EXIT_USAGE. */
+/* Print the usage line of command name (every command: NULL) to stderr
+ * and return EXIT_USAGE. */
 int usage(const char *name);
 
 /* Split a user path into a display prefix ("HKEY_LOCAL_MACHINE\SYSTEM",
@@ -121,14 +180,5 @@ void progress_end(struct progress *p);
 /* Keys in the subtree at k (k included), for a progress total; stops
  * counting at what it cannot read. */
 uint64_t progress_count_keys(rh_hive *h, rh_key k);
-
-/* Minimal getopt-like scanner over argv with long/short options. */
-struct opts {
-    int argc;
-    char **argv;
-    int i;
-    char **pos;
-    int npos;
-};
 
 #endif

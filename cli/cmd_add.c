@@ -175,52 +175,65 @@ read_file(const char *path, struct buf *b)
     return bad ? -1 : 0;
 }
 
+enum {
+    A_HIVE,
+    A_KEY,
+    A_V,
+    A_VE,
+    A_T,
+    A_S,
+    A_D,
+    A_DATAFILE,
+    A_CLASS,
+    A_F,
+    A_BACKUP,
+    A_REWRITE,
+    A_DRYRUN
+};
+static const struct opt_spec add_opts[] = {
+    [A_HIVE] = SPEC_HIVE("the hive file to edit"),
+    [A_KEY] = SPEC_KEY(OPT_REQUIRED,
+                       "the key to create (with missing parents) or to set\n"
+                       "a value in"),
+    [A_V] = {OPT_VALUE, "-v", "NAME", 0, "value", "the value to set"},
+    [A_VE] = {OPT_SWITCH, "-ve", NULL, 0, "value",
+              "set the default (unnamed) value"},
+    [A_T] = {OPT_VALUE, "-t", "TYPE", OPT_TYPE, NULL,
+             "REG_SZ (default), REG_EXPAND_SZ, REG_MULTI_SZ, REG_DWORD,\n"
+             "REG_QWORD, REG_BINARY, REG_NONE, ..."},
+    [A_S] = {OPT_VALUE, "-s", "SEP", 0, NULL,
+             "separator of REG_MULTI_SZ strings in -d (default \\0)"},
+    [A_D] = {OPT_VALUE, "-d", "DATA", 0, "data",
+             "text for REG_SZ/REG_EXPAND_SZ; SEP-separated strings for\n"
+             "REG_MULTI_SZ; decimal or 0x hex for REG_DWORD/REG_QWORD;\n"
+             "hex digits for REG_BINARY, REG_NONE and other types"},
+    [A_DATAFILE] = {OPT_VALUE, "--data-file", "FILE", OPT_FILE, "data",
+                    "take the value's bytes from FILE"},
+    [A_CLASS] = {OPT_VALUE, "--class", "TEXT", 0, NULL,
+                 "the class name of a key the command creates"},
+    [A_F] = {OPT_SWITCH, "-f", NULL, 0, NULL,
+             "overwrite an existing value without asking"},
+    [A_BACKUP] = SPEC_BACKUP,
+    [A_REWRITE] = SPEC_REWRITE,
+    [A_DRYRUN] = SPEC_DRYRUN,
+    {OPT_END, NULL, NULL, 0, NULL, NULL}};
+const struct cmd_spec add_spec = {
+    "add", add_opts,
+    "create a key (and missing parents) and set a value, like reg add", NULL};
+
 int
 cmd_add(int argc, char **argv)
 {
-    const char *hive = NULL, *key = NULL, *vname = NULL, *data = NULL;
-    const char *sep = "\\0", *dfile = NULL, *tname = NULL, *cls = NULL;
-    unsigned cflags = 0;
-    int force = 0, dry = 0, rc = 1;
-    int dashdash = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (dashdash || a[0] != '-' || !a[1]) {
-            if (!hive)
-                hive = a;
-            else if (!key)
-                key = a;
-            else
-                return usage("add");
-        } else if (strcmp(a, "--") == 0)
-            dashdash = 1;
-        else if (strcmp(a, "-v") == 0 && i + 1 < argc)
-            vname = argv[++i];
-        else if (strcmp(a, "-ve") == 0)
-            vname = "";
-        else if (strcmp(a, "-t") == 0 && i + 1 < argc)
-            tname = argv[++i];
-        else if (strcmp(a, "-d") == 0 && i + 1 < argc)
-            data = argv[++i];
-        else if (strcmp(a, "-s") == 0 && i + 1 < argc)
-            sep = argv[++i];
-        else if (strcmp(a, "--data-file") == 0 && i + 1 < argc)
-            dfile = argv[++i];
-        else if (strcmp(a, "--class") == 0 && i + 1 < argc)
-            cls = argv[++i];
-        else if (strcmp(a, "-f") == 0)
-            force = 1;
-        else if (strcmp(a, "--backup") == 0)
-            cflags |= RH_COMMIT_BACKUP;
-        else if (strcmp(a, "--rewrite") == 0)
-            cflags |= RH_COMMIT_REWRITE;
-        else if (strcmp(a, "--dry-run") == 0)
-            dry = 1;
-        else
-            return usage("add");
-    }
-    if (!hive || !key || (data && dfile))
-        return usage("add");
+    struct opt_res r0;
+    PARSE_ARGS(add_spec, argc, argv, &r0);
+    const char *hive = r0.val[A_HIVE], *key = r0.val[A_KEY];
+    const char *vname = opt_has(&r0, A_VE) ? "" : r0.val[A_V];
+    const char *data = r0.val[A_D], *dfile = r0.val[A_DATAFILE];
+    const char *sep = r0.val[A_S] ? r0.val[A_S] : "\\0";
+    const char *tname = r0.val[A_T], *cls = r0.val[A_CLASS];
+    unsigned cflags = (opt_has(&r0, A_BACKUP) ? RH_COMMIT_BACKUP : 0) |
+                      (opt_has(&r0, A_REWRITE) ? RH_COMMIT_REWRITE : 0);
+    int force = opt_has(&r0, A_F), dry = opt_has(&r0, A_DRYRUN), rc = 1;
     long type = RH_REG_SZ;
     if (tname && (type = type_parse(tname)) < 0) {
         fprintf(stderr, "reghive: add: unknown type '%s'\n", tname);

@@ -10,27 +10,32 @@
 #include <string.h>
 #include <unistd.h>
 
+enum { CM_HIVE, CM_O, CM_F, CM_BACKUP, CM_DRYRUN };
+static const struct opt_spec compact_opts[] = {
+    [CM_HIVE] = SPEC_HIVE("the hive to compact"),
+    [CM_O] = {OPT_VALUE, "-o", "OUT", OPT_FILE, NULL,
+              "write the compacted hive to OUT instead of replacing HIVE"},
+    [CM_F] = {OPT_SWITCH, "-f", NULL, 0, NULL, "replace an existing OUT"},
+    [CM_BACKUP] = SPEC_BACKUP,
+    [CM_DRYRUN] = SPEC_DRYRUN,
+    {OPT_END, NULL, NULL, 0, NULL, NULL}};
+const struct cmd_spec compact_spec = {
+    "compact", compact_opts,
+    "rewrite the hive packed, keys in tree order, no free space",
+    "Names, classes, timestamps, flags, security and value order are kept."};
+
 int
 cmd_compact(int argc, char **argv)
 {
-    const char *path = NULL, *out = NULL;
-    int backup = 0, dry = 0, force = 0, r;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
-            out = argv[++i];
-        else if (strcmp(argv[i], "-f") == 0)
-            force = 1;
-        else if (strcmp(argv[i], "--backup") == 0)
-            backup = 1;
-        else if (strcmp(argv[i], "--dry-run") == 0)
-            dry = 1;
-        else if (argv[i][0] == '-' || path)
-            return usage("compact");
-        else
-            path = argv[i];
-    }
-    if (!path || (force && !out))
+    struct opt_res r0;
+    PARSE_ARGS(compact_spec, argc, argv, &r0);
+    const char *path = r0.val[CM_HIVE], *out = r0.val[CM_O];
+    int backup = opt_has(&r0, CM_BACKUP), dry = opt_has(&r0, CM_DRYRUN);
+    int force = opt_has(&r0, CM_F), r;
+    if (force && !out) {
+        fprintf(stderr, "reghive compact: -f goes with -o OUT\n");
         return usage("compact");
+    }
     if (out && !force && access(out, F_OK) == 0) {
         fprintf(stderr, "reghive: %s exists (use -f to replace it)\n", out);
         return 1;

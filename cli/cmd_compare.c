@@ -286,38 +286,48 @@ cmp_key(struct cmp *c, rh_key k[2], const char *p[2], int depth)
     return 0;
 }
 
+enum { C_H1, C_H2, C_KEY, C_S, C_V, C_VE, C_OA, C_OD, C_OS, C_ON, C_JSON };
+static const struct opt_spec compare_opts[] = {
+    [C_H1] = {OPT_ARG, "HIVE1", NULL, OPT_REQUIRED | OPT_HIVE | OPT_FILE, NULL,
+              "the first hive (with --windows: a root such as\n"
+              "HKLM\\SOFTWARE, or a file)"},
+    [C_H2] = {OPT_ARG, "HIVE2", NULL, OPT_REQUIRED | OPT_HIVE | OPT_FILE, NULL,
+              "the second hive"},
+    [C_KEY] = {OPT_ARG, "KEY", NULL, 0, NULL,
+               "the key to compare in both (default: the roots)"},
+    [C_S] = {OPT_SWITCH, "-s", NULL, 0, NULL, "compare the subtrees"},
+    [C_V] = {OPT_VALUE, "-v", "NAME", 0, "value", "only the value NAME"},
+    [C_VE] = {OPT_SWITCH, "-ve", NULL, 0, "value", "only the default value"},
+    [C_OA] = {OPT_SWITCH, "-oa", NULL, 0, "show",
+              "show differences and matches"},
+    [C_OD] = {OPT_SWITCH, "-od", NULL, 0, "show", "show differences (default)"},
+    [C_OS] = {OPT_SWITCH, "-os", NULL, 0, "show", "show matches only"},
+    [C_ON] = {OPT_SWITCH, "-on", NULL, 0, "show",
+              "show nothing; exit status only"},
+    [C_JSON] = SPEC_JSON,
+    {OPT_END, NULL, NULL, 0, NULL, NULL}};
+const struct cmd_spec compare_spec = {
+    "compare", compare_opts,
+    "added, removed and changed keys and values, like reg compare",
+    "Exit status: 0 identical, 2 different, 1 error."};
+
 int
 cmd_compare(int argc, char **argv)
 {
     struct cmp c = {.show = SHOW_DIFF};
-    const char *pos[3] = {0};
-    int np = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "-s") == 0)
-            c.recurse = 1;
-        else if (strcmp(a, "-v") == 0 && i + 1 < argc)
-            c.vname = argv[++i];
-        else if (strcmp(a, "-ve") == 0)
-            c.vname = "";
-        else if (strcmp(a, "-oa") == 0)
-            c.show = SHOW_DIFF | SHOW_SAME;
-        else if (strcmp(a, "-od") == 0)
-            c.show = SHOW_DIFF;
-        else if (strcmp(a, "-os") == 0)
-            c.show = SHOW_SAME;
-        else if (strcmp(a, "-on") == 0)
-            c.show = 0;
-        else if (strcmp(a, "--json") == 0)
-            c.json = 1;
-        else if ((a[0] == '-' && a[1]) || np == 3)
-            return usage("compare");
-        else
-            pos[np++] = a;
-    }
-    if (np < 2 || (c.vname && c.recurse)) {
-        usage("compare");
-        return 1; /* reg compare: 1 is failure, 2 means "different" */
+    struct opt_res r0;
+    PARSE_ARGS(compare_spec, argc, argv, &r0);
+    const char *pos[3] = {r0.val[C_H1], r0.val[C_H2], r0.val[C_KEY]};
+    c.recurse = opt_has(&r0, C_S);
+    c.vname = opt_has(&r0, C_VE) ? "" : r0.val[C_V];
+    c.json = opt_has(&r0, C_JSON);
+    c.show = opt_has(&r0, C_OA)   ? SHOW_DIFF | SHOW_SAME
+             : opt_has(&r0, C_OS) ? SHOW_SAME
+             : opt_has(&r0, C_ON) ? 0
+                                  : SHOW_DIFF;
+    if (c.vname && c.recurse) {
+        fprintf(stderr, "reghive compare: -s and -v/-ve cannot be combined\n");
+        return usage("compare");
     }
     const char *key = pos[2] ? pos[2] : "";
     rh_key k[2];
@@ -365,5 +375,5 @@ cmd_compare(int argc, char **argv)
     free(dp);
     if (rc < 0)
         return 1;
-    return c.ndiff ? 2 : 0;
+    return c.ndiff ? EXIT_FOUND : 0;
 }

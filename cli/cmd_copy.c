@@ -62,34 +62,39 @@ ask_value(void *ctx, rh_hive *dh, rh_key key, const char *name)
     }
 }
 
+enum { CP_SRC, CP_SKEY, CP_DST, CP_DKEY, CP_S, CP_F, CP_BACKUP, CP_DRYRUN };
+static const struct opt_spec copy_opts[] = {
+    [CP_SRC] = {OPT_ARG, "SRCHIVE", NULL, OPT_REQUIRED | OPT_HIVE | OPT_FILE,
+                NULL, "the hive to copy from"},
+    [CP_SKEY] = SPEC_KEY(OPT_REQUIRED, "the key to copy"),
+    [CP_DST] = {OPT_ARG, "DSTHIVE", NULL, OPT_REQUIRED | OPT_HIVE | OPT_FILE,
+                NULL, "the hive to copy into (may be SRCHIVE)"},
+    [CP_DKEY] = SPEC_KEY(OPT_REQUIRED,
+                         "the key that receives the values (and subkeys);\n"
+                         "created when missing"),
+    [CP_S] = {OPT_SWITCH, "-s", NULL, 0, NULL, "copy the whole subtree"},
+    [CP_F] = {OPT_SWITCH, "-f", NULL, 0, NULL,
+              "overwrite existing values without asking"},
+    [CP_BACKUP] = SPEC_BACKUP,
+    [CP_DRYRUN] = SPEC_DRYRUN,
+    {OPT_END, NULL, NULL, 0, NULL, NULL}};
+const struct cmd_spec copy_spec = {
+    "copy", copy_opts,
+    "copy a key's values (-s: its subtree) into another key, like reg copy",
+    "Security descriptors are shared or matched in the destination's list.\n"
+    "On a terminal, asks before each existing value is overwritten\n"
+    "(Yes/No/All/Cancel)."};
+
 int
 cmd_copy(int argc, char **argv)
 {
-    const char *pos[4] = {NULL, NULL, NULL, NULL};
-    int npos = 0, subs = 0, force = 0, backup = 0, dry = 0, dashdash = 0;
+    struct opt_res r0;
+    PARSE_ARGS(copy_spec, argc, argv, &r0);
+    const char *pos[4] = {r0.val[CP_SRC], r0.val[CP_SKEY], r0.val[CP_DST],
+                          r0.val[CP_DKEY]};
+    int subs = opt_has(&r0, CP_S), force = opt_has(&r0, CP_F);
+    int backup = opt_has(&r0, CP_BACKUP), dry = opt_has(&r0, CP_DRYRUN);
     int rc = 1, r;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (dashdash || a[0] != '-' || !a[1]) {
-            if (npos == 4)
-                return usage("copy");
-            pos[npos++] = a;
-        } else if (strcmp(a, "--") == 0) {
-            dashdash = 1;
-        } else if (strcmp(a, "-s") == 0) {
-            subs = 1;
-        } else if (strcmp(a, "-f") == 0) {
-            force = 1;
-        } else if (strcmp(a, "--backup") == 0) {
-            backup = 1;
-        } else if (strcmp(a, "--dry-run") == 0) {
-            dry = 1;
-        } else {
-            return usage("copy");
-        }
-    }
-    if (npos != 4)
-        return usage("copy");
     int same = same_file(pos[0], pos[2]);
     rh_hive *dh = open_hive(pos[2], RH_OPEN_WRITE);
     if (!dh)

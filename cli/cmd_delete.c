@@ -137,46 +137,55 @@ after_cs(const char *path)
     return NULL;
 }
 
+enum {
+    D_HIVE,
+    D_KEY,
+    D_V,
+    D_VE,
+    D_VA,
+    D_F,
+    D_BACKUP,
+    D_REWRITE,
+    D_DRYRUN,
+    D_ALLCS
+};
+static const struct opt_spec delete_opts[] = {
+    [D_HIVE] = SPEC_HIVE("the hive to edit"),
+    [D_KEY] = SPEC_KEY(OPT_REQUIRED,
+                       "the key to delete with its subtree (or whose values\n"
+                       "to delete)"),
+    [D_V] = {OPT_VALUE, "-v", "NAME", 0, "value", "delete the value NAME"},
+    [D_VE] = {OPT_SWITCH, "-ve", NULL, 0, "value",
+              "delete the default (unnamed) value"},
+    [D_VA] = {OPT_SWITCH, "-va", NULL, 0, "value",
+              "delete every value of KEY (not its subkeys)"},
+    [D_F] = {OPT_SWITCH, "-f", NULL, 0, NULL,
+             "do not ask (reghive asks only when standard input is a\n"
+             "terminal)"},
+    [D_BACKUP] = SPEC_BACKUP,
+    [D_REWRITE] = SPEC_REWRITE,
+    [D_DRYRUN] = SPEC_DRYRUN,
+    [D_ALLCS] = {OPT_SWITCH, "--all-control-sets", NULL, 0, NULL,
+                 "apply a CurrentControlSet path to every ControlSet00N"},
+    {OPT_END, NULL, NULL, 0, NULL, NULL}};
+const struct cmd_spec delete_spec = {
+    "delete", delete_opts,
+    "delete a key with its subtree, or values, like reg delete", NULL};
+
 int
 cmd_delete(int argc, char **argv)
 {
-    const char *hive = NULL, *key = NULL;
+    struct opt_res r0;
+    PARSE_ARGS(delete_spec, argc, argv, &r0);
+    const char *hive = r0.val[D_HIVE], *key = r0.val[D_KEY];
     struct del d = {0};
-    unsigned cflags = 0;
-    int allcs = 0, rc = 1, done = 0, failed = 0;
-    int dashdash = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (dashdash || a[0] != '-' || !a[1]) {
-            if (!hive)
-                hive = a;
-            else if (!key)
-                key = a;
-            else
-                return usage("delete");
-        } else if (strcmp(a, "--") == 0)
-            dashdash = 1;
-        else if (strcmp(a, "-v") == 0 && i + 1 < argc)
-            d.vname = argv[++i];
-        else if (strcmp(a, "-ve") == 0)
-            d.vname = "";
-        else if (strcmp(a, "-va") == 0)
-            d.all_values = 1;
-        else if (strcmp(a, "-f") == 0)
-            d.force = 1;
-        else if (strcmp(a, "--backup") == 0)
-            cflags |= RH_COMMIT_BACKUP;
-        else if (strcmp(a, "--rewrite") == 0)
-            cflags |= RH_COMMIT_REWRITE;
-        else if (strcmp(a, "--dry-run") == 0)
-            d.dry = 1;
-        else if (strcmp(a, "--all-control-sets") == 0)
-            allcs = 1;
-        else
-            return usage("delete");
-    }
-    if (!hive || !key || (d.vname && d.all_values))
-        return usage("delete");
+    d.vname = opt_has(&r0, D_VE) ? "" : r0.val[D_V];
+    d.all_values = opt_has(&r0, D_VA);
+    d.force = opt_has(&r0, D_F);
+    d.dry = opt_has(&r0, D_DRYRUN);
+    unsigned cflags = (opt_has(&r0, D_BACKUP) ? RH_COMMIT_BACKUP : 0) |
+                      (opt_has(&r0, D_REWRITE) ? RH_COMMIT_REWRITE : 0);
+    int allcs = opt_has(&r0, D_ALLCS), rc = 1, done = 0, failed = 0;
     const char *rest = allcs ? after_cs(key) : NULL;
     if (allcs && !rest) {
         fprintf(stderr, "reghive: delete: --all-control-sets needs a KEY "

@@ -10,34 +10,35 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+enum { E_HIVE, E_KEY, E_O, E_PREFIX, E_UTF8, E_UTF16, E_JSON };
+static const struct opt_spec export_opts[] = {
+    [E_HIVE] = SPEC_HIVE("the hive to read"),
+    [E_KEY] = SPEC_KEY(0, "the subtree to export (default: the whole hive)"),
+    [E_O] = {OPT_VALUE, "-o", "FILE", OPT_FILE, NULL,
+             "write to FILE (default: standard output)"},
+    [E_PREFIX] = {OPT_VALUE, "--prefix", "ROOT", 0, NULL,
+                  "write key paths under ROOT (HKEY_LOCAL_MACHINE\\SYSTEM)"},
+    [E_UTF8] = {OPT_SWITCH, "--utf8", NULL, 0, "enc",
+                "UTF-8 text (the default on a terminal or pipe)"},
+    [E_UTF16] = {OPT_SWITCH, "--utf16", NULL, 0, "enc",
+                 "UTF-16LE with BOM and CRLF, as regedit writes (the\n"
+                 "default into a file)"},
+    [E_JSON] = {OPT_SWITCH, "--json", NULL, 0, NULL,
+                "JSON lines, one object per key"},
+    {OPT_END, NULL, NULL, 0, NULL, NULL}};
+const struct cmd_spec export_spec = {
+    "export", export_opts,
+    "write a subtree as a .reg file (regedit 5.00) or JSON lines", NULL};
+
 int
 cmd_export(int argc, char **argv)
 {
-    const char *hive = NULL, *key = NULL, *out = NULL, *prefix = NULL;
-    int utf = 0, json = 0; /* utf: 0 auto, 8, 16 */
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "-o") == 0 && i + 1 < argc)
-            out = argv[++i];
-        else if (strcmp(a, "--prefix") == 0 && i + 1 < argc)
-            prefix = argv[++i];
-        else if (strcmp(a, "--utf8") == 0)
-            utf = 8;
-        else if (strcmp(a, "--utf16") == 0)
-            utf = 16;
-        else if (strcmp(a, "--json") == 0)
-            json = 1;
-        else if (a[0] == '-' && a[1])
-            return usage("export");
-        else if (!hive)
-            hive = a;
-        else if (!key)
-            key = a;
-        else
-            return usage("export");
-    }
-    if (!hive)
-        return usage("export");
+    struct opt_res r0;
+    PARSE_ARGS(export_spec, argc, argv, &r0);
+    const char *hive = r0.val[E_HIVE], *key = r0.val[E_KEY];
+    const char *out = r0.val[E_O], *prefix = r0.val[E_PREFIX];
+    int json = opt_has(&r0, E_JSON); /* utf: 0 auto, 8, 16 */
+    int utf = opt_has(&r0, E_UTF8) ? 8 : opt_has(&r0, E_UTF16) ? 16 : 0;
     rh_hive *h = open_hive(hive, 0);
     if (!h)
         return 1;

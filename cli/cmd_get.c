@@ -60,23 +60,27 @@ print_value(FILE *f, rh_hive *h, rh_value v, uint32_t type, const uint8_t *d,
         fprintf(f, reg_style ? "%02X" : "%02x", d[i]);
 }
 
+enum { G_HIVE, G_KEY, G_NAME, G_RAW };
+static const struct opt_spec get_opts[] = {
+    [G_HIVE] = SPEC_HIVE("the hive to read"),
+    [G_KEY] = SPEC_KEY(OPT_REQUIRED, "the key holding the value"),
+    [G_NAME] = {OPT_ARG, "NAME", NULL, 0, NULL,
+                "the value's name (default: the default value)"},
+    [G_RAW] = {OPT_SWITCH, "--raw", NULL, 0, NULL,
+               "write the data's bytes as stored"},
+    {OPT_END, NULL, NULL, 0, NULL, NULL}};
+const struct cmd_spec get_spec = {
+    "get", get_opts, "print one value's data decoded by type",
+    "Strings print as text, one line per REG_MULTI_SZ string, numbers in\n"
+    "decimal and other data in lowercase hex."};
+
 int
 cmd_get(int argc, char **argv)
 {
-    const char *pos[3] = {0};
-    int np = 0, raw = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--raw") == 0)
-            raw = 1;
-        else if (argv[i][0] == '-' && argv[i][1] && np < 2)
-            return usage("get");
-        else if (np < 3)
-            pos[np++] = argv[i];
-        else
-            return usage("get");
-    }
-    if (np < 2)
-        return usage("get");
+    struct opt_res r0;
+    PARSE_ARGS(get_spec, argc, argv, &r0);
+    const char *pos[3] = {r0.val[G_HIVE], r0.val[G_KEY], r0.val[G_NAME]};
+    int raw = opt_has(&r0, G_RAW);
     rh_hive *h = open_hive(pos[0], 0);
     if (!h)
         return 1;

@@ -793,60 +793,84 @@ parse_encoding(const char *s)
     return 0xFFu;
 }
 
+enum {
+    I_HIVE,
+    I_FILES,
+    I_PREFIX,
+    I_ENCODING,
+    I_STRICT,
+    I_BACKUP,
+    I_DRYRUN,
+    I_N,
+    I_HEXV,
+    I_WINDOWS,
+    I_USER
+};
+static const struct opt_spec import_opts[] = {
+    [I_HIVE] = {OPT_ARG, "HIVE", NULL, OPT_REQUIRED | OPT_FILE, NULL,
+                "the hive to change"},
+    [I_FILES] = {OPT_ARGS, "FILE.reg", NULL, OPT_FILE, NULL,
+                 "the .reg files, applied in order ('-': standard input)"},
+    [I_PREFIX] = {OPT_VALUE, "--prefix", "ROOT", 0, NULL,
+                  "the registry path of the hive's root (default: from the\n"
+                  "file's first standard root)"},
+    [I_ENCODING] = {OPT_VALUE, "--encoding", "CP", 0, NULL,
+                    "REGEDIT4's code page (default Windows-1252)"},
+    [I_STRICT] = {OPT_SWITCH, "--strict", NULL, 0, NULL,
+                  "refuse keys outside the hive instead of skipping them"},
+    [I_BACKUP] = SPEC_BACKUP,
+    [I_DRYRUN] = {OPT_SWITCH, "--dry-run", NULL, 0, NULL,
+                  "print the plan; write nothing"},
+    [I_N] = {OPT_SWITCH, "-n", NULL, OPT_HIDDEN, NULL, NULL},
+    [I_HEXV] = {OPT_SWITCH, "--hex-verbatim", NULL, 0, NULL,
+                "store hex(1)/hex(2)/hex(7) data as written (no NUL added)"},
+    /* given by reghive --windows DIR [--user NAME] import ... */
+    [I_WINDOWS] = {OPT_VALUE, "--windows", "DIR", OPT_HIDDEN, NULL, NULL},
+    [I_USER] = {OPT_VALUE, "--user", "NAME", OPT_HIDDEN, NULL, NULL},
+    {OPT_END, NULL, NULL, 0, NULL, NULL}};
+const struct cmd_spec import_spec = {
+    "import", import_opts,
+    "apply .reg files with regedit's semantics in one atomic commit",
+    "Every file is parsed first: a syntax error anywhere prints\n"
+    "file:line:column and leaves the hive untouched."};
+
 int
 cmd_import(int argc, char **argv)
 {
-    const char *hive = NULL, *prefix = NULL, *windir = NULL, *user = NULL;
-    const char **files = calloc((size_t)argc, sizeof *files);
-    int nfiles = 0, strict = 0, dry = 0, backup = 0, rc = 1;
-    unsigned flags = 0;
+    struct opt_res r0;
+    PARSE_ARGS(import_spec, argc, argv, &r0);
+    const char *hive = r0.val[I_HIVE], *prefix = r0.val[I_PREFIX];
+    const char *windir = r0.val[I_WINDOWS], *user = r0.val[I_USER];
+    int strict = opt_has(&r0, I_STRICT), backup = opt_has(&r0, I_BACKUP);
+    int dry = opt_has(&r0, I_DRYRUN) || opt_has(&r0, I_N), rc = 1;
+    unsigned flags = opt_has(&r0, I_HEXV) ? RH_REG_HEX_VERBATIM : 0;
+    if (r0.val[I_ENCODING]) {
+        unsigned e = parse_encoding(r0.val[I_ENCODING]);
+        if (e == 0xFFu) {
+            fprintf(stderr,
+                    "reghive: import: unknown encoding '%s' (utf-8, "
+                    "cp1252, latin1, utf-16le)\n",
+                    r0.val[I_ENCODING]);
+            return EXIT_USAGE;
+        }
+        flags |= e;
+    }
+    /* With --windows (reghive --windows DIR import FILE...) there is no
+     * HIVE: the first word is a file too. */
+    int nfiles = r0.count[I_FILES] + (windir ? 1 : 0);
+    const char **files = calloc((size_t)nfiles + 1, sizeof *files);
     if (!files)
         return 1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--prefix") == 0 && i + 1 < argc) {
-            prefix = argv[++i];
-        } else if (strcmp(a, "--encoding") == 0 && i + 1 < argc) {
-            unsigned e = parse_encoding(argv[++i]);
-            if (e == 0xFFu) {
-                fprintf(stderr,
-                        "reghive: import: unknown encoding '%s' (utf-8, "
-                        "cp1252, latin1, utf-16le)\n",
-                        argv[i]);
-                free(files);
-                return EXIT_USAGE;
-            }
-            flags = (flags & ~RH_REG_ENC_MASK) | e;
-        } else if (strcmp(a, "--strict") == 0) {
-            strict = 1;
-        } else if (strcmp(a, "--backup") == 0) {
-            backup = 1;
-        } else if (strcmp(a, "--dry-run") == 0 || strcmp(a, "-n") == 0) {
-            dry = 1;
-        } else if (strcmp(a, "--windows") == 0 && i + 1 < argc) {
-            windir = argv[++i];
-        } else if (strcmp(a, "--user") == 0 && i + 1 < argc) {
-            user = argv[++i];
-        } else if (strcmp(a, "--hex-verbatim") == 0) {
-            flags |= RH_REG_HEX_VERBATIM;
-        } else if (a[0] == '-' && a[1]) {
-            free(files);
-            return usage("import");
-        } else if (!hive && !windir) {
-            hive = a;
-        } else {
-            files[nfiles++] = a;
-        }
-    }
-    /* With --windows (given before the files) there is no HIVE: a first
-     * "file" taken as HIVE before the option was seen is a file. */
-    if (windir && hive) {
-        memmove(files + 1, files, (size_t)nfiles * sizeof *files);
+    if (windir) {
         files[0] = hive;
-        nfiles++;
         hive = NULL;
     }
-    if ((!hive && !windir) || nfiles == 0 || (windir && prefix)) {
+    for (int i = 0; i < r0.count[I_FILES]; i++)
+        files[(windir ? 1 : 0) + i] = r0.multi[I_FILES][i];
+    if (nfiles == 0 || (windir && prefix)) {
+        fprintf(stderr, "reghive import: %s\n",
+                nfiles ? "--prefix does not go with --windows"
+                       : "missing FILE.reg");
         free(files);
         return usage("import");
     }

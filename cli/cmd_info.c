@@ -19,11 +19,22 @@ print_time(const char *label, uint64_t ft)
     printf("%-20s %s\n", label, buf);
 }
 
+enum { IN_HIVE };
+static const struct opt_spec info_opts[] = {
+    [IN_HIVE] = {OPT_ARG, "HIVE", NULL, OPT_REQUIRED | OPT_HIVE | OPT_FILE,
+                 NULL,
+                 "the hive (with --windows: a root such as HKLM\\SYSTEM)"},
+    {OPT_END, NULL, NULL, 0, NULL, NULL}};
+const struct cmd_spec info_spec = {
+    "info", info_opts,
+    "base block fields, version, dirty state, counts and free space", NULL};
+
 int
 cmd_info(int argc, char **argv)
 {
-    if (argc != 2)
-        return usage("info");
+    struct opt_res r0;
+    PARSE_ARGS(info_spec, argc, argv, &r0);
+    argv[1] = (char *)r0.val[IN_HIVE]; /* after "--" too */
     rh_hive *h = open_hive(argv[1], 0);
     if (!h)
         return 1;

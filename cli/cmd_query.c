@@ -331,68 +331,75 @@ out:
     return rc < 0 ? rc : 0;
 }
 
+enum { Q_HIVE, Q_KEY, Q_S, Q_V, Q_VE, Q_F, Q_K, Q_D, Q_E, Q_C, Q_T, Q_JSON };
+static const struct opt_spec query_opts[] = {
+    [Q_HIVE] = SPEC_HIVE("the hive to read"),
+    [Q_KEY] = SPEC_KEY(0, "the key to list (default: the root)"),
+    [Q_S] = {OPT_SWITCH, "-s", NULL, 0, NULL, "every key below, recursively"},
+    [Q_V] = {OPT_VALUE, "-v", "NAME", OPT_OPTVAL, "value",
+             "only the value NAME; with -f and no NAME: search value\n"
+             "names only"},
+    [Q_VE] = {OPT_SWITCH, "-ve", NULL, 0, "value",
+              "only the default (unnamed) value"},
+    [Q_F] = {OPT_VALUE, "-f", "PATTERN", 0, NULL,
+             "search key names, value names and data for PATTERN\n"
+             "(* and ? wildcards)"},
+    [Q_K] = {OPT_SWITCH, "-k", NULL, 0, NULL, "with -f: search key names"},
+    [Q_D] = {OPT_SWITCH, "-d", NULL, 0, NULL, "with -f: search data"},
+    [Q_E] = {OPT_SWITCH, "-e", NULL, 0, NULL,
+             "with -f: match the whole text only"},
+    [Q_C] = {OPT_SWITCH, "-c", NULL, 0, NULL, "with -f: case-sensitive"},
+    [Q_T] = {OPT_VALUE, "-t", "TYPE[,TYPE...]", OPT_TYPE, NULL,
+             "only values of these types"},
+    [Q_JSON] = {OPT_SWITCH, "--json", NULL, 0, NULL,
+                "a JSON object per key (the keys the text form shows)"},
+    {OPT_END, NULL, NULL, 0, NULL, NULL}};
+const struct cmd_spec query_spec = {
+    "query", query_opts, "list a key's values and subkeys, like reg query",
+    NULL};
+
 int
 cmd_query(int argc, char **argv)
 {
     struct q q = {0};
-    const char *hive = NULL, *key = NULL;
-    int ve = 0, v_only = 0, opt_kd = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "-s") == 0) {
-            q.recurse = 1;
-        } else if (strcmp(a, "-v") == 0) {
-            /* -v without a name, with -f: search value names only. */
-            if (i + 1 < argc && argv[i + 1][0] != '-') {
-                if (q.vname)
-                    return usage("query");
-                q.vname = argv[++i];
-            } else {
-                v_only = 1;
+    struct opt_res r0;
+    PARSE_ARGS(query_spec, argc, argv, &r0);
+    const char *hive = r0.val[Q_HIVE], *key = r0.val[Q_KEY];
+    int ve = opt_has(&r0, Q_VE), v_only = opt_has(&r0, Q_V) && !r0.val[Q_V];
+    int opt_kd = opt_has(&r0, Q_K) || opt_has(&r0, Q_D) || opt_has(&r0, Q_E) ||
+                 opt_has(&r0, Q_C);
+    q.recurse = opt_has(&r0, Q_S);
+    q.vname = r0.val[Q_V];
+    q.pattern = r0.val[Q_F];
+    q.in_keys = opt_has(&r0, Q_K);
+    q.in_data = opt_has(&r0, Q_D);
+    q.exact = opt_has(&r0, Q_E);
+    q.casesens = opt_has(&r0, Q_C);
+    q.json = opt_has(&r0, Q_JSON);
+    if (r0.val[Q_T]) {
+        char *list = strdup(r0.val[Q_T]), *save = NULL;
+        if (!list)
+            return 1;
+        for (char *t = strtok_r(list, ",", &save); t;
+             t = strtok_r(NULL, ",", &save)) {
+            long v = type_parse(t);
+            if (v < 0 || v > 0xFFFFFFFFL || q.ntypes == 16) {
+                fprintf(stderr, "reghive: unknown type '%s'\n", t);
+                free(list);
+                return EXIT_USAGE;
             }
-        } else if (strcmp(a, "-ve") == 0) {
-            ve = 1;
-        } else if (strcmp(a, "-f") == 0 && i + 1 < argc) {
-            q.pattern = argv[++i];
-        } else if (strcmp(a, "-k") == 0) {
-            q.in_keys = opt_kd = 1;
-        } else if (strcmp(a, "-d") == 0) {
-            q.in_data = opt_kd = 1;
-        } else if (strcmp(a, "-e") == 0) {
-            q.exact = opt_kd = 1;
-        } else if (strcmp(a, "-c") == 0) {
-            q.casesens = opt_kd = 1;
-        } else if (strcmp(a, "-t") == 0 && i + 1 < argc) {
-            char *list = strdup(argv[++i]), *save = NULL;
-            if (!list)
-                return 1;
-            for (char *t = strtok_r(list, ",", &save); t;
-                 t = strtok_r(NULL, ",", &save)) {
-                long v = type_parse(t);
-                if (v < 0 || v > 0xFFFFFFFFL || q.ntypes == 16) {
-                    fprintf(stderr, "reghive: unknown type '%s'\n", t);
-                    free(list);
-                    return EXIT_USAGE;
-                }
-                q.types[q.ntypes++] = (uint32_t)v;
-            }
-            free(list);
-        } else if (strcmp(a, "--json") == 0) {
-            q.json = 1;
-        } else if (a[0] == '-' && a[1]) {
-            return usage("query");
-        } else if (!hive) {
-            hive = a;
-        } else if (!key) {
-            key = a;
-        } else {
-            return usage("query");
+            q.types[q.ntypes++] = (uint32_t)v;
         }
+        free(list);
     }
-    if (!hive || (ve && (q.vname || v_only)) ||
-        (q.pattern && (q.vname || ve)) || (v_only && !q.pattern) ||
-        (opt_kd && !q.pattern))
+    if ((q.pattern && (q.vname || ve)) || (v_only && !q.pattern) ||
+        (opt_kd && !q.pattern)) {
+        fprintf(stderr, "reghive query: %s\n",
+                q.pattern ? "-f searches: -v takes no NAME, and -ve is not "
+                            "allowed"
+                          : "-k, -d, -e, -c and -v without NAME go with -f");
         return usage("query");
+    }
     if (ve)
         q.vname = "";
     if (q.pattern) {

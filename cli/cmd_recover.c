@@ -136,34 +136,54 @@ write_atomic(const char *out, const void *data, size_t len, struct progress *pg)
         return -1;
     }
     free(tmp);
+    /* The new name is durable only once the directory is: a failure here
+     * is reported (out may be the primary, and its logs still beside it),
+     * as rh_commit reports its own. */
     char *dir = strdup(out), *sl = dir ? strrchr(dir, '/') : NULL;
+    int drc = -1, e = ENOMEM;
     if (dir) {
         if (sl)
             sl[sl == dir] = 0;
         int dfd = open(sl ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0) {
-            fsync(dfd);
+        drc = dfd >= 0 ? fsync(dfd) : -1;
+        e = errno;
+        if (dfd >= 0)
             close(dfd);
-        }
         free(dir);
+    }
+    if (drc != 0) {
+        fprintf(stderr,
+                "reghive: %s: fsync directory: %s (the new file is "
+                "in place)\n",
+                out, strerror(e));
+        return -1;
     }
     return 0;
 }
 
+enum { RC_HIVE, RC_O };
+static const struct opt_spec recover_opts[] = {
+    [RC_HIVE] = SPEC_HIVE("the dirty hive"),
+    [RC_O] = {OPT_VALUE, "-o", "OUT", OPT_FILE, NULL,
+              "where to write the clean hive (default HIVE.recovered)"},
+    {OPT_END, NULL, NULL, 0, NULL, NULL}};
+const struct cmd_spec recover_spec = {
+    "recover", recover_opts,
+    "replay the transaction logs and write a clean hive",
+    "Logs are found next to the hive (HIVE.LOG1, HIVE.LOG2, HIVE.LOG) or\n"
+    "named with --log FILE (repeatable)."};
+
 int
 cmd_recover(int argc, char **argv)
 {
-    const char *hive = NULL, *out = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
-            out = argv[++i];
-        else if (argv[i][0] == '-' || hive)
-            return usage("recover");
-        else
-            hive = argv[i];
-    }
-    if (!hive || (log_flags & RH_OPEN_NOLOGS))
+    struct opt_res r0;
+    PARSE_ARGS(recover_spec, argc, argv, &r0);
+    const char *hive = r0.val[RC_HIVE], *out = r0.val[RC_O];
+    if (log_flags & RH_OPEN_NOLOGS) {
+        fprintf(stderr, "reghive recover: --no-logs leaves nothing to "
+                        "recover\n");
         return usage("recover");
+    }
     /* Log replay happens inside the open: on a terminal, say so while it
      * runs, then count the bytes written. */
     struct progress pg;

@@ -7,32 +7,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+enum { RN_HIVE, RN_KEY, RN_NEW, RN_BACKUP, RN_REWRITE, RN_DRYRUN };
+static const struct opt_spec rename_opts[] = {
+    [RN_HIVE] = SPEC_HIVE("the hive file to edit"),
+    [RN_KEY] = SPEC_KEY(OPT_REQUIRED, "the key to rename"),
+    [RN_NEW] = {OPT_ARG, "NEWNAME", NULL, OPT_REQUIRED, NULL,
+                "its new name (one component, no '\\\\')"},
+    [RN_BACKUP] = SPEC_BACKUP,
+    [RN_REWRITE] = SPEC_REWRITE,
+    [RN_DRYRUN] = SPEC_DRYRUN,
+    {OPT_END, NULL, NULL, 0, NULL, NULL}};
+const struct cmd_spec rename_spec = {
+    "rename", rename_opts, "rename a key; its subtree and values move with it",
+    NULL};
+
 int
 cmd_rename(int argc, char **argv)
 {
-    const char *pos[3] = {NULL, NULL, NULL};
-    unsigned cflags = 0;
-    int npos = 0, dry = 0, dashdash = 0, rc = 1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (dashdash || a[0] != '-' || !a[1]) {
-            if (npos == 3)
-                return usage("rename");
-            pos[npos++] = a;
-        } else if (strcmp(a, "--") == 0) {
-            dashdash = 1;
-        } else if (strcmp(a, "--backup") == 0) {
-            cflags |= RH_COMMIT_BACKUP;
-        } else if (strcmp(a, "--rewrite") == 0) {
-            cflags |= RH_COMMIT_REWRITE;
-        } else if (strcmp(a, "--dry-run") == 0) {
-            dry = 1;
-        } else {
-            return usage("rename");
-        }
-    }
-    if (npos != 3)
-        return usage("rename");
+    struct opt_res r0;
+    PARSE_ARGS(rename_spec, argc, argv, &r0);
+    const char *pos[3] = {r0.val[RN_HIVE], r0.val[RN_KEY], r0.val[RN_NEW]};
+    unsigned cflags = (opt_has(&r0, RN_BACKUP) ? RH_COMMIT_BACKUP : 0) |
+                      (opt_has(&r0, RN_REWRITE) ? RH_COMMIT_REWRITE : 0);
+    int dry = opt_has(&r0, RN_DRYRUN), rc = 1;
     rh_hive *h = open_hive(pos[0], RH_OPEN_WRITE);
     if (!h)
         return 1;

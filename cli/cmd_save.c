@@ -8,27 +8,28 @@
 #include <string.h>
 #include <unistd.h>
 
+enum { SV_HIVE, SV_KEY, SV_NEW, SV_F, SV_Y };
+static const struct opt_spec save_opts[] = {
+    [SV_HIVE] = SPEC_HIVE("the hive to read"),
+    [SV_KEY] = SPEC_KEY(OPT_REQUIRED, "the key whose subtree is saved"),
+    [SV_NEW] = {OPT_ARG, "NEWHIVE", NULL, OPT_REQUIRED | OPT_FILE, NULL,
+                "the hive file to write (KEY becomes its root)"},
+    [SV_F] = {OPT_SWITCH, "-f", NULL, 0, NULL,
+              "replace NEWHIVE without asking"},
+    [SV_Y] = {OPT_SWITCH, "-y", NULL, OPT_HIDDEN, NULL, NULL}, /* reg save /y */
+    {OPT_END, NULL, NULL, 0, NULL, NULL}};
+const struct cmd_spec save_spec = {
+    "save", save_opts,
+    "write KEY's subtree as a new hive (KEY becomes its root), like reg save",
+    NULL};
+
 int
 cmd_save(int argc, char **argv)
 {
-    const char *pos[3] = {NULL, NULL, NULL};
-    int npos = 0, force = 0, dashdash = 0, r;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (dashdash || a[0] != '-' || !a[1]) {
-            if (npos == 3)
-                return usage("save");
-            pos[npos++] = a;
-        } else if (strcmp(a, "--") == 0) {
-            dashdash = 1;
-        } else if (strcmp(a, "-f") == 0 || strcmp(a, "-y") == 0) {
-            force = 1;
-        } else {
-            return usage("save");
-        }
-    }
-    if (npos != 3)
-        return usage("save");
+    struct opt_res r0;
+    PARSE_ARGS(save_spec, argc, argv, &r0);
+    const char *pos[3] = {r0.val[SV_HIVE], r0.val[SV_KEY], r0.val[SV_NEW]};
+    int force = opt_has(&r0, SV_F) || opt_has(&r0, SV_Y), r;
     if (!force && access(pos[2], F_OK) == 0) {
         char q[1024];
         snprintf(q, sizeof q, "File %s already exists. Overwrite (Yes/No)?",

@@ -667,38 +667,48 @@ out:
     return rc;
 }
 
+enum { SV_HIVE, SV_WINDOWS, SV_JSON, SV_ORPHANS, SV_REMOVE, SV_DRYRUN, SV_F };
+static const struct opt_spec services_opts[] = {
+    [SV_HIVE] = {OPT_ARG, "HIVE", NULL, OPT_FILE, "src", "a SYSTEM hive file"},
+    [SV_WINDOWS] = {OPT_VALUE, "--windows", "DIR", OPT_FILE, "src",
+                    "the mounted Windows tree (its SYSTEM hive; image paths\n"
+                    "checked under DIR)"},
+    [SV_JSON] = SPEC_JSON,
+    [SV_ORPHANS] = {OPT_SWITCH, "--orphans", NULL, 0, NULL,
+                    "only entries whose image file or ServiceDll is gone, or\n"
+                    "whose dependencies do not exist (exit 2 when found)"},
+    [SV_REMOVE] = {OPT_VALUE, "--remove", "NAME", 0, NULL,
+                   "delete service NAME from every ControlSet00N (keeps\n"
+                   "HIVE.bak)"},
+    [SV_DRYRUN] = SPEC_DRYRUN,
+    [SV_F] = {OPT_SWITCH, "-f", NULL, 0, NULL, "with --remove: do not ask"},
+    {OPT_END, NULL, NULL, 0, NULL, NULL}};
+const struct cmd_spec services_spec = {
+    "services", services_opts,
+    "services and drivers of the active control set; stale entries", NULL};
+
 int
 cmd_services(int argc, char **argv)
 {
-    const char *hive = NULL, *dir = NULL, *remove = NULL;
-    int orphans = 0, rc = 0, dry = 0, force = 0;
+    struct opt_res r0;
+    PARSE_ARGS(services_spec, argc, argv, &r0);
+    const char *hive = r0.val[SV_HIVE], *dir = r0.val[SV_WINDOWS];
+    const char *remove = r0.val[SV_REMOVE];
+    int orphans = opt_has(&r0, SV_ORPHANS), rc = 0;
+    int dry = opt_has(&r0, SV_DRYRUN), force = opt_has(&r0, SV_F);
     struct win_set set = {0};
     struct ctx c = {0};
     struct win w = {0};
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0)
-            c.json = 1;
-        else if (strcmp(argv[i], "--orphans") == 0)
-            orphans = 1;
-        else if (strcmp(argv[i], "--windows") == 0 && i + 1 < argc)
-            dir = argv[++i];
-        else if (strcmp(argv[i], "--remove") == 0 && i + 1 < argc)
-            remove = argv[++i];
-        else if (strcmp(argv[i], "--dry-run") == 0)
-            dry = 1;
-        else if (strcmp(argv[i], "-f") == 0)
-            force = 1;
-        else if (argv[i][0] == '-' && argv[i][1])
-            return usage("services");
-        else if (!hive)
-            hive = argv[i];
-        else
-            return usage("services");
-    }
+    c.json = opt_has(&r0, SV_JSON);
     progress_init(&c.pg, "services", "services");
     if (!hive == !dir || (remove && (orphans || c.json)) ||
-        ((dry || force) && !remove))
+        ((dry || force) && !remove)) {
+        fprintf(stderr, "reghive services: %s\n",
+                !hive == !dir ? "give HIVE or --windows DIR"
+                : remove      ? "--remove goes without --orphans and --json"
+                              : "--dry-run and -f go with --remove");
         return usage("services");
+    }
     if (remove && (!*remove || strchr(remove, '\\') || strlen(remove) > 255)) {
         fprintf(stderr, "reghive: services: --remove takes a service name "
                         "(a key name under Services, no '\\')\n");
@@ -750,7 +760,7 @@ cmd_services(int argc, char **argv)
     }
     if (orphans) {
         print_problems(&c);
-        rc = c.np ? 2 : 0;
+        rc = c.np ? EXIT_FOUND : 0;
     } else if (c.json) {
         print_json(&c);
     } else {

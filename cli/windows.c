@@ -743,30 +743,33 @@ static int
 hkcr_merged(const char *path, rh_hive *uh, rh_key uk, rh_hive *mh, rh_key mk,
             const struct cmd *c, int n, char **av, int k)
 {
-    struct merge m = {uh, mh,          !strcmp(c->name, "export"), 0, stdout,
-                      0,  {NULL, 0, 0}};
-    const char *out = NULL, *prefix = NULL;
-    int utf = 0, rc;
-    for (int i = 1; i < n; i++) {
-        const char *a = av[i];
-        if (i == k)
+    struct merge m = {
+        uh, mh, !strcmp(c->spec->name, "export"), 0, stdout, 0, {NULL, 0, 0}};
+    const struct cmd_spec *sp = c->spec;
+    struct opt_res r;
+    int rc;
+    (void)k;
+    if (opt_parse(sp, n, av, OPT_PARSE_WINDOWS, &r) != OPT_OK)
+        return -1;
+    /* The merged walk does export's -o/--prefix/--utf8/--utf16 and plain
+     * query -s; anything else runs on the winning key's own hive. */
+    const char *out = m.export ? opt_get(sp, &r, "-o") : NULL;
+    const char *prefix = m.export ? opt_get(sp, &r, "--prefix") : NULL;
+    int utf = !m.export                    ? 0
+              : opt_get(sp, &r, "--utf8")  ? 8
+              : opt_get(sp, &r, "--utf16") ? 16
+                                           : 0;
+    for (int i = 0; sp->opts[i].kind != OPT_END; i++) {
+        const char *nm = sp->opts[i].name;
+        if (!r.count[i] || sp->opts[i].kind == OPT_ARG ||
+            sp->opts[i].kind == OPT_ARGS)
             continue;
-        if (!m.export && !strcmp(a, "-s"))
-            continue;
-        if (!m.export)
+        if (m.export ? (strcmp(nm, "-o") && strcmp(nm, "--prefix") &&
+                        strcmp(nm, "--utf8") && strcmp(nm, "--utf16"))
+                     : strcmp(nm, "-s") != 0)
             return -1;
-        if (!strcmp(a, "-o") && i + 1 < n)
-            out = av[++i];
-        else if (!strcmp(a, "--prefix") && i + 1 < n)
-            prefix = av[++i];
-        else if (!strcmp(a, "--utf8"))
-            utf = 8;
-        else if (!strcmp(a, "--utf16"))
-            utf = 16;
-        else
-            return -1; /* --json and the unknown: as before */
     }
-    if (!m.export && n != 3)
+    if (!m.export && !opt_get(sp, &r, "-s"))
         return -1;
     char *root = NULL;
     if (prefix) { /* --prefix replaces HKEY_CLASSES_ROOT */
@@ -821,16 +824,16 @@ hkcr_main(struct win *w, const char *user, const struct cmd *c, int n,
     rel += strcspn(rel, "\\");
     while (*rel == '\\')
         rel++;
-    if (strcmp(c->name, "query") && strcmp(c->name, "get") &&
-        strcmp(c->name, "export")) {
+    if (strcmp(c->spec->name, "query") && strcmp(c->spec->name, "get") &&
+        strcmp(c->spec->name, "export")) {
         fprintf(stderr,
                 "reghive: %s: HKCR is a merged view and read-only with "
                 "--windows; %s the real key instead: "
                 "HKCU\\Software\\Classes%s%s for one user (offline: "
                 "HKU\\<SID>_Classes%s%s, the user's UsrClass.dat) or "
                 "HKLM\\SOFTWARE\\Classes%s%s for the machine\n",
-                av[k], c->name, *rel ? "\\" : "", rel, *rel ? "\\" : "", rel,
-                *rel ? "\\" : "", rel);
+                av[k], c->spec->name, *rel ? "\\" : "", rel, *rel ? "\\" : "",
+                rel, *rel ? "\\" : "", rel);
         return 1;
     }
     int rc = 1, found;
@@ -880,16 +883,16 @@ hkcr_main(struct win *w, const char *user, const struct cmd *c, int n,
                      : "not in HKLM\\SOFTWARE\\Classes");
         goto out;
     }
-    if (!strcmp(c->name, "query") && n == 2) {
+    if (!strcmp(c->spec->name, "query") && n == 2) {
         rc = uk ? hkcr_list(path, uh, uk, uh, uk, mh, mk)
                 : hkcr_list(path, mh, mk, uh, uk, mh, mk);
         goto out;
     }
-    if (strcmp(c->name, "get") &&
+    if (strcmp(c->spec->name, "get") &&
         (rc = hkcr_merged(path, uh, uk, mh, mk, c, n, av, k)) >= 0)
         goto out;
     rc = 1;
-    if (uk && mk && strcmp(c->name, "get"))
+    if (uk && mk && strcmp(c->spec->name, "get"))
         fprintf(stderr,
                 "reghive: %s: from the user's UsrClass.dat only (the "
                 "machine key HKLM\\SOFTWARE\\Classes%s%s is not merged in)\n",
@@ -918,35 +921,12 @@ out:
     return rc;
 }
 
-/* compare HIVE1 HIVE2 [KEY]: a HIVE that names a registry root (HKLM\
- * SOFTWARE) becomes that hive's file, so a live hive can be compared with
- * a backup file. */
-static int
-two_hives(const char *dir, const char *user, const struct cmd *c, int n,
-          char **av)
-{
-    struct win w;
-    char *files[2] = {NULL, NULL};
-    int np = 0, rc = 1;
-    if (win_open(&w, dir) < 0)
-        return 1;
-    for (int k = 1; k < n && np < 2; k++) {
-        if (!strcmp(av[k], "-v")) {
-            k++;
-        } else if (av[k][0] != '-' || !av[k][1]) {
-            if (is_root_path(av[k]) &&
-                !(av[k] = files[np] = win_hive_for(&w, user, av[k])))
-                goto out;
-            np++;
-        }
-    }
-    rc = c->fn(n, av);
-out:
-    free(files[0]);
-    free(files[1]);
-    win_close(&w);
-    return rc;
-}
+/* A mapped hive file and how it was before the command ran. */
+struct mapped {
+    char *file, *root;
+    struct stat st;
+    int had;
+};
 
 int
 win_main(int argc, char **argv)
@@ -965,93 +945,117 @@ win_main(int argc, char **argv)
     }
     if (!dir || i >= argc)
         return usage(NULL);
-    const struct cmd *c = cli_cmds;
-    while (c->name && strcmp(c->name, argv[i]) != 0)
-        c++;
-    if (!c->name) {
+    const struct cmd *c = cmd_find(argv[i]);
+    if (!c) {
         fprintf(stderr, "reghive: unknown command '%s'\n", argv[i]);
         return EXIT_USAGE;
     }
-    int n = argc - i, rc;
-    char **av = calloc((size_t)n + 5, sizeof *av);
-    if (!av)
-        return 1;
+    const struct cmd_spec *sp = c->spec;
+    int n = argc - i, rc = 1;
+    /* Room for one hive file per HIVE argument the command declares. */
+    char **av = calloc((size_t)n + 8, sizeof *av);
+    char **cp = calloc((size_t)n + 1, sizeof *cp);
+    struct mapped mp[4];
+    int nmp = 0;
+    struct win w = {0};
+    int wopen = 0;
+    if (!av || !cp)
+        goto out;
     memcpy(av, argv + i, (size_t)n * sizeof *av);
     /* services and import map paths themselves */
-    if (strcmp(c->name, "services") == 0 || strcmp(c->name, "import") == 0) {
+    if (strcmp(sp->name, "services") == 0 || strcmp(sp->name, "import") == 0) {
         av[n] = opt;
         av[n + 1] = dir;
         int m = n + 2;
-        if (user && strcmp(c->name, "import") == 0) {
+        if (user && strcmp(sp->name, "import") == 0) {
             av[m++] = uopt;
             av[m++] = (char *)user;
         }
         rc = c->fn(m, av);
-        free(av);
-        return rc;
+        goto out;
     }
-    if (strstr(c->usage, "HIVE1")) { /* compare: roots as HIVE1/HIVE2 */
-        rc = two_hives(dir, user, c, n, av);
-        free(av);
-        return rc;
+    /* Which words are the KEYs and HIVEs comes from the command's
+     * declaration: a HIVE tied to a KEY (HIVE KEY) is not given and is
+     * the file of the KEY's root; a HIVE given alone (info, compare) may
+     * name a root (HKLM\SOFTWARE) instead of a file. */
+    memcpy(cp, av, (size_t)n * sizeof *cp);
+    struct opt_res r;
+    int prc = opt_parse(sp, n, cp, OPT_PARSE_WINDOWS, &r);
+    if (prc != OPT_OK) {
+        rc = prc == OPT_EXIT_HELP ? 0 : EXIT_USAGE;
+        goto out;
     }
-    /* The KEY is the first argument naming a registry root (values of
-     * options that take one are skipped). */
-    int k = 1;
-    for (; k < n; k++) {
-        const char *a = av[k];
-        if (!strcmp(a, "-o") || !strcmp(a, "--prefix") || !strcmp(a, "-f") ||
-            !strcmp(a, "-v") || !strcmp(a, "-t"))
-            k++;
-        else if (is_root_path(a))
-            break;
-    }
-    if (k >= n) {
-        fprintf(stderr,
-                "reghive: with --windows, %s takes a KEY such as "
-                "HKLM\\SYSTEM\\... instead of a HIVE file\n",
-                c->name);
-        free(av);
-        return EXIT_USAGE;
-    }
-    struct win w;
-    char *hive = NULL;
-    if (is_hkcr(av[k])) {
-        rc = win_open(&w, dir) < 0 ? 1 : hkcr_main(&w, user, c, n, av, k);
-        win_close(&w);
-        free(av);
-        return rc;
-    }
-    if (win_open(&w, dir) < 0 || !(hive = win_hive_for(&w, user, av[k]))) {
-        win_close(&w);
-        free(av);
-        return 1;
-    }
-    char *root = display_prefix(av[k]);
-    /* "CMD HIVE KEY": insert the hive file before KEY; "CMD HIVE": the
-     * root names the hive, so the file replaces it. */
-    if (strstr(c->usage, "HIVE KEY") || strstr(c->usage, "HIVE [KEY]")) {
+    if (win_open(&w, dir) < 0)
+        goto out;
+    wopen = 1;
+    /* Insertions go from the last argument back, so the argv indexes
+     * opt_parse recorded stay right. */
+    int nspec = 0;
+    while (sp->opts[nspec].kind != OPT_END)
+        nspec++;
+    for (int hi = nspec - 1; hi >= 0; hi--) {
+        const struct opt_spec *o = &sp->opts[hi];
+        if (o->kind != OPT_ARG || !(o->flags & OPT_HIVE))
+            continue;
+        int ki = opt_key_of_hive(sp, hi);
+        if (ki < 0) { /* HIVE alone: a root names its file */
+            if (!r.count[hi] || !is_root_path(r.val[hi]))
+                continue;
+            if (nmp == 4 || !(mp[nmp].file = win_hive_for(&w, user, r.val[hi])))
+                goto out;
+            mp[nmp].root = display_prefix(r.val[hi]);
+            av[r.argi[hi]] = mp[nmp++].file;
+            continue;
+        }
+        if (!r.count[ki]) {
+            fprintf(stderr,
+                    "reghive: with --windows, %s takes a %s such as "
+                    "HKLM\\SYSTEM\\... instead of a %s file\n",
+                    sp->name, sp->opts[ki].name, o->name);
+            rc = EXIT_USAGE;
+            goto out;
+        }
+        const char *key = r.val[ki];
+        if (is_hkcr(key)) { /* read through the merged view, or refused */
+            rc = hkcr_main(&w, user, c, n, av, r.argi[ki]);
+            goto out;
+        }
+        if (nmp == 4 || !(mp[nmp].file = win_hive_for(&w, user, key)))
+            goto out;
+        mp[nmp].root = display_prefix(key);
+        /* "CMD KEY" becomes "CMD HIVE KEY" */
+        int k = r.argi[ki];
         memmove(av + k + 1, av + k, (size_t)(n - k) * sizeof *av);
-        av[k] = hive;
+        av[k] = mp[nmp++].file;
         n++;
-    } else {
-        av[k] = hive;
     }
-    /* A write replaces the file (rh_commit renames a new one over it):
-     * a new inode, size or time tells that the hive changed. */
-    struct stat st0, st1;
-    int had = stat(hive, &st0) == 0;
+    /* A write replaces the file or changes it in place: a new inode,
+     * size or time tells that the hive changed. */
+    for (int j = 0; j < nmp; j++)
+        mp[j].had = stat(mp[j].file, &mp[j].st) == 0;
     rc = c->fn(n, av);
     fflush(stdout);
-    if (had && stat(hive, &st1) == 0 &&
-        (st0.st_ino != st1.st_ino || st0.st_size != st1.st_size ||
-         st0.st_mtim.tv_sec != st1.st_mtim.tv_sec ||
-         st0.st_mtim.tv_nsec != st1.st_mtim.tv_nsec))
-        printf("hive changed: %s (%s)\n", root ? root : "", hive);
-    free(root);
-    free(hive);
+    for (int j = 0; j < nmp; j++) {
+        struct stat st1;
+        int dup = 0;
+        for (int q = 0; q < j; q++)
+            dup |= strcmp(mp[q].file, mp[j].file) == 0;
+        if (!dup && mp[j].had && stat(mp[j].file, &st1) == 0 &&
+            (mp[j].st.st_ino != st1.st_ino || mp[j].st.st_size != st1.st_size ||
+             mp[j].st.st_mtim.tv_sec != st1.st_mtim.tv_sec ||
+             mp[j].st.st_mtim.tv_nsec != st1.st_mtim.tv_nsec))
+            printf("hive changed: %s (%s)\n", mp[j].root ? mp[j].root : "",
+                   mp[j].file);
+    }
+out:
+    for (int j = 0; j < nmp; j++) {
+        free(mp[j].file);
+        free(mp[j].root);
+    }
+    if (wopen)
+        win_close(&w);
+    free(cp);
     free(av);
-    win_close(&w);
     return rc;
 }
 

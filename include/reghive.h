@@ -596,12 +596,32 @@ RH_API int rh_commit(rh_hive *h, const char *path, unsigned flags);
 
 /* ---- checking and text ------------------------------------------------ */
 
-/* Report function for rh_check: offset is the file offset of the problem. */
-typedef void (*rh_report_fn)(void *ctx, uint64_t offset, const char *msg);
+/* How serious a problem rh_check found, judged by what Windows does when
+ * it loads the hive (HvCheckHive / CmCheckRegistry). */
+typedef enum rh_severity {
+    /* Windows refuses the hive, or drops the key that holds the problem
+     * (a corrupt key is cut out of its parent's list by the load-time
+     * check): data is lost. */
+    RH_CHECK_ERROR = 1,
+    /* Windows loads the hive as it is, or repairs the field at load (lh
+     * hashes and lf hints, security reference counts), and nothing is
+     * lost: allocated cells nothing references, a stale hash or hint, a
+     * wrong security reference count. */
+    RH_CHECK_WARNING = 2
+} rh_severity;
 
-/* Verify every structural invariant; report each problem.  Returns 0 when
- * clean, RH_ECORRUPT when problems were found (*nproblems counts them). */
-RH_API int rh_check(rh_hive *h, rh_report_fn fn, void *ctx, size_t *nproblems);
+/* Report function for rh_check: offset is the file offset of the problem,
+ * msg says what is wrong (without a severity prefix). */
+typedef void (*rh_check_fn)(void *ctx, rh_severity sev, uint64_t offset,
+                            const char *msg);
+
+/* Verify every structural invariant; report each problem to fn (may be
+ * NULL) with its severity.  *nerrors and *nwarnings (either may be NULL)
+ * count them.  Returns 0 when no error was found (warnings alone do not
+ * fail), RH_ECORRUPT when there were errors, or another RH_E* code when
+ * the check itself failed (RH_ENOMEM). */
+RH_API int rh_check(rh_hive *h, rh_check_fn fn, void *ctx, size_t *nerrors,
+                    size_t *nwarnings);
 
 /* Byte sink for exporters: return 0, or non-zero to stop. */
 typedef int (*rh_write_fn)(void *ctx, const void *buf, size_t len);

@@ -1,20 +1,98 @@
 #!/usr/bin/env python3
-"""Generate src/upcase.c: Windows-style uppercase of UTF-16 code units.
+"""Generate src/core/upcase.c: Windows' uppercase of one UTF-16 code unit.
+
+Usage: tools/gen_upcase.py [UnicodeData.txt] > src/core/upcase.c
+(default /usr/share/unicode/UnicodeData.txt, Debian's unicode-data package;
+the Unicode version is read from DerivedAge.txt beside it).
 
 Windows compares registry names by upcasing each UTF-16 code unit alone
-(RtlUpcaseUnicodeChar): a character whose uppercase is several characters
-(German sharp s) or lies outside the BMP stays as it is.  We derive the table
-from the Unicode simple uppercase mappings of the Python that runs this
-script, as runs of (first, last, step, delta)."""
+(RtlUpcaseUnicodeChar; the hive checker CmpCheckLeaf and the lh hash
+CmpComputeHashKey use it too).  Its table is a simple (one unit to one
+unit) uppercase mapping, so the source is UnicodeData.txt's field 12,
+"Simple_Uppercase_Mapping" (UAX #44, section 5.7.3), not Python's full
+str.upper(), which maps some letters to several characters and so lost
+their simple mapping (U+1F80..1F87, 1F90..97, 1FA0..A7, 1FB3, 1FC3, 1FF3:
+issue 12).
+
+Decisions (the generated file repeats them):
+- Surrogates and supplementary characters: a pair is two units, each
+  upcased alone (surrogates map to themselves), so letters outside the BMP
+  (Deseret, Osage, ...) keep their case, as in Windows.  No BMP code point
+  has a simple uppercase outside the BMP (checked below).
+- Where Windows' table differs from UnicodeData: the NTFS $UpCase file that
+  Vista and later format with (Windows writes its own upcase table there),
+  as ntfs-3g rebuilds it in ntfs_upcase_table_build() ("the table as
+  defined by Vista", libntfs-3g/unistr.c), differs from UnicodeData 15.0
+  for 25 code points that Unicode 5.0 already had.  WINDOWS below lists
+  them; they win.  Most are letters whose uppercase does not lowercase back
+  to them (micro sign, dotless i, long s, titlecase digraphs, Greek
+  symbol variants): Windows leaves them alone, so "ı" is not "I".  Two of
+  the 27 letters of issue 12 are among them: Windows keeps U+1FC3 and
+  U+1FF3 and instead maps their capitals U+1FCC/U+1FFC down to them; the
+  pairs still compare equal, but the lh hash uses Windows' value.
+- Mappings from or to code points added after Unicode 5.0 (about 360,
+  e.g. Georgian Mkhedruli U+10D0.. to the Mtavruli capitals U+1C90.. of
+  Unicode 11) follow UnicodeData, as the Python-derived table did: no
+  Windows table newer than Vista's has been checked here, so they are
+  unverified.
+"""
+import os
 import sys
 
-pairs = []
-for c in range(0x10000):
-    if 0xD800 <= c <= 0xDFFF:
-        continue
-    u = chr(c).upper()
-    if len(u) == 1 and ord(u) < 0x10000 and ord(u) != c:
-        pairs.append((c, ord(u) - c))
+# code point -> what Windows' table gives (from the Vista $UpCase, above)
+WINDOWS = {
+    0x00B5: 0x00B5,  # MICRO SIGN (UnicodeData: U+039C)
+    0x0131: 0x0131,  # DOTLESS I (U+0049)
+    0x017F: 0x017F,  # LONG S (U+0053)
+    0x01C5: 0x01C5,  # titlecase Dz with caron (U+01C4)
+    0x01C8: 0x01C8,  # titlecase Lj (U+01C7)
+    0x01CB: 0x01CB,  # titlecase Nj (U+01CA)
+    0x01F2: 0x01F2,  # titlecase Dz (U+01F1)
+    0x023A: 0x2C65,  # CAPITAL A WITH STROKE: to its small letter (itself)
+    0x023E: 0x2C66,  # CAPITAL T WITH DIAGONAL STROKE (itself)
+    0x2C65: 0x2C65,  # small a with stroke (U+023A)
+    0x2C66: 0x2C66,  # small t with diagonal stroke (U+023E)
+    0x0345: 0x0345,  # COMBINING YPOGEGRAMMENI (U+0399)
+    0x03D0: 0x03D0,  # BETA SYMBOL (U+0392)
+    0x03D1: 0x03D1,  # THETA SYMBOL (U+0398)
+    0x03D5: 0x03D5,  # PHI SYMBOL (U+03A6)
+    0x03D6: 0x03D6,  # PI SYMBOL (U+03A0)
+    0x03F0: 0x03F0,  # KAPPA SYMBOL (U+039A)
+    0x03F1: 0x03F1,  # RHO SYMBOL (U+03A1)
+    0x03F5: 0x03F5,  # LUNATE EPSILON SYMBOL (U+0395)
+    0x1E9B: 0x1E9B,  # LONG S WITH DOT ABOVE (U+1E60)
+    0x1FBE: 0x1FBE,  # PROSGEGRAMMENI (U+0399)
+    0x1FC3: 0x1FC3,  # small eta with ypogegrammeni (U+1FCC)
+    0x1FCC: 0x1FC3,  # CAPITAL ETA WITH PROSGEGRAMMENI (itself)
+    0x1FF3: 0x1FF3,  # small omega with ypogegrammeni (U+1FFC)
+    0x1FFC: 0x1FF3,  # CAPITAL OMEGA WITH PROSGEGRAMMENI (itself)
+}
+
+path = sys.argv[1] if len(sys.argv) > 1 else "/usr/share/unicode/UnicodeData.txt"
+version = "unknown"
+try:
+    with open(os.path.join(os.path.dirname(path), "DerivedAge.txt")) as f:
+        first = f.readline()  # "# DerivedAge-15.0.0.txt"
+        version = first.split("-", 1)[1].rsplit(".txt", 1)[0]
+except (OSError, IndexError):
+    pass
+
+upper = {}
+with open(path) as f:
+    for line in f:
+        field = line.rstrip("\n").split(";")
+        c = int(field[0], 16)
+        if c >= 0x10000 or 0xD800 <= c <= 0xDFFF or not field[12]:
+            continue
+        u = int(field[12], 16)
+        if u >= 0x10000:
+            sys.exit("U+%04X: simple uppercase U+%04X outside the BMP: "
+                     "decide what Windows does" % (c, u))
+        upper[c] = u
+for c, u in WINDOWS.items():
+    upper[c] = u
+
+pairs = [(c, upper[c] - c) for c in sorted(upper) if upper[c] != c]
 
 runs = []  # [first, last, step, delta]
 for c, d in pairs:
@@ -28,10 +106,25 @@ for c, d in pairs:
     runs.append([c, c, 1, d])
 
 out = sys.stdout
-out.write("/*\n * upcase.c - generated by tools/gen_upcase.py (Unicode %s); do not edit.\n"
-          " * Runs of UTF-16 code units whose uppercase is one BMP code unit.\n */\n"
-          % __import__('unicodedata').unidata_version)
-out.write('#include "name.h"\n\n')
+out.write("""/*
+ * upcase.c - generated by tools/gen_upcase.py from UnicodeData.txt
+ * (Unicode %s, field 12: simple uppercase mapping); do not edit.
+ * Runs of UTF-16 code units whose uppercase is another unit.
+ *
+ * Windows upcases each UTF-16 unit alone (RtlUpcaseUnicodeChar), so
+ * surrogates and supplementary letters stay as they are.  Where Windows'
+ * table (NTFS $UpCase of Vista and later, as ntfs-3g's
+ * ntfs_upcase_table_build rebuilds it) differs from UnicodeData, Windows
+ * wins: U+00B5, 0131, 017F, 01C5, 01C8, 01CB, 01F2, 0345, 03D0, 03D1,
+ * 03D5, 03D6, 03F0, 03F1, 03F5, 1E9B, 1FBE, 1FC3, 1FF3, 2C65 and 2C66 stay
+ * as they are; U+1FCC -> 1FC3, 1FFC -> 1FF3, 023A -> 2C65, 023E -> 2C66.
+ * Mappings involving code points added after Unicode 5.0 (e.g. Georgian
+ * U+10D0.. -> U+1C90..) follow UnicodeData, unverified against Windows.
+ * See the generator for the reasoning.
+ */
+#include "name.h"
+
+""" % version)
 out.write("static const struct {\n    uint16_t first, last;\n    uint8_t step;\n    int32_t delta;\n} runs[] = {\n")
 for f, l, s, d in runs:
     out.write("    {0x%04X, 0x%04X, %d, %d},\n" % (f, l, s, d))

@@ -198,6 +198,28 @@ name_hash(span raw, int compressed)
     return h;
 }
 
+/* Windows 10's load-time check (CmpCheckLeaf in ntoskrnl, which rewrites a
+ * hint that differs) computes it this way: compressed names give their
+ * first bytes; UTF-16 names their first units, and a unit above 0xFF
+ * zeroes the whole hint (hint[0] == 0 tells the lookup to compare full
+ * names).  The NT 5.2 CmpAddToLeaf filled the hint backwards and stopped
+ * at such a unit, leaving only the characters after it; Windows 10 heals
+ * those.  msuhanov's regf spec, "Fast leaf": "if it isn't [possible], the
+ * first byte of the Name hint field is null". */
+uint32_t
+name_hint(span raw, int compressed)
+{
+    size_t n = compressed ? raw.n : raw.n / 2;
+    uint32_t hint = 0;
+    for (size_t i = 0; i < 4 && i < n; i++) {
+        uint16_t c = unit_at(raw, compressed, i);
+        if (c > 0xFF)
+            return 0;
+        hint |= (uint32_t)c << (8 * i);
+    }
+    return hint;
+}
+
 int
 name_fits_latin1(const uint16_t *q, size_t qn)
 {

@@ -49,6 +49,11 @@ lh_hash(const uint16_t *q, size_t qn)
 /* lh hash of a stored name. */
 uint32_t name_hash(span raw, int compressed);
 
+/* lf name hint of a stored name as Windows computes it (read as a
+ * little-endian u32 of the 4 hint bytes): the first 4 characters as bytes,
+ * zero padded, case kept; 0 when one of them is above U+00FF. */
+uint32_t name_hint(span raw, int compressed);
+
 /* Bytes of the UTF-8 (WTF-8) form of a stored name. */
 size_t name_utf8_len(span raw, int compressed);
 

@@ -178,30 +178,34 @@ next_class(const hive_alloc *al, size_t c)
     return ALLOC_NCLASS;
 }
 
-static int
+/* List the free cell (off, size).  Never fails: the lists only index the
+ * free cells the image holds, so when one cannot grow the cell stays
+ * free, unlisted, and the next allocation rebuilds the lists (an edit
+ * that failed here half way would leave a changed image behind). */
+static void
 push(rh_hive *h, uint32_t off, uint32_t size)
 {
     size_t c = class_of(size);
     freelist *l = &h->al->cls[c];
-    if (size >= h->al->nofit[c])
-        h->al->nofit[c] = 0; /* may fit requests that missed before */
-    mark_class(h->al, c, 1);
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 16;
         uint32_t *o = realloc(l->off, cap * sizeof *o);
-        if (!o)
-            return hive_err(h, RH_ENOMEM, "out of memory");
-        l->off = o;
-        uint32_t *s = realloc(l->size, cap * sizeof *s);
-        if (!s)
-            return hive_err(h, RH_ENOMEM, "out of memory");
+        if (o)
+            l->off = o;
+        uint32_t *s = o ? realloc(l->size, cap * sizeof *s) : NULL;
+        if (!s) {
+            h->al->unlisted = 1;
+            return;
+        }
         l->size = s;
         l->cap = cap;
     }
+    if (size >= h->al->nofit[c])
+        h->al->nofit[c] = 0; /* may fit requests that missed before */
+    mark_class(h->al, c, 1);
     l->off[l->n] = off;
     l->size[l->n++] = size;
     h->al->nentries++;
-    return 0;
 }
 
 /* Is (off, size) still a free cell of exactly that size? */
@@ -243,8 +247,7 @@ walk_free(rh_hive *h, uint32_t bin)
         if (sz > 0) {
             bit_set(al->fstart, c, 1);
             al->nfree++;
-            if (push(h, c, n) < 0)
-                return RH_ENOMEM;
+            push(h, c, n);
             if (n > best)
                 best = n;
         }
@@ -299,6 +302,7 @@ rebuild(rh_hive *h)
     memset(al->nonempty, 0, sizeof al->nonempty);
     memset(al->nofit, 0, sizeof al->nofit);
     al->nentries = al->nfree = 0;
+    al->unlisted = 0;
     memset(al->fstart, 0, (size_t)h->bins_end / 64 + 1);
     for (uint32_t bin = 0; bin < h->bins_end;) {
         uint32_t bsize = rd_u32(b, bin + HBIN_SIZE);
@@ -318,16 +322,24 @@ alloc_start(rh_hive *h)
                         "RH_OPEN_WRITE to edit)");
     if (h->al)
         return 0;
-    hive_alloc *al = calloc(1, sizeof *al);
-    if (!al)
-        return hive_err(h, RH_ENOMEM, "out of memory");
-    h->al = al;
     size_t npg = (size_t)h->bins_end / HBIN_PAGE;
-    al->fstart = calloc((size_t)h->bins_end / 64 + 1, 1);
-    al->binof = calloc(npg + 1, sizeof(uint32_t));
-    al->indexed = calloc(npg / 8 + 1, 1);
-    if (!al->fstart || !al->binof || !al->indexed)
+    hive_alloc *al = calloc(1, sizeof *al);
+    if (al) {
+        al->fstart = calloc((size_t)h->bins_end / 64 + 1, 1);
+        al->binof = calloc(npg + 1, sizeof(uint32_t));
+        al->indexed = calloc(npg / 8 + 1, 1);
+    }
+    /* h->al is set only when whole: alloc_begin() takes it as ready. */
+    if (!al || !al->fstart || !al->binof || !al->indexed) {
+        if (al) {
+            free(al->fstart);
+            free(al->binof);
+            free(al->indexed);
+            free(al);
+        }
         return hive_err(h, RH_ENOMEM, "out of memory");
+    }
+    h->al = al;
     /* Bytes past the bins (slack after the last bin) are dropped: new
      * bins are appended at bins_end and commit writes up to there. */
     h->len = BASE_SIZE + (size_t)h->bins_end;
@@ -468,7 +480,8 @@ grow(rh_hive *h, uint32_t need)
     set_csize(h, off + HBIN_HDR, (int32_t)(bsize - HBIN_HDR));
     bit_set(h->al->fstart, off + HBIN_HDR, 1);
     h->al->nfree++;
-    return push(h, off + HBIN_HDR, bsize - HBIN_HDR);
+    push(h, off + HBIN_HDR, bsize - HBIN_HDR);
+    return 0;
 }
 
 /* Turn the free cell (off, size) into a used cell of need bytes; the rest
@@ -482,8 +495,8 @@ carve(rh_hive *h, uint32_t off, uint32_t size, uint32_t need, int kept)
         uint32_t rest = off + need;
         set_csize(h, rest, (int32_t)(size - need));
         bit_set(al->fstart, rest, 1);
-        if (!kept && push(h, rest, size - need) < 0)
-            return RH_ENOMEM;
+        if (!kept)
+            push(h, rest, size - need);
     } else {
         al->nfree--;
     }
@@ -506,7 +519,8 @@ cell_alloc(rh_hive *h, uint32_t size, uint32_t *out)
     need = (size + 4 + 7) & ~(uint32_t)7;
     if (need < 8)
         need = 8;
-    if (h->al->nentries > 2 * h->al->nfree + 4096 && rebuild(h) < 0)
+    if ((h->al->unlisted || h->al->nentries > 2 * h->al->nfree + 4096) &&
+        rebuild(h) < 0)
         return hive_err(h, RH_ENOMEM, "out of memory");
     while (!take(h, need, &off, &have, &kept)) {
         if ((rc = index_more(h, need)) < 0)
@@ -516,7 +530,10 @@ cell_alloc(rh_hive *h, uint32_t size, uint32_t *out)
         if ((rc = grow(h, need)) < 0)
             return rc;
         if (!take(h, need, &off, &have, &kept))
-            return hive_err(h, RH_ECORRUPT, "allocator: new bin not found");
+            return h->al->unlisted /* push() could not list it */
+                       ? hive_err(h, RH_ENOMEM, "out of memory")
+                       : hive_err(h, RH_ECORRUPT,
+                                  "allocator: new bin not found");
         break;
     }
     if ((rc = carve(h, off, have, need, kept)) < 0)
@@ -610,7 +627,8 @@ cell_free(rh_hive *h, uint32_t off)
     set_csize(h, start, (int32_t)tot);
     bit_set(al->fstart, start, 1);
     al->nfree++;
-    return push(h, start, tot);
+    push(h, start, tot);
+    return 0;
 }
 
 int
@@ -764,7 +782,7 @@ alloc_verify(rh_hive *h)
                     rc = CORRUPT(h, c, "two adjacent free cells");
                 else if (cell_is_used(h, c) || !bit_get(al->fstart, c))
                     rc = CORRUPT(h, c, "free cell with wrong bitmap bits");
-                else if (!bit_get(listed, c))
+                else if (!bit_get(listed, c) && !al->unlisted)
                     rc = CORRUPT(h, c, "free cell missing from the lists");
             } else if (!cell_is_used(h, c) || bit_get(al->fstart, c)) {
                 rc = CORRUPT(h, c, "used cell with wrong bitmap bits");

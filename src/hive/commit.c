@@ -6,15 +6,14 @@
  * (and every case where in place is impossible, or where over 1 MiB of
  * changed pages outweighs the file on disk) writes a new file beside
  * the target, fsyncs it, renames it over the target, fsyncs the directory.
- * Test hooks (no state, read from the environment at each commit):
- * RH_TEST_COMMIT_FAIL=N makes step N fail like an I/O error, and
- * RH_TEST_COMMIT_CRASH=N ends the process with _exit(86) at step N (after
- * writing half of the bytes when step N writes), as a kill would;
- * RH_TEST_LOG_LIMIT=BYTES sets the log size after which the other log is
- * started (default LOG_LIMIT).
+ * Test hooks (testing.h; test build only): a step numbered below can be
+ * made to fail like an I/O error (TEST_COMMIT_FAIL) or to end the process
+ * with _exit(86) (TEST_COMMIT_CRASH; after writing half of the bytes when
+ * the step writes), as a kill would; TEST_LOG_LIMIT replaces LOG_LIMIT.
  */
 #include "alloc.h"
 #include "log.h"
+#include "testing.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,20 +56,13 @@ enum {
     IP_SYNC3       /* fsync */
 };
 
-static int
-hook(const char *var, int step)
-{
-    const char *v = getenv(var);
-    return v && atoi(v) == step;
-}
-
 /* 1 if step should fail (errno EIO); never returns if it should crash. */
 static int
 step_fails(int step)
 {
-    if (hook("RH_TEST_COMMIT_CRASH", step))
+    if (TEST_COMMIT_CRASH(step))
         _exit(86);
-    if (hook("RH_TEST_COMMIT_FAIL", step)) {
+    if (TEST_COMMIT_FAIL(step)) {
         errno = EIO;
         return 1;
     }
@@ -80,7 +72,7 @@ step_fails(int step)
 static int
 pwrite_all(int fd, const uint8_t *p, size_t n, off_t off, int step)
 {
-    if (hook("RH_TEST_COMMIT_CRASH", step)) {
+    if (TEST_COMMIT_CRASH(step)) {
         if (pwrite(fd, p, n / 2, off) < 0) /* a torn write, then death */
             _exit(87);
         _exit(86);
@@ -127,13 +119,26 @@ fsync_dir(const char *path)
 
 /* Make bak (PATH.bak) a copy of path: when link is set, a hard link to
  * the old file (which the rename then leaves behind), else (or if linking
- * fails) a byte copy. */
+ * fails) a byte copy, fsynced.  Either way the directory is fsynced before
+ * this returns, because the caller changes or replaces path next: until
+ * then the new name is only in the page cache, and a power cut could keep
+ * the change to path and lose PATH.bak (fsync(2): "Calling fsync() does not
+ * necessarily ensure that the entry in the directory containing the file
+ * has also reached disk.  For that an explicit fsync() on a file descriptor
+ * for the directory is also needed."; tests/oracle/test_powercut.py). */
 static int
 backup(const char *path, const char *bak, const char *baktmp, int link_ok)
 {
     unlink(baktmp);
-    if (link_ok && link(path, baktmp) == 0)
-        return rename(baktmp, bak);
+    if (link_ok && link(path, baktmp) == 0) {
+        if (rename(baktmp, bak) < 0) {
+            int e = errno;
+            unlink(baktmp);
+            errno = e;
+            return -1;
+        }
+        return fsync_dir(bak);
+    }
     int in = open(path, O_RDONLY | O_CLOEXEC), out = -1, rc = -1;
     char buf[65536];
     ssize_t n;
@@ -146,13 +151,17 @@ backup(const char *path, const char *bak, const char *baktmp, int link_ok)
         if (write(out, buf, (size_t)n) != n)
             goto done;
     if (n == 0 && fsync(out) == 0 && rename(baktmp, bak) == 0)
-        rc = 0;
-done:
+        rc = fsync_dir(bak);
+done:;
+    /* The caller reports the failed step's errno (ENOMEM: RH_ENOMEM), not
+     * the cleanup's: unlink of a baktmp already renamed is ENOENT. */
+    int e = errno;
     if (out >= 0)
         close(out);
     close(in);
     if (rc < 0)
         unlink(baktmp);
+    errno = e;
     return rc;
 }
 
@@ -283,8 +292,13 @@ commit_rewrite(rh_hive *h, const char *path, unsigned flags, int exists,
     return 0;
 fail:
     err = errno;
-    rc = hive_ioerr(h, err, "%s: %s: %s%s", path, what, strerror(err),
-                    renamed ? " (the new hive is in place)" : "");
+    /* A step that ran out of memory (a path copy, say) is RH_ENOMEM. */
+    if (err == ENOMEM)
+        rc = hive_err(h, RH_ENOMEM, "%s: %s: %s%s", path, what, strerror(err),
+                      renamed ? " (the new hive is in place)" : "");
+    else
+        rc = hive_ioerr(h, err, "%s: %s: %s%s", path, what, strerror(err),
+                        renamed ? " (the new hive is in place)" : "");
     if (fd >= 0)
         close(fd);
     if (!renamed) {
@@ -403,7 +417,7 @@ typedef struct run {
 static int
 write_pages(int fd, const uint8_t *bins, const run *r, size_t nr, size_t total)
 {
-    int crash = hook("RH_TEST_COMMIT_CRASH", IP_PAGES);
+    int crash = TEST_COMMIT_CRASH(IP_PAGES);
     size_t done = 0;
     if (!crash && step_fails(IP_PAGES))
         return -1;
@@ -495,8 +509,7 @@ commit_inplace(rh_hive *h, const char *path, unsigned flags,
     uint8_t *buf = NULL;
     int fd = -1, lfd = -1, rc = RH_EIO, touched = 0, err;
     const char *what = "open";
-    const char *limit_env = getenv("RH_TEST_LOG_LIMIT");
-    uint64_t limit = limit_env ? strtoull(limit_env, NULL, 0) : LOG_LIMIT;
+    uint64_t limit = TEST_LOG_LIMIT(LOG_LIMIT);
     span bs = {h->wbuf, BASE_SIZE};
 
     fd = open(path, O_RDWR | O_CLOEXEC);
@@ -691,7 +704,10 @@ commit_inplace(rh_hive *h, const char *path, unsigned flags,
     goto out;
 fail:
     err = errno;
-    rc = hive_ioerr(h, err, "%s: %s: %s", path, what, strerror(err));
+    if (err == ENOMEM)
+        rc = hive_err(h, RH_ENOMEM, "%s: %s: %s", path, what, strerror(err));
+    else
+        rc = hive_ioerr(h, err, "%s: %s: %s", path, what, strerror(err));
     /* Nothing pending is lost: the pages stay marked.  A log touched
      * is started afresh next time; a primary touched may be dirty on
      * disk (its logs recover it), so the next commit rewrites it, with a

@@ -4,6 +4,7 @@
  * file offset to bytes.
  */
 #include "hive.h"
+#include "testing.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -644,7 +645,7 @@ static size_t
 reserve_size(size_t flen)
 {
     size_t extra = flen < ((size_t)64 << 20) ? (size_t)64 << 20 : flen;
-    if (sizeof(size_t) < 8 || getenv("RH_TEST_RESERVE"))
+    if (sizeof(size_t) < 8 || TEST_SMALL_RESERVE())
         extra = HBIN_PAGE * 16; /* tests: make growth move the image */
     return flen + extra;
 }

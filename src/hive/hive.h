@@ -32,6 +32,8 @@ typedef struct hive_alloc {
     size_t nfree;     /* live free cells */
     size_t nentries;  /* entries in all lists (live + stale) */
     size_t nwalk;     /* cell_free fell back to walking a bin (tests) */
+    int unlisted;     /* a free cell of an indexed bin missed the lists
+                       * (no memory to grow one): rebuild them */
     uint64_t nonempty[(ALLOC_NCLASS + 63) / 64]; /* bit per class: n > 0 */
     uint32_t nofit[ALLOC_NCLASS]; /* 0, or a size every live entry of
                                    * the class is below */

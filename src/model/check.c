@@ -21,9 +21,10 @@ typedef struct sk_ent {
 
 typedef struct ck {
     rh_hive *h;
-    rh_report_fn fn;
+    rh_check_fn fn;
     void *ctx;
-    size_t n;      /* problems reported */
+    size_t nerr;   /* errors reported */
+    size_t nwarn;  /* warnings reported */
     seen own;      /* cells claimed by a referencing structure */
     seen walked;   /* keys whose subtree was walked */
     uint16_t *up0; /* upcased names of the previous and current list */
@@ -34,19 +35,42 @@ typedef struct ck {
 
 static void problem(ck *c, uint64_t fileoff, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+static void warning(ck *c, uint64_t fileoff, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
-/* Report one problem at a file offset. */
+static void
+report(ck *c, rh_severity sev, uint64_t fileoff, const char *fmt, va_list ap)
+{
+    char msg[256];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    if (sev == RH_CHECK_ERROR)
+        c->nerr++;
+    else
+        c->nwarn++;
+    if (c->fn)
+        c->fn(c->ctx, sev, fileoff, msg);
+}
+
+/* Report an error at a file offset: something Windows' load-time check
+ * refuses (the hive, or the key it cuts out). */
 static void
 problem(ck *c, uint64_t fileoff, const char *fmt, ...)
 {
-    char msg[256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    report(c, RH_CHECK_ERROR, fileoff, fmt, ap);
     va_end(ap);
-    c->n++;
-    if (c->fn)
-        c->fn(c->ctx, fileoff, msg);
+}
+
+/* Report a warning: an inconsistency Windows loads as it is or repairs
+ * without losing anything.  Each caller cites the rule. */
+static void
+warning(ck *c, uint64_t fileoff, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    report(c, RH_CHECK_WARNING, fileoff, fmt, ap);
+    va_end(ap);
 }
 
 /* File offset of a cell offset (cells count from the first bin). */
@@ -436,34 +460,27 @@ elem_check(ck *c, struct lst *s, uint32_t off, uint32_t list, span lc, size_t i)
     if (k.name.n == 0)
         problem(c, foff(off), "key has an empty name");
     size_t un = upname(k.name, k.comp, c->up1);
+    /* A wrong lh hash or lf hint is a warning: Windows' load-time check
+     * (CmpCheckLeaf, called by CmpCheckKey) recomputes each one and, with
+     * self-healing on (the default, CmpSelfHeal), writes the right value
+     * and loads the hive; a lookup meanwhile would miss the key, never
+     * lose it.  Both values come from name.c, the functions edits use. */
     if (rd_sig(lc, 0, "lh")) {
         uint32_t stored = rd_u32(lc, LIST_ELEMS + i * 8 + 4);
         uint32_t want = lh_hash(c->up1, un);
         if (stored != want)
-            problem(c, foff(list),
+            warning(c, foff(list),
                     "lh hash 0x%08x of element %zu (key 0x%x) should be "
                     "0x%08x",
                     stored, i, off, want);
     } else if (rd_sig(lc, 0, "lf")) {
-        /* The hint is the first 4 characters, zero padded.  Windows
-         * converts them to an 8-bit code page (0 when a character has no
-         * equivalent), so only ASCII characters are compared, and without
-         * regard to case. */
-        span hint = span_sub(lc, LIST_ELEMS + i * 8 + 4, 4);
-        size_t nn = k.comp ? k.name.n : k.name.n / 2;
-        int ok = 1;
-        for (size_t j = 0; j < 4; j++) {
-            uint16_t ch = 0;
-            if (j < nn)
-                ch = k.comp ? k.name.p[j] : rd_u16(k.name, 2 * j);
-            if (ch < 0x80)
-                ok &= upcase(hint.p[j]) == upcase(ch);
-        }
-        if (!ok)
-            problem(c, foff(list),
-                    "lf name hint of element %zu (key 0x%x) does not match "
-                    "the key name",
-                    i, off);
+        uint32_t stored = rd_u32(lc, LIST_ELEMS + i * 8 + 4);
+        uint32_t want = name_hint(k.name, k.comp);
+        if (stored != want)
+            warning(c, foff(list),
+                    "lf name hint 0x%08x of element %zu (key 0x%x) should "
+                    "be 0x%08x",
+                    stored, i, off, want);
     }
     if (s->prev) {
         size_t m = s->prevn < un ? s->prevn : un, j = 0;
@@ -676,7 +693,7 @@ check_unreferenced(ck *c)
             if (s.n >= 2 && s.p[0] >= 'a' && s.p[0] <= 'z' && s.p[1] >= 'a' &&
                 s.p[1] <= 'z')
                 snprintf(sig, sizeof sig, " '%c%c'", s.p[0], s.p[1]);
-            problem(c, foff(off),
+            warning(c, foff(off),
                     "unreferenced allocated cell%s of %u bytes (leaked: no "
                     "structure reachable from the root uses it)",
                     sig, sz);
@@ -689,26 +706,45 @@ check_sk_refs(ck *c)
 {
     for (size_t i = 0; i < c->nsk; i++) {
         sk_ent *e = &c->sk[i];
+        /* Windows recounts them at load and fixes the field
+         * (CmpCheckAndFixSecurityCellsRefcount, after the tree walk of
+         * CmCheckRegistry): a warning. */
         if (e->refs != e->counted)
-            problem(c, foff(e->off),
+            warning(c, foff(e->off),
                     "security cell reference count %u but %u key%s use it",
                     e->refs, e->counted, e->counted == 1 ? "" : "s");
     }
 }
 
 /*
+ * Severity follows what Windows does when it loads the hive.  Errors:
+ * everything HvCheckHive/HvCheckBin refuse (bins, cell sizes) and what
+ * CmCheckRegistry/CmpCheckKey find wrong in a key (bad offsets, cells used
+ * twice, parent links, names, order and duplicates via
+ * CmpCheckLexicographicalOrder, lists and counts): it refuses the hive, or
+ * "self-heals" it by cutting the key out of its parent's list
+ * (CmpRemoveSubKeyCellNoCellRef), which loses the subtree.  (Function
+ * names and behaviour as in Windows 10's ntoskrnl, CmpCheckRegistry2 /
+ * CmpCheckLeaf; Project Zero's "Windows Registry Adventure" series walks
+ * through the same load-time checks; msuhanov's regf spec states the
+ * invariants.)  Warnings: what
+ * Windows loads unchanged or repairs without loss, each cited where it is
+ * reported (leaked cells, lh hash / lf hint, sk reference counts).
+ *
  * Decisions, following Windows:
  *  - The root must carry KEY_HIVE_ENTRY (CmpCheckKey rejects a root
  *    without it; the kernel links hives by that flag).  yarp's
  *    DeletedTreeNoRootFlagHive lacks it and is reported.
- *  - Allocated cells nothing references are reported with their own
- *    wording ("unreferenced allocated cell"): Windows tolerates such leaks
- *    but they are still inconsistencies worth seeing.
+ *  - Allocated cells nothing references are warnings ("unreferenced
+ *    allocated cell"): Windows does not look for them, and writes them
+ *    itself (yarp's RecoveredHive_Windows10, Windows' own log recovery
+ *    output, holds eight leaked nk cells).
  *  - The max-name/class/value-name/value-data fields of a key are not
  *    checked: Windows recomputes them silently when they are too small.
  */
 int
-rh_check(rh_hive *h, rh_report_fn fn, void *ctx, size_t *nproblems)
+rh_check(rh_hive *h, rh_check_fn fn, void *ctx, size_t *nerrors,
+         size_t *nwarnings)
 {
     ck c = {0};
     int rc = 0;
@@ -717,8 +753,10 @@ rh_check(rh_hive *h, rh_report_fn fn, void *ctx, size_t *nproblems)
     hive_validate_all(h); /* the checks below test cell_is_used() directly */
     c.fn = fn;
     c.ctx = ctx;
-    if (nproblems)
-        *nproblems = 0;
+    if (nerrors)
+        *nerrors = 0;
+    if (nwarnings)
+        *nwarnings = 0;
     c.up0 = malloc(NAME_MAX_UNITS * sizeof *c.up0);
     c.up1 = malloc(NAME_MAX_UNITS * sizeof *c.up1);
     if (!c.up0 || !c.up1 || seen_init(h, &c.own) < 0 ||
@@ -742,9 +780,11 @@ rh_check(rh_hive *h, rh_report_fn fn, void *ctx, size_t *nproblems)
         check_sk_refs(&c);
         check_unreferenced(&c);
     }
-    if (nproblems)
-        *nproblems = c.n;
-    rc = c.n ? RH_ECORRUPT : 0;
+    if (nerrors)
+        *nerrors = c.nerr;
+    if (nwarnings)
+        *nwarnings = c.nwarn;
+    rc = c.nerr ? RH_ECORRUPT : 0;
 out:
     free(c.up0);
     free(c.up1);

@@ -406,8 +406,10 @@ copy_kids(cp *c, uint32_t off, uint32_t slist, const rh_key *kids, size_t n,
                 kind = (const char *)top.p;
         }
         char k2[2] = {kind[0], kind[1]};
-        if (shape_new(k2, n, &sh) < 0)
-            return oom(d);
+        if (shape_new(k2, n, &sh) < 0) {
+            rc = oom(d); /* out frees the half-made shape */
+            goto out;
+        }
     }
     if (!(leaf = calloc(sh.nleaf, sizeof *leaf)) ||
         !(dk = calloc(n ? n : 1, sizeof *dk))) {

@@ -173,15 +173,7 @@ elem_make(rh_hive *h, const char sig[2], uint32_t off, uint8_t e[8])
     if (sig[1] == 'h') {
         wr_u32(e + 4, name_hash(k.name, k.comp));
     } else if (sig[1] == 'f') {
-        /* lf hint: the first 4 characters as stored (0 past the end or
-         * for a character that does not fit a byte). */
-        size_t n = k.comp ? k.name.n : k.name.n / 2;
-        for (size_t i = 0; i < 4; i++) {
-            uint16_t c = 0;
-            if (i < n)
-                c = k.comp ? k.name.p[i] : rd_u16(k.name, 2 * i);
-            e[4 + i] = c < 0x100 ? (uint8_t)c : 0;
-        }
+        wr_u32(e + 4, name_hint(k.name, k.comp));
     }
     return 0;
 }
@@ -287,14 +279,23 @@ leaf_insert(rh_hive *h, uint32_t leaf, const uint8_t e[8], const uint16_t *q,
     memcpy(buf, c.p + LIST_ELEMS, pos * es);
     memcpy(buf + pos * es, e, es);
     memcpy(buf + (pos + 1) * es, c.p + LIST_ELEMS + pos * es, (cnt - pos) * es);
-    out[0] = leaf;
-    for (size_t i = 0, at = 0; i < k && rc == 0; i++) {
+    /* The new leaves first, the old one last: out of memory part way
+     * then leaves the old leaf whole and the new cells given back. */
+    size_t n0 = tot / k + (0 < tot % k);
+    for (size_t i = 1, at = n0; i < k && rc == 0; i++) {
         size_t n = tot / k + (i < tot % k);
         rc = leaf_write(h, &out[i], sig, buf + at * es, n, es);
         at += n;
     }
+    if (rc == 0) {
+        out[0] = leaf;
+        rc = leaf_write(h, &out[0], sig, buf, n0, es);
+    }
     free(buf);
     if (rc < 0) {
+        for (size_t i = 1; i < k; i++)
+            if (out[i])
+                cell_free(h, out[i]);
         free(out);
         return rc;
     }
@@ -610,6 +611,8 @@ list_free(rh_hive *h, uint32_t list)
 
 /* ---- value data ------------------------------------------------------- */
 
+static int edit_alloc(void *ctx, uint32_t size, int segment, uint32_t *off);
+
 /* Store len bytes as a value's data: inline (<= 4), one cell, or big data
  * segments (over 16344 bytes on 1.4+ hives).  Cells come from alloc, so
  * edits (cell_alloc) and compact's tree-order layout (copy.c) share it. */
@@ -639,9 +642,13 @@ data_store(rh_hive *h, cell_alloc_fn alloc, void *ctx, const uint8_t *d,
     if (nseg > 0xFFFF)
         return hive_err(h, RH_ERANGE, "value data of %u bytes is too large",
                         len);
-    if ((rc = alloc(ctx, 12, 0, &db)) < 0 ||
-        (rc = alloc(ctx, nseg * 4, 0, &list)) < 0)
+    if ((rc = alloc(ctx, 12, 0, &db)) < 0)
         return rc;
+    if ((rc = alloc(ctx, nseg * 4, 0, &list)) < 0) {
+        if (alloc == edit_alloc)
+            cell_free(h, db);
+        return rc;
+    }
     uint8_t *p = P(h, db);
     p[0] = 'd';
     p[1] = 'b';
@@ -655,8 +662,18 @@ data_store(rh_hive *h, cell_alloc_fn alloc, void *ctx, const uint8_t *d,
          * full segment fills a 16352-byte cell (16 KiB bin less its
          * header), and hivex and libregf read at most cell size - 8
          * bytes from each segment. */
-        if ((rc = alloc(ctx, n + 4, 1, &c)) < 0)
+        if ((rc = alloc(ctx, n + 4, 1, &c)) < 0) {
+            /* Out of memory part way: give back what this store took
+             * (compact's allocator lays out a fresh image: nothing to
+             * give back there). */
+            if (alloc == edit_alloc) {
+                for (uint32_t j = 0; j < i; j++)
+                    cell_free(h, rd_u32((span){P(h, list), nseg * 4}, j * 4));
+                cell_free(h, list);
+                cell_free(h, db);
+            }
             return rc;
+        }
         memcpy(P(h, c), d + (size_t)i * DB_SEGMENT, n);
         wr_u32(P(h, list) + 4 * i, c);
     }
@@ -730,10 +747,10 @@ rh_value_set(rh_hive *h, rh_key key, const char *name, size_t namelen,
 {
     static const uint8_t none[1] = {0};
     uint16_t small[2 * SMALL_NAME], *u = NULL, *q = NULL;
-    uint32_t rawlen = 0, doff = 0, voff = 0;
+    uint32_t rawlen = 0, doff = 0, voff = 0, newvk = 0;
     long n, idx;
     nk k;
-    int rc;
+    int rc, stored = 0;
     if ((rc = alloc_begin(h)) < 0)
         return rc;
     if (len > ALLOC_MAX || len > h->lim_value)
@@ -751,6 +768,7 @@ rh_value_set(rh_hive *h, rh_key key, const char *name, size_t namelen,
     if ((rc = data_store(h, edit_alloc, h, data, (uint32_t)len, &rawlen,
                          &doff)) < 0)
         goto out;
+    stored = 1;
     if (idx >= 0) { /* replace the data, keep the name and the position */
         vk v;
         if ((rc = vk_get(h, voff, &v)) < 0 || (rc = data_free(h, &v)) < 0)
@@ -761,6 +779,7 @@ rh_value_set(rh_hive *h, rh_key key, const char *name, size_t namelen,
         uint32_t vl;
         if ((rc = cell_alloc(h, (uint32_t)(VK_NAME + nb), &voff)) < 0)
             goto out;
+        newvk = voff;
         uint8_t *p = P(h, voff);
         p[0] = 'v';
         p[1] = 'k';
@@ -789,6 +808,17 @@ rh_value_set(rh_hive *h, rh_key key, const char *name, size_t namelen,
            max_u32(rd_u32(kc, NK_MAXVALDATA), (uint32_t)len));
     touch(h, key);
 out:
+    if (rc < 0 && stored) {
+        /* Not linked (out of memory for the vk or the value list): give
+         * back the new cells, so the hive is as before the call. */
+        vk nv;
+        memset(&nv, 0, sizeof nv);
+        nv.rawlen = rawlen;
+        nv.data = doff;
+        data_free(h, &nv);
+        if (newvk)
+            cell_free(h, newvk);
+    }
     if (u != small)
         free(u);
     return rc;
@@ -927,10 +957,18 @@ rh_key_add(rh_hive *h, rh_key parent, const char *name, size_t namelen,
     }
     if (rc != RH_ENOTFOUND)
         return rc;
-    if ((rc = nk_new(h, parent, u, (size_t)n, 0, p.sk, &off)) < 0 ||
-        (rc = sk_ref(h, p.sk, 1)) < 0 ||
-        (rc = list_insert(h, parent, off, q, (size_t)n)) < 0)
+    if ((rc = nk_new(h, parent, u, (size_t)n, 0, p.sk, &off)) < 0)
         return rc;
+    if ((rc = sk_ref(h, p.sk, 1)) < 0) {
+        cell_free(h, off);
+        return rc;
+    }
+    if ((rc = list_insert(h, parent, off, q, (size_t)n)) < 0) {
+        /* Not linked (out of memory for the list): as before the call. */
+        sk_ref(h, p.sk, -1);
+        cell_free(h, off);
+        return rc;
+    }
     *out = off;
     if (created)
         *created = 1;

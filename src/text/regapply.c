@@ -241,9 +241,11 @@ apply_op(ap *a, const rh_reg_op *op)
 }
 
 /* The root prefix of the document's first key that names a standard hive
- * root (malloc'd), or NULL. */
+ * root (malloc'd), or NULL (*oom set when that was for want of memory:
+ * going on without the prefix would skip every key as outside the hive
+ * and report success). */
 static char *
-doc_prefix(const rh_reg_doc *doc)
+doc_prefix(const rh_reg_doc *doc, int *oom)
 {
     rh_reg_op op;
     for (size_t i = 0; rh_reg_doc_op(doc, i, &op) == 0; i++) {
@@ -259,6 +261,7 @@ doc_prefix(const rh_reg_doc *doc)
             memcpy(p, op.key, n);
             p[n] = 0;
         }
+        *oom = !p;
         return p;
     }
     return NULL;
@@ -287,7 +290,10 @@ rh_reg_apply(rh_hive *h, const rh_reg_doc *doc, const char *prefix,
     a.ctx = ctx;
     a.st = stats;
     if (!prefix && !(flags & RH_REG_APPLY_NOPREFIX)) {
-        auto_p = doc_prefix(doc);
+        int oom = 0;
+        auto_p = doc_prefix(doc, &oom);
+        if (oom)
+            return hive_err(h, RH_ENOMEM, "out of memory");
         prefix = auto_p;
     }
     a.prefix = prefix;

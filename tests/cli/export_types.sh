@@ -72,6 +72,6 @@ for l in open(sys.argv[1], encoding="utf-8"):
 
 # Errors: missing key exits 1 with a message; bad options exit 2.
 expect_err "export missing key" 1 "NoSuchKey" "$R" export "$H" 'Types\NoSuchKey' --utf8
-expect_err "export bad option" 2 "usage:" "$R" export "$H" --bogus
-expect_err "export no hive" 2 "usage:" "$R" export
+expect_err "export bad option" 64 "usage:" "$R" export "$H" --bogus
+expect_err "export no hive" 64 "usage:" "$R" export
 finish

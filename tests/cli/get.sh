@@ -82,8 +82,8 @@ expect_err "missing value" 1 "value not found: nope" "$R" get "$K" Select nope
 expect_err "missing default value" 1 "value not found: (Default)" "$R" get "$K" Select
 expect_err "missing key" 1 "NoSuchKey" "$R" get "$K" 'Select\NoSuchKey' Current
 expect_err "missing hive" 1 "nonexistent" "$R" get "$W/nonexistent" Select Current
-expect_err "no key" 2 "usage:" "$R" get "$K"
-expect_err "no arguments" 2 "usage:" "$R" get
-expect_err "unknown option" 2 "usage:" "$R" get "$K" --bogus Select
-expect_err "too many arguments" 2 "usage:" "$R" get "$K" Select Current extra
+expect_err "no key" 64 "usage:" "$R" get "$K"
+expect_err "no arguments" 64 "usage:" "$R" get
+expect_err "unknown option" 64 "usage:" "$R" get "$K" --bogus Select
+expect_err "too many arguments" 64 "usage:" "$R" get "$K" Select Current extra
 finish

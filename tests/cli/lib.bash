@@ -43,7 +43,7 @@ expect_err() {
         echo "FAIL $name: exit $rc, want $want"; cat "$W/err"; fails=$((fails + 1))
     elif ! grep -qF -- "$msg" "$W/err"; then
         echo "FAIL $name: stderr lacks '$msg':"; cat "$W/err"; fails=$((fails + 1))
-    elif [ -s "$W/out" ] && [ "$want" -eq 2 ]; then
+    elif [ -s "$W/out" ] && [ "$want" -eq 64 ]; then
         echo "FAIL $name: usage error wrote to stdout"; fails=$((fails + 1))
     fi
 }

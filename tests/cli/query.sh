@@ -287,12 +287,12 @@ cmp -s "$W/exp" "$W/out" || { echo "FAIL --json -t"; cat "$W/out"; fails=$((fail
 # --- errors -----------------------------------------------------------
 expect_err "missing key" 1 "NoSuchKey" "$R" query "$K" 'Select\NoSuchKey'
 expect_err "missing hive" 1 "nonexistent" "$R" query "$W/nonexistent"
-expect_err "no hive" 2 "usage:" "$R" query
-expect_err "-v and -ve" 2 "usage:" "$R" query "$K" Select -v a -ve
-expect_err "-k without -f" 2 "usage:" "$R" query "$K" -k
-expect_err "-f with -v NAME" 2 "usage:" "$R" query "$K" -f x -v name
-expect_err "-v without a name or -f" 2 "usage:" "$R" query "$K" -v
-expect_err "unknown type" 2 "unknown type 'REG_FOO'" "$R" query "$K" -t REG_FOO
-expect_err "unknown option" 2 "usage:" "$R" query "$K" --bogus
-expect_err "extra argument" 2 "usage:" "$R" query "$K" a b
+expect_err "no hive" 64 "usage:" "$R" query
+expect_err "-v and -ve" 64 "usage:" "$R" query "$K" Select -v a -ve
+expect_err "-k without -f" 64 "usage:" "$R" query "$K" -k
+expect_err "-f with -v NAME" 64 "usage:" "$R" query "$K" -f x -v name
+expect_err "-v without a name or -f" 64 "usage:" "$R" query "$K" -v
+expect_err "unknown type" 64 "unknown type 'REG_FOO'" "$R" query "$K" -t REG_FOO
+expect_err "unknown option" 64 "usage:" "$R" query "$K" --bogus
+expect_err "extra argument" 64 "usage:" "$R" query "$K" a b
 finish

@@ -22,14 +22,52 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 SKIP = 77
 
 
-def corpus():
-    """The corpus directory, or exit 77 (skip) when it is absent."""
+DATA = os.path.join(ROOT, "tests", "data")
+
+
+def corpus_dir():
+    """The corpus directory ($CORPUS, else ../shared/corpus), or None when
+    it has no MANIFEST.tsv."""
     c = os.environ.get("CORPUS") or os.path.join(os.path.dirname(ROOT),
                                                  "shared", "corpus")
-    if not os.path.isfile(os.path.join(c, "MANIFEST.tsv")):
-        print("skip: corpus absent (%s)" % c)
+    return c if os.path.isfile(os.path.join(c, "MANIFEST.tsv")) else None
+
+
+def corpus():
+    """The corpus directory, or exit 77 (skip) when it is absent."""
+    c = corpus_dir()
+    if c is None:
+        print("skip: corpus absent (%s)" % os.environ.get("CORPUS", ""))
         sys.exit(SKIP)
     return c
+
+
+def partial(what):
+    """Say that part of a suite did not run: tests/run.sh shows the
+    reason on the suite's PASS line."""
+    print("partial: %s" % what)
+
+
+def hives(kinds=None):
+    """Primary hives to test: every fixture of tests/data (always there,
+    so the suite asserts something on a fresh clone), then every corpus
+    hive when ../shared/corpus is present (else a partial: line says the
+    corpus part was skipped).  Rows are MANIFEST dicts plus 'id' (the name
+    in EXPECT tables and output: 'data/PATH' for a fixture, the corpus
+    path for a corpus hive) and 'file' (the hive's path)."""
+    rows = []
+    for r in primaries(DATA):
+        r.update(id="data/" + r["path"], file=os.path.join(DATA, r["path"]))
+        rows.append(r)
+    c = corpus_dir()
+    if c is None:
+        partial("corpus absent (%s): %d tests/data fixtures only" %
+                (os.environ.get("CORPUS", "../shared/corpus"), len(rows)))
+    else:
+        for r in primaries(c):
+            r.update(id=r["path"], file=os.path.join(c, r["path"]))
+            rows.append(r)
+    return rows
 
 
 def reghive():
@@ -136,6 +174,15 @@ def join(parent, name):
 
 # ---- hivex ---------------------------------------------------------------
 
+def deeper(path):
+    """Neither oracle detects a cycle of subkey lists (hivex walks
+    tests/data/hostile-subkey-cycle.hiv forever): stop a walk past
+    Windows' 512 levels (RH_MAX_DEPTH) as an error."""
+    if path.count("\\") > 512:
+        raise RecursionError("deeper than 512 levels (a cycle?): %s..." %
+                             path[:80])
+
+
 def hivex_tree(path):
     """{'ok': bool, 'error': str, 'tree': [...]} from python3-hivex.
 
@@ -153,6 +200,7 @@ def hivex_tree(path):
         stack = [(h.root(), "\\")]
         while stack:
             n, p = stack.pop()
+            deeper(p)
             vals = []
             for v in h.node_values(n):
                 try:
@@ -199,6 +247,7 @@ def pyregf_tree(path):
         stack = [(root, "\\")]
         while stack:
             k, p = stack.pop()
+            deeper(p)
             vals, voffs = [], []
             for i in range(k.get_number_of_values()):
                 v = k.get_value(i)
@@ -366,3 +415,42 @@ def raw_value(data, off):
             out += cell(data, so)[:16344]
         return name, typ, out[:n]
     return name, typ, d[:n]
+
+
+def raw_tree(data):
+    """The tree read from the file bytes alone (a third reader, for hives
+    neither hivex nor libregf can read): pre-order, subkeys in list order
+    (lf/lh/li leaves, ri over leaves), names decoded as stored (Latin-1
+    when compressed, else UTF-16LE keeping lone surrogates)."""
+    out = []
+
+    def subkeys(off):
+        c = cell(data, off)
+        n = struct.unpack_from("<H", c, 2)[0]
+        if c[:2] == b"ri":
+            return [k for i in range(n)
+                    for k in subkeys(struct.unpack_from("<I", c, 4 + 4 * i)[0])]
+        step = 4 if c[:2] == b"li" else 8
+        assert c[:2] in (b"li", b"lf", b"lh"), "no list at 0x%x" % off
+        return [struct.unpack_from("<I", c, 4 + step * i)[0] for i in range(n)]
+
+    def walk(off, path, depth):
+        assert depth <= 512, "deeper than 512 levels at %s" % path[:80]
+        c = cell(data, off)
+        nsub, lst = struct.unpack_from("<I", c, 0x14)[0], \
+            struct.unpack_from("<I", c, 0x1C)[0]
+        nval, vl = struct.unpack_from("<II", c, 0x24)
+        vals = []
+        if nval:
+            vc = cell(data, vl)
+            vals = [raw_value(data, struct.unpack_from("<I", vc, 4 * i)[0])
+                    for i in range(nval)]
+        out.append((path, vals))
+        for k in (subkeys(lst) if nsub else []):
+            raw, comp = read_nk(data, k)
+            name = raw.decode("latin-1") if comp else raw.decode(
+                "utf-16-le", "surrogatepass")
+            walk(k, join(path, name), depth + 1)
+
+    walk(struct.unpack_from("<I", data, 0x24)[0], "\\", 0)
+    return out

@@ -17,7 +17,9 @@ except ImportError as e:
     print('skip: python3-hivex or pyregf missing (%s)' % e)
     sys.exit(77)
 
-R = os.environ.get('REGHIVE') or os.path.join(HERE, '../../build/reghive')
+# The test build's CLI: the RH_TEST_* hooks exist only there.
+R = os.environ.get('REGHIVE_TEST') or os.path.join(
+    HERE, '../..', os.environ.get('B', 'build'), 'reghive-test')
 STEPS = ['create', 'write', 'fsync', 'base', 'fsync2', 'backup', 'rename', 'dirsync']
 
 
@@ -66,7 +68,7 @@ def main():
                     fails += 1
                 got = trees(h)
                 state = 'old' if got == old else 'new' if got == new else 'neither'
-                c = run(['check', h])
+                c = run(['check', '--strict', h])
                 mode_ok = (os.stat(h).st_mode & 0o777) == 0o640
                 left = sorted(os.listdir(w))
                 print('%-28s exit %3d: file holds the %s tree; check %s; mode %s; '

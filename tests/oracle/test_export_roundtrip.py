@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """reghive's .reg export, parsed back by an independent .reg parser, equals
-python3-hivex's tree for every corpus hive hivex reads.
+python3-hivex's tree for every hive of tests/data and of the corpus (when
+present) that hivex reads.
 
 Also checks the file form regedit writes (UTF-16LE, BOM FF FE, CRLF, the
 "Windows Registry Editor Version 5.00" header) and that `--utf8` to a pipe
@@ -20,6 +21,12 @@ HEADER = "Windows Registry Editor Version 5.00"
 # reghive's export names itself on line 2 (hex data verbatim on import).
 MARKER = "; reghive export: hex data verbatim"
 HEXLIST = re.compile(r"^(?:[0-9a-fA-F]{2}(?:,[0-9a-fA-F]{2})*)?$")
+
+
+# Hives whose names hold CR or LF, which a .reg line cannot carry (regedit
+# has no escape for them): id -> how many such keys and values.  Their
+# export is still written (and must not fail); the round trip is n/a.
+CRLF = {"data/names-crlf.hiv": 5}
 
 
 class RegError(Exception):
@@ -126,14 +133,12 @@ def unrepresentable(tree):
 
 
 def main():
-    c = L.corpus()
     L.need_module("hivex")
     bad, nhives, nkeys = [], 0, 0
     tmp = tempfile.mkdtemp(prefix="reghive-roundtrip-")
     out = os.path.join(tmp, "out.reg")
-    for r in L.primaries(c):
-        rel = r["path"]
-        path = os.path.join(c, rel)
+    for r in L.hives():
+        rel, path = r["id"], r["file"]
         exp = EXPECT.get(rel, {})
         problems = []
         if exp.get("export", "ok") != "ok":
@@ -152,6 +157,16 @@ def main():
             except AssertionError as e:
                 problems.append("independent check: %s" % e)
         skip = unrepresentable(hx["tree"])
+        if rel in CRLF:
+            p = L.run(["export", path, "-o", out])
+            if len(skip) != CRLF[rel] or p.returncode != 0:
+                bad.append(rel)
+                print("FAIL %s: %d names with CR/LF (want %d), export exit "
+                      "%d" % (rel, len(skip), CRLF[rel], p.returncode))
+            else:
+                print("n/a  %-45s %d names hold CR/LF (.reg cannot carry "
+                      "them)" % (rel, len(skip)))
+            continue
         if skip:
             # No corpus hive has such names today; if one appears, this
             # test must learn to exclude exactly those keys.

@@ -184,7 +184,7 @@ for i, (sub, hv, logs, pages) in enumerate(REAL):
         check(pages in out, "%s: %s" % (hv, pages))
     p = run("export", "--json", h)
     check(p.returncode == 0 and p.stdout, "%s export --json" % hv)
-    p = run("check", h)
+    p = run("check", "--strict", h)
     check(p.returncode == 0, "%s check clean: %s" % (hv, p.stdout[-300:]))
     if i == 0:
         p = run("recover", h, "-o", os.path.join(d, "rec"))

@@ -122,7 +122,7 @@ def test_import(root, tmp):
     check(nt.get(('Software', 'Y')) == {'a': (1, 'b\0'.encode('utf-16-le'))},
           f'hivex reads HKCU\\Software\\Y: {nt.get(("Software", "Y"))}')
     for hv in files:
-        rc, out, err = run('check', hv)
+        rc, out, err = run('check', '--strict', hv)
         check(rc == 0, f'check {hv}: {out} {err}')
 
 

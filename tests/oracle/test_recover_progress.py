@@ -9,6 +9,9 @@ import os, re, subprocess, sys, tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 R = os.environ.get('REGHIVE') or os.path.join(HERE, '../../build/reghive')
+# The test build's CLI, for the crash hook (RH_TEST_* exist only there).
+RT = os.environ.get('REGHIVE_TEST') or os.path.join(
+    HERE, '../..', os.environ.get('B', 'build'), 'reghive-test')
 failures = []
 
 
@@ -21,7 +24,7 @@ def check(ok, what):
 def run(*args, env=None):
     e = dict(os.environ)
     e.update(env or {})
-    return subprocess.run([R] + list(args), capture_output=True,
+    return subprocess.run([RT if env else R] + list(args), capture_output=True,
                           stdin=subprocess.DEVNULL, env=e)
 
 
@@ -45,9 +48,10 @@ def pty_run(args):
 
 
 def main():
-    if not os.path.exists(R):
-        print('reghive not built:', R)
-        return 1
+    for r in (R, RT):
+        if not os.path.exists(r):
+            print('reghive not built:', r)
+            return 1
     with tempfile.TemporaryDirectory() as d:
         h = os.path.join(d, 'h')
         assert run('new', h).returncode == 0

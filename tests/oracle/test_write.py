@@ -147,7 +147,7 @@ def compare(path, model, what):
         diff = sorted(set(got2) ^ set(want), key=str)[:5]
         fail('%s: pyregf tree differs; keys only in one: %r; %s'
              % (what, diff, vdiff(got2, want2)))
-    c = run('check', path, ok=False)
+    c = run('check', '--strict', path, ok=False)
     if c.returncode != 0:
         fail('%s: reghive check: %s' % (what, c.stdout.decode(errors='replace')))
 

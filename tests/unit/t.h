@@ -1,11 +1,15 @@
 /*
  * t.h - a tiny test harness: CHECK(cond) records failures, T_DONE()
- * prints a summary and returns the exit status.
+ * prints a summary and returns the exit status.  Unit tests are built
+ * against the test build of the library (-DRH_TESTING) and oom.c:
+ * FAIL_NTH_ALLOC(n) makes the nth allocation from now fail (oom.h).
  */
 #ifndef RH_T_H
 #define RH_T_H
 
 #include <stdio.h>
+
+#include "oom.h"
 
 static int t_fail, t_pass;
 
@@ -31,6 +35,9 @@ static int t_fail, t_pass;
                     __LINE__, #e, t_rc_, (int)(want));                         \
         }                                                                      \
     } while (0)
+
+/* Fail the nth allocation from now (0: none, only count them). */
+#define FAIL_NTH_ALLOC(n) t_oom_arm((n), 0)
 
 #define T_DONE()                                                               \
     (printf("%d checks passed, %d failed\n", t_pass, t_fail), t_fail != 0)

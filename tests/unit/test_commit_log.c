@@ -154,7 +154,7 @@ main(void)
         free(old);
     }
     CHECK(used[0] > 0 && used[1] > 0 && switches >= 2);
-    CHECK_RC(rh_check(h, NULL, NULL, NULL), 0);
+    CHECK_RC(rh_check(h, NULL, NULL, NULL, NULL), 0);
     rh_close(h);
 
     /* A new process continues the chain of the last log. */

@@ -77,8 +77,9 @@ tree(rh_hive *h, rh_key k)
 static int
 clean(rh_hive *h)
 {
-    size_t np = 0;
-    return rh_check(h, NULL, NULL, &np) == 0 && np == 0 && alloc_verify(h) == 0;
+    size_t ne = 0, nw = 0;
+    return rh_check(h, NULL, NULL, &ne, &nw) == 0 && ne == 0 && nw == 0 &&
+           alloc_verify(h) == 0;
 }
 
 static rh_key

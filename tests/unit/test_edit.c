@@ -156,6 +156,52 @@ test_many_keys(unsigned minor)
     rh_close(h);
 }
 
+/* Issue 12: names that differ only in case by Windows' table are one key,
+ * in order and with the right hashes; U+1F80 and U+1F88 were two. */
+static void
+test_fold_keys(unsigned minor)
+{
+    /* lowercase, then uppercase: U+1F80+i / U+1F88+i, 1F90/1F98,
+     * 1FA0/1FA8, 1FB3/1FBC, 1FC3/1FCC, 1FF3/1FFC, ASCII and Latin-1 */
+    static const char *const pairs[][2] = {
+        {"\xe1\xbe\x80", "\xe1\xbe\x88"},   {"\xe1\xbe\x81", "\xe1\xbe\x89"},
+        {"\xe1\xbe\x87", "\xe1\xbe\x8f"},   {"\xe1\xbe\x90", "\xe1\xbe\x98"},
+        {"\xe1\xbe\xa7", "\xe1\xbe\xaf"},   {"\xe1\xbe\xb3", "\xe1\xbe\xbc"},
+        {"\xe1\xbf\x83", "\xe1\xbf\x8c"},   {"\xe1\xbf\xb3", "\xe1\xbf\xbc"},
+        {"x\xe1\xbe\x80", "X\xe1\xbe\x88"}, {"\xc3\xa9", "\xc3\x89"}};
+    enum { NP = sizeof pairs / sizeof pairs[0] };
+    rh_hive *h;
+    rh_key a[NP], b;
+    size_t ne, nw, n;
+    CHECK_RC(rh_create(minor, &h), 0);
+    for (size_t i = 0; i < NP; i++) {
+        int c = 0;
+        CHECK_RC(rh_key_add(h, rh_hive_root(h), pairs[i][0],
+                            strlen(pairs[i][0]), &a[i], &c),
+                 0);
+        CHECK(c == 1);
+    }
+    for (size_t i = 0; i < NP; i++) {
+        int c = 1;
+        CHECK_RC(rh_key_add(h, rh_hive_root(h), pairs[i][1],
+                            strlen(pairs[i][1]), &b, &c),
+                 0);
+        CHECK(c == 0 && b == a[i]); /* the second add finds the first */
+        CHECK_RC(rh_key_subkey(h, rh_hive_root(h), pairs[i][1],
+                               strlen(pairs[i][1]), &b),
+                 0);
+        CHECK(b == a[i]);
+    }
+    rh_key *subs = NULL;
+    CHECK_RC(rh_key_subkeys(h, rh_hive_root(h), &subs, &n), 0);
+    CHECK(n == NP);
+    free(subs);
+    /* order, lh hashes / lf hints: nothing to report */
+    CHECK_RC(rh_check(h, NULL, NULL, &ne, &nw), 0);
+    CHECK(ne == 0 && nw == 0);
+    rh_close(h);
+}
+
 static void
 test_values_and_refusals(void)
 {
@@ -300,8 +346,9 @@ test_commit_safety(void)
     rh_hive_info(h, &info);
     CHECK(info.seq1 == info.seq2 && !info.dirty &&
           info.checksum == info.checksum_computed);
-    size_t n = 9;
-    CHECK_RC(rh_check(h, NULL, NULL, &n), 0);
+    size_t n = 9, nw = 9;
+    CHECK_RC(rh_check(h, NULL, NULL, &n, &nw), 0);
+    CHECK(n == 0 && nw == 0);
     rh_close(h);
     unlink(path);
     unlink(other);
@@ -336,7 +383,7 @@ test_lazy_open(void)
     char dir[] = "/tmp/rh-test-XXXXXX", path[64];
     rh_hive *h;
     rh_key k, g;
-    size_t walked, indexed, bins, n;
+    size_t walked, indexed, bins, n, nw;
     char name[32];
     CHECK(mkdtemp(dir) != NULL);
     snprintf(path, sizeof path, "%s/hive", dir);
@@ -392,7 +439,8 @@ test_lazy_open(void)
     CHECK_RC(rh_commit(h, NULL, 0), 0);
     rh_close(h);
     CHECK_RC(rh_open(path, 0, &h), 0);
-    CHECK_RC(rh_check(h, NULL, NULL, &n), 0);
+    CHECK_RC(rh_check(h, NULL, NULL, &n, &nw), 0);
+    CHECK(nw == 0);
     CHECK_RC(rh_key_lookup(h, "G30\\K020", &k), 0);
     rh_value v;
     CHECK_RC(rh_key_value(h, k, "big199", 6, &v), 0);
@@ -456,7 +504,8 @@ test_lazy_open(void)
     rh_close(h);
     unsetenv("RH_TEST_RESERVE");
     CHECK_RC(rh_open(path, 0, &h), 0);
-    CHECK_RC(rh_check(h, NULL, NULL, &n), 0);
+    CHECK_RC(rh_check(h, NULL, NULL, &n, &nw), 0);
+    CHECK(nw == 0);
     CHECK_RC(rh_key_value(h, rh_hive_root(h), "v39", 3, &v), 0);
     rh_close(h);
     unlink(path);
@@ -473,6 +522,8 @@ main(void)
 {
     test_many_keys(5);
     test_many_keys(3);
+    test_fold_keys(5);
+    test_fold_keys(3);
     test_values_and_refusals();
     test_commit_safety();
     test_lazy_open();

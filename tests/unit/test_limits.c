@@ -20,8 +20,9 @@ sink(void *ctx, const void *buf, size_t len)
 }
 
 static void
-count(void *ctx, uint64_t off, const char *msg)
+count(void *ctx, rh_severity sev, uint64_t off, const char *msg)
 {
+    (void)sev;
     (void)off;
     (void)msg;
     (*(int *)ctx)++;
@@ -41,13 +42,13 @@ ri_amplification(void)
     fclose(f);
     rh_hive *h;
     rh_key *subs = NULL;
-    size_t n = 0, np = 0;
+    size_t n = 0, np = 0, nw = 0;
     int problems = 0;
     CHECK_RC(rh_open_mem(img, len, 0, &h), 0);
     CHECK_RC(rh_key_subkeys(h, rh_hive_root(h), &subs, &n), RH_ECORRUPT);
     CHECK(strstr(rh_errmsg(h), "more keys than the hive can hold") != NULL);
-    CHECK_RC(rh_check(h, count, &problems, &np), RH_ECORRUPT);
-    CHECK(np > 0 && np < 10);
+    CHECK_RC(rh_check(h, count, &problems, &np, &nw), RH_ECORRUPT);
+    CHECK(np > 0 && np + nw < 10 && (size_t)problems == np + nw);
     rh_close(h);
 }
 
@@ -157,16 +158,18 @@ main(void)
         CHECK(strcmp(path, "a\\a\\a\\a") == 0);
     free(path);
     int problems = 0;
-    size_t np = 0;
-    CHECK_RC(rh_check(h, count, &problems, &np), RH_ECORRUPT);
-    /* The cut, then the cells of the skipped subtree as unreferenced. */
-    CHECK(np >= 1 && (size_t)problems == np);
+    size_t np = 0, nw = 0;
+    CHECK_RC(rh_check(h, count, &problems, &np, &nw), RH_ECORRUPT);
+    /* The cut (an error), then the cells of the skipped subtree as
+     * unreferenced (warnings). */
+    CHECK(np >= 1 && (size_t)problems == np + nw);
     CHECK_RC(rh_limit_set(h, RH_LIMIT_DEPTH, 0), 0);
     CHECK_RC(
         rh_export(h, rh_hive_root(h), NULL, RH_EXPORT_NORECURSE, sink, NULL),
         0);
     CHECK_RC(rh_limit_set(h, RH_LIMIT_DEPTH, RH_MAX_DEPTH), 0);
-    CHECK_RC(rh_check(h, NULL, NULL, &np), 0);
+    CHECK_RC(rh_check(h, NULL, NULL, &np, &nw), 0);
+    CHECK(np == 0 && nw == 0);
 
     /* Value size. */
     void *d;
@@ -199,7 +202,8 @@ main(void)
     CHECK_RC(rh_limit_set(h, RH_LIMIT_DEPTH, 2), 0);
     CHECK_RC(rh_key_delete(h, keys[0]), 0);
     CHECK_RC(rh_limit_set(h, RH_LIMIT_DEPTH, RH_MAX_DEPTH), 0);
-    CHECK_RC(rh_check(h, NULL, NULL, &np), 0);
+    CHECK_RC(rh_check(h, NULL, NULL, &np, &nw), 0);
+    CHECK(np == 0 && nw == 0);
     CHECK_RC(rh_hive_stats(h, &st), 0);
     CHECK(st.keys == 1);
     free(big);

@@ -18,6 +18,56 @@ test_upcase(void)
     CHECK(upcase(0xD801) == 0xD801); /* surrogates stay */
 }
 
+/* Issue 12: letters whose full uppercase is several characters but whose
+ * simple uppercase (UnicodeData field 12) is one: the table used to skip
+ * them.  25 map as UnicodeData says (and as Windows' $UpCase has them). */
+static void
+test_upcase_simple(void)
+{
+    static const uint16_t firsts[] = {0x1F80, 0x1F90, 0x1FA0};
+    int n = 0;
+    for (size_t r = 0; r < 3; r++)
+        for (uint16_t c = firsts[r]; c < firsts[r] + 8; c++) {
+            CHECK(upcase(c) == c + 8);
+            CHECK(upcase((uint16_t)(c + 8)) == c + 8); /* capitals stay */
+            n++;
+        }
+    CHECK(upcase(0x1FB3) == 0x1FBC);
+    CHECK(upcase(0x1FBC) == 0x1FBC);
+    n++;
+    /* The other two of the 27 differ in Windows' table (NTFS $UpCase of
+     * Vista+): it keeps U+1FC3/1FF3 and maps the capitals down to them.
+     * Either way each pair is one name; the lh hash takes Windows'. */
+    CHECK(upcase(0x1FC3) == 0x1FC3 && upcase(0x1FCC) == 0x1FC3);
+    CHECK(upcase(0x1FF3) == 0x1FF3 && upcase(0x1FFC) == 0x1FF3);
+    n += 2;
+    CHECK(n == 27);
+    /* Letters whose uppercase does not lowercase back: Windows leaves them
+     * (so "\u0131" is not "I"), unlike UnicodeData. */
+    CHECK(upcase(0x0131) == 0x0131); /* dotless i */
+    CHECK(upcase(0x017F) == 0x017F); /* long s */
+    CHECK(upcase(0x00B5) == 0x00B5); /* micro sign */
+    CHECK(upcase(0x01C5) == 0x01C5); /* titlecase Dz */
+    CHECK(upcase(0x03C2) == 0x03A3); /* final sigma: Windows upcases it */
+    CHECK(upcase(0x2C65) == 0x2C65 && upcase(0x023A) == 0x2C65);
+}
+
+/* lf hints as Windows 10's CmpCheckLeaf computes them. */
+static void
+test_hint(void)
+{
+    uint8_t comp[] = {'a', 'B', 'c', 'd', 'e'};
+    CHECK(name_hint((span){comp, 5}, 1) == 0x64634261); /* case kept */
+    CHECK(name_hint((span){comp, 2}, 1) == 0x4261);     /* zero padded */
+    uint8_t hi[] = {0x9F};
+    CHECK(name_hint((span){hi, 1}, 1) == 0x9F);
+    uint8_t w[] = {'a', 0, 'b', 0, 'c', 0, 0x0D, 0xF0, 'e', 0};
+    CHECK(name_hint((span){w, 10}, 0) == 0); /* U+F00D in the first four */
+    CHECK(name_hint((span){w + 2, 8}, 0) == 0);
+    uint8_t l1[] = {0xE9, 0, 'x', 0, 'y', 0, 'z', 0, 0x0D, 0xF0};
+    CHECK(name_hint((span){l1, 10}, 0) == 0x7A7978E9); /* fifth: ignored */
+}
+
 static void
 test_utf(void)
 {
@@ -81,6 +131,8 @@ int
 main(void)
 {
     test_upcase();
+    test_upcase_simple();
+    test_hint();
     test_utf();
     test_cmp_hash();
     test_span();

@@ -113,9 +113,9 @@ main(void)
           9); /* Current, @, sz, bin, ms, unterm, q, gone, Start */
     /* keys: Select, A, B, C, ControlSet002, Services, X, Del, Sub, Deeper */
     CHECK(st.keys_created == 10);
-    size_t np = 99;
-    CHECK_RC(rh_check(h, NULL, NULL, &np), 0);
-    CHECK(np == 0);
+    size_t np = 99, nw = 99;
+    CHECK_RC(rh_check(h, NULL, NULL, &np, &nw), 0);
+    CHECK(np == 0 && nw == 0);
     rh_reg_doc_free(d);
 
     /* The export marker: hex string data verbatim, no options. */
@@ -166,7 +166,8 @@ main(void)
     CHECK(has(h, "P\\Q\\R", "w", RH_REG_SZ, "2\0\0\0", 4));
     CHECK(!has(h, "P\\Q\\R", "v", RH_REG_SZ, "1\0\0\0", 4));
     rh_reg_doc_free(d);
-    CHECK_RC(rh_check(h, NULL, NULL, &np), 0);
+    CHECK_RC(rh_check(h, NULL, NULL, &np, &nw), 0);
+    CHECK(np == 0 && nw == 0);
     rh_close(h);
     return T_DONE();
 }
