@@ -87,9 +87,12 @@ $(B)/fuzz/%-replay: fuzz/%.c fuzz/driver.c $(B)/libreghive.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< fuzz/driver.c $(B)/libreghive.a $(LDFLAGS_ALL)
 
-$(B)/tests/header: tests/header.c include/reghive.h
+$(B)/tests/header: tests/header.c tests/header_sys.c include/reghive.h \
+                  include/reghive_sys.h
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -pedantic -Wall -Wextra -Werror -Iinclude -c $< -o $@.o && touch $@
+	$(CC) -std=c11 -pedantic -Wall -Wextra -Werror -Iinclude -c $< -o $@.o
+	$(CC) -std=c11 -pedantic -Wall -Wextra -Werror -Iinclude \
+	  -c tests/header_sys.c -o $@-sys.o && touch $@
 
 # The power-loss tests' LD_PRELOAD recorder (test code: plain flags, no
 # sanitizer, so it loads beside any build of the CLI).

@@ -90,7 +90,7 @@ main(int argc, char **argv)
     double t0 = now();
     if ((rc = rh_create(5, &h)) < 0)
         die(h, "create", rc);
-    if ((rc = rh_key_add(h, rh_root(h), "Bench", 5, &bench, NULL)) < 0)
+    if ((rc = rh_key_add(h, rh_hive_root(h), "Bench", 5, &bench, NULL)) < 0)
         die(h, "Bench", rc);
     for (long gi = 0; gi < groups; gi++) {
         int len = fmt(name, "Group", gi, 3);

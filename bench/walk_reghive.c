@@ -69,13 +69,14 @@ key_cb(void *p, rh_key k)
         return rc;
     c->t->keys++;
     c->t->namebytes += n;
-    if ((rc = rh_value_foreach(c->h, k, value_cb, c)) != 0)
+    if ((rc = rh_key_values_foreach(c->h, k, value_cb, c)) != 0)
         return rc;
-    return rh_key_foreach(c->h, k, key_cb, c);
+    return rh_key_subkeys_foreach(c->h, k, key_cb, c);
 }
 
-/* Depth-first from k: rh_key_foreach / rh_value_foreach (no arrays), one
- * malloc'd string per name and one malloc'd copy per value's data. */
+/* Depth-first from k: rh_key_subkeys_foreach / rh_key_values_foreach (no
+ * arrays), one malloc'd string per name and one malloc'd copy per value's data.
+ */
 static int
 walk(rh_hive *h, rh_key k, struct tot *t)
 {
@@ -107,7 +108,7 @@ main(int argc, char **argv)
     for (int r = 0; r < (reps > 0 ? reps : 1); r++) {
         struct tot x = {0};
         double s = now();
-        if ((rc = walk(h, rh_root(h), &x)) < 0) {
+        if ((rc = walk(h, rh_hive_root(h), &x)) < 0) {
             fprintf(stderr, "walk_reghive: %s: %s\n", argv[1], rh_errmsg(h));
             rh_close(h);
             return 1;

@@ -1,11 +1,12 @@
 /*
  * cmd.h - the reghive command table and helpers shared by commands.
- * The CLI sees only the public API (reghive.h).
+ * The CLI sees only the public API (reghive.h) and the implementation
+ * details it needs (reghive_sys.h).
  */
 #ifndef RH_CMD_H
 #define RH_CMD_H
 
-#include "reghive.h"
+#include "reghive_sys.h"
 #include "opt.h"
 
 #include <signal.h>
@@ -157,8 +158,13 @@ int usage(const char *name);
  * or "" when the path has no root prefix); returns malloc'd prefix. */
 char *display_prefix(const char *path);
 
-/* Type name ("REG_SZ") or NULL; type from a name, -1 if unknown. */
-const char *type_name(uint32_t t);
+/* Value v of h (type, and data d of n bytes as read) printed as reg query
+ * shows it (reg_style) or as get does (cmd_get.c). */
+void print_value(FILE *f, rh_hive *h, rh_value v, uint32_t type,
+                 const uint8_t *d, size_t n, int reg_style);
+
+/* Type from a name (rh_type_name's, REG_DWORD_LITTLE_ENDIAN and
+ * REG_QWORD_LITTLE_ENDIAN, or a number); -1 if unknown. */
 long type_parse(const char *s);
 
 /* s (n bytes) as a JSON string literal. */

@@ -261,8 +261,9 @@ cmd_add(int argc, char **argv)
             printf("would create key %s\n", key);
             if (vname)
                 printf("would set value '%s' (%s, %zu bytes)\n", vname,
-                       type_name((uint32_t)type) ? type_name((uint32_t)type)
-                                                 : "?",
+                       rh_type_name((uint32_t)type)
+                           ? rh_type_name((uint32_t)type)
+                           : "?",
                        b.n);
             rc = 0;
             goto out;
@@ -284,7 +285,7 @@ cmd_add(int argc, char **argv)
     }
     if (vname) {
         rh_value v;
-        int exists = rh_value_get(h, k, vname, strlen(vname), &v) == 0;
+        int exists = rh_key_value(h, k, vname, strlen(vname), &v) == 0;
         if (exists && !force && !dry) {
             char q[512];
             snprintf(q, sizeof q, "Value %s exists, overwrite(Yes/No)?",
@@ -298,7 +299,8 @@ cmd_add(int argc, char **argv)
         if (dry) {
             printf("would %s value '%s' of %s (%s, %zu bytes)\n",
                    exists ? "replace" : "add", vname, disp ? disp : key,
-                   type_name((uint32_t)type) ? type_name((uint32_t)type) : "?",
+                   rh_type_name((uint32_t)type) ? rh_type_name((uint32_t)type)
+                                                : "?",
                    b.n);
             rc = 0;
             goto out;

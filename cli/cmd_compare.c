@@ -6,7 +6,7 @@
  * "> " (in HIVE2) and "= " (identical), each "Key: PATH" or
  * "Value: PATH  NAME  TYPE  DATA", then "Result Compared: Identical" or
  * "Different".  Exit 0 identical, 2 different, 1 error.  Keys and values
- * are matched by name as Windows does (rh_key_child, rh_value_get: case-
+ * are matched by name as Windows does (rh_key_subkey, rh_key_value: case-
  * insensitive with Windows' uppercase table); values compare by type and
  * data bytes.  Built on the public API only: it needs nothing the
  * enumeration and lookup calls do not give.
@@ -16,9 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-void print_data(FILE *f, uint32_t type, const uint8_t *d, size_t n,
-                int reg_style);
 
 enum { SHOW_DIFF = 1, SHOW_SAME = 2 };
 
@@ -63,6 +60,8 @@ child_path(const char *parent, const char *name, size_t n)
 
 /* One value as read from a side. */
 struct val {
+    rh_hive *h;
+    rh_value v;
     char *name;
     size_t nlen;
     uint32_t type;
@@ -73,6 +72,8 @@ struct val {
 static int
 val_read(rh_hive *h, rh_value v, struct val *out)
 {
+    out->h = h;
+    out->v = v;
     int rc = rh_value_name(h, v, &out->name, &out->nlen);
     if (rc < 0)
         return rc;
@@ -100,7 +101,7 @@ json_hex(const char *field, const struct val *v)
 static void
 text_value(char mark, const char *path, const struct val *v)
 {
-    const char *tn = type_name(v->type);
+    const char *tn = rh_type_name(v->type);
     char tb[24];
     if (!tn) {
         snprintf(tb, sizeof tb, "0x%x", v->type);
@@ -108,7 +109,7 @@ text_value(char mark, const char *path, const struct val *v)
     }
     printf("%c Value: %s  %s  %s  ", mark, *path ? path : "\\",
            v->nlen ? v->name : "(Default)", tn);
-    print_data(stdout, v->type, v->data, v->len, 1);
+    print_value(stdout, v->h, v->v, v->type, v->data, v->len, 1);
     putchar('\n');
 }
 
@@ -192,7 +193,7 @@ cmp_values(struct cmp *c, rh_key k[2], const char *p[2], int side)
             continue;
         }
         eh = o;
-        rc = rh_value_get(o, k[!side], v.name, v.nlen, &ov);
+        rc = rh_key_value(o, k[!side], v.name, v.nlen, &ov);
         if (rc == RH_ENOTFOUND) {
             rc = 0;
             if (side == 0)
@@ -231,7 +232,7 @@ cmp_subkeys(struct cmp *c, rh_key k[2], const char *p[2], int side, int depth)
             break;
         ch[side] = subs[i];
         eh = c->h[!side];
-        rc = rh_key_child(c->h[!side], k[!side], name, nl, &ch[!side]);
+        rc = rh_key_subkey(c->h[!side], k[!side], name, nl, &ch[!side]);
         if (!(sp = child_path(p[side], name, nl))) {
             rc = RH_ENOMEM;
         } else if (rc == RH_ENOTFOUND) {
@@ -358,7 +359,7 @@ cmd_compare(int argc, char **argv)
     if (rc == 0 && c.vname && !c.ndiff && !(c.show & SHOW_SAME)) {
         /* nothing reported: make sure the value exists at all */
         rh_value v;
-        if (rh_value_get(c.h[0], k[0], c.vname, strlen(c.vname), &v) < 0) {
+        if (rh_key_value(c.h[0], k[0], c.vname, strlen(c.vname), &v) < 0) {
             fprintf(stderr, "reghive: compare: value not found: %s\n",
                     *c.vname ? c.vname : "(Default)");
             rc = RH_ENOTFOUND;

@@ -95,7 +95,7 @@ apply(struct del *d, rh_key k, const char *disp)
     }
     rh_value v;
     const char *shown = *d->vname ? d->vname : "(Default)";
-    if ((rc = rh_value_get(d->h, k, d->vname, strlen(d->vname), &v)) < 0) {
+    if ((rc = rh_key_value(d->h, k, d->vname, strlen(d->vname), &v)) < 0) {
         fprintf(stderr, "reghive: %s: value %s not found\n", disp, shown);
         return -1;
     }
@@ -219,7 +219,7 @@ cmd_delete(int argc, char **argv)
     } else {
         rh_key *subs;
         size_t n;
-        if (rh_key_subkeys(d.h, rh_root(d.h), &subs, &n) < 0) {
+        if (rh_key_subkeys(d.h, rh_hive_root(d.h), &subs, &n) < 0) {
             die_rc(d.h, hive, -1);
             goto out;
         }

@@ -42,7 +42,7 @@ cmd_export(int argc, char **argv)
     rh_hive *h = open_hive(hive, 0);
     if (!h)
         return 1;
-    rh_key k = rh_root(h);
+    rh_key k = rh_hive_root(h);
     char *dp = NULL;
     int rc = 0;
     if (key) {
@@ -75,7 +75,7 @@ cmd_export(int argc, char **argv)
     struct progress pg;
     progress_init(&pg, "export", "keys");
     if (pg.on)
-        rh_set_progress(h, progress_update, &pg);
+        rh_progress_set(h, progress_update, &pg);
     /* Nothing else goes to stdout; what is buffered goes first. */
     fflush(stdout);
     FILE *f = stdout;

@@ -3,7 +3,7 @@
  *
  * Prints one value's data: strings up to the first NUL, REG_MULTI_SZ one
  * string per line, numbers in decimal, other types as lowercase hex;
- * --raw writes the stored bytes unchanged.  Also holds print_data(), the
+ * --raw writes the stored bytes unchanged.  Also holds print_value(), the
  * data formatter reg query's layout uses.
  */
 #include "cmd.h"
@@ -11,91 +11,47 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Print UTF-16LE text as UTF-8 (up to a NUL unit, or all of it). */
-static void
-put_utf16(FILE *f, const uint8_t *p, size_t n, int stop)
-{
-    for (size_t i = 0; i + 1 < n; i += 2) {
-        uint32_t c = (uint32_t)(p[i] | p[i + 1] << 8);
-        if (c == 0 && stop)
-            break;
-        if (c >= 0xD800 && c < 0xDC00 && i + 3 < n) {
-            uint32_t d = (uint32_t)(p[i + 2] | p[i + 3] << 8);
-            if (d >= 0xDC00 && d < 0xE000) {
-                c = 0x10000 + ((c - 0xD800) << 10) + (d - 0xDC00);
-                i += 2;
-            }
-        }
-        if (c < 0x80) {
-            fputc((int)c, f);
-        } else if (c < 0x800) {
-            fputc((int)(0xC0 | c >> 6), f);
-            fputc((int)(0x80 | (c & 0x3F)), f);
-        } else if (c < 0x10000) {
-            fputc((int)(0xE0 | c >> 12), f);
-            fputc((int)(0x80 | ((c >> 6) & 0x3F)), f);
-            fputc((int)(0x80 | (c & 0x3F)), f);
-        } else {
-            fputc((int)(0xF0 | c >> 18), f);
-            fputc((int)(0x80 | ((c >> 12) & 0x3F)), f);
-            fputc((int)(0x80 | ((c >> 6) & 0x3F)), f);
-            fputc((int)(0x80 | (c & 0x3F)), f);
-        }
-    }
-}
-
-void print_data(FILE *f, uint32_t type, const uint8_t *d, size_t n,
-                int reg_style);
-
 /* reg_style: as reg query shows data (0x hex numbers, MULTI_SZ joined by
  * "\0", binary in uppercase hex); else as get prints it (decimal numbers,
- * one string per line, lowercase hex). */
+ * one string per line, lowercase hex).  Strings and numbers are decoded
+ * by the library's getters (one rule for every reader); data they refuse
+ * (a number of another size, say) is shown as hex, as reg query does. */
 void
-print_data(FILE *f, uint32_t type, const uint8_t *d, size_t n, int reg_style)
+print_value(FILE *f, rh_hive *h, rh_value v, uint32_t type, const uint8_t *d,
+            size_t n, int reg_style)
 {
+    char *s, **a;
+    size_t count;
+    uint32_t x;
+    uint64_t y;
     switch (type) {
     case RH_REG_SZ:
     case RH_REG_EXPAND_SZ:
     case RH_REG_LINK:
-        put_utf16(f, d, n, 1);
-        return;
-    case RH_REG_MULTI_SZ: {
-        /* Drop the list terminator (up to two NUL units: the last
-         * string's and the empty string's), then show every NUL left as
-         * a separator, as reg query does ("a\0b"); get prints one string
-         * per line.  An unterminated last string is kept. */
-        size_t m = n / 2;
-        for (int t = 0; t < 2 && m && !d[2 * m - 2] && !d[2 * m - 1]; t++)
-            m--;
-        size_t s = 0;
-        for (size_t i = 0; i <= m; i++) {
-            if (i < m && (d[2 * i] || d[2 * i + 1]))
-                continue;
-            if (s)
-                fputs(reg_style ? "\\0" : "\n", f);
-            put_utf16(f, d + 2 * s, 2 * (i - s), 0);
-            s = i + 1;
+        if (rh_value_string(h, v, &s, &count) == 0) {
+            fwrite(s, 1, count, f);
+            free(s);
+            return;
         }
-        return;
-    }
+        break;
+    case RH_REG_MULTI_SZ:
+        if (rh_value_strings(h, v, &a, &count) == 0) {
+            for (size_t i = 0; i < count; i++)
+                fprintf(f, "%s%s", i ? (reg_style ? "\\0" : "\n") : "", a[i]);
+            free(a);
+            return;
+        }
+        break;
     case RH_REG_DWORD:
     case RH_REG_DWORD_BIG_ENDIAN:
-        if (n == 4) {
-            uint32_t v = type == RH_REG_DWORD
-                             ? (uint32_t)(d[0] | d[1] << 8 | d[2] << 16 |
-                                          (uint32_t)d[3] << 24)
-                             : (uint32_t)(d[3] | d[2] << 8 | d[1] << 16 |
-                                          (uint32_t)d[0] << 24);
-            fprintf(f, reg_style ? "0x%x" : "%u", v);
+        if (rh_value_u32(h, v, &x) == 0) {
+            fprintf(f, reg_style ? "0x%x" : "%u", x);
             return;
         }
         break;
     case RH_REG_QWORD:
-        if (n == 8) {
-            uint64_t v = 0;
-            for (int i = 7; i >= 0; i--)
-                v = v << 8 | d[i];
-            fprintf(f, reg_style ? "0x%llx" : "%llu", (unsigned long long)v);
+        if (rh_value_u64(h, v, &y) == 0) {
+            fprintf(f, reg_style ? "0x%llx" : "%llu", (unsigned long long)y);
             return;
         }
         break;
@@ -134,7 +90,7 @@ cmd_get(int argc, char **argv)
     int rc = rh_key_lookup(h, pos[1], &k);
     if (rc < 0) {
         die_rc(h, pos[1], rc);
-    } else if ((rc = rh_value_get(h, k, name, strlen(name), &v)) < 0) {
+    } else if ((rc = rh_key_value(h, k, name, strlen(name), &v)) < 0) {
         if (rc == RH_ENOTFOUND && !*name)
             fprintf(stderr, "reghive: %s: value not found: (Default)\n",
                     pos[1]);
@@ -150,7 +106,7 @@ cmd_get(int argc, char **argv)
             if (raw) {
                 fwrite(d, 1, n, stdout);
             } else {
-                print_data(stdout, t, d, n, 0);
+                print_value(stdout, h, v, t, d, n, 0);
                 putchar('\n');
             }
             free(d);

@@ -190,17 +190,17 @@ subtree_count(rh_hive *h, rh_key k, int depth)
     return total;
 }
 
-/* rh_key_lookup, or a walk by rh_key_child when a name holds NUL. */
+/* rh_key_lookup, or a walk by rh_key_subkey when a name holds NUL. */
 static int
 lookup(rh_hive *h, const char *rel, size_t n, rh_key *k)
 {
     if (strlen(rel) == n)
         return rh_key_lookup(h, rel, k);
-    rh_key cur = rh_root(h);
+    rh_key cur = rh_hive_root(h);
     for (size_t i = 0; i < n;) {
         const char *e = memchr(rel + i, '\\', n - i);
         size_t m = e ? (size_t)(e - (rel + i)) : n - i;
-        int rc = rh_key_child(h, cur, rel + i, m, &cur);
+        int rc = rh_key_subkey(h, cur, rel + i, m, &cur);
         if (rc < 0)
             return rc;
         i += m + 1;
@@ -385,7 +385,7 @@ plan_op(struct run *r, const rh_reg_doc *doc, const rh_reg_op *op,
             olen = e->len;
         } else if (e->del < 0 && kdel < 0 && k) {
             rh_value v;
-            if (rh_value_get(r->h, k, op->name, op->namelen, &v) == 0 &&
+            if (rh_key_value(r->h, k, op->name, op->namelen, &v) == 0 &&
                 rh_value_data(r->h, v, &otype, &hdata, &olen) == 0) {
                 have = 1;
                 odata = hdata;
@@ -471,7 +471,7 @@ apply_all(const char *hive, const char **files, rh_reg_doc **docs, int nfiles,
     struct progress pg;
     progress_init(&pg, "import", "operations");
     if (pg.on)
-        rh_set_progress(h, progress_update, &pg);
+        rh_progress_set(h, progress_update, &pg);
     for (i = 0; i < nfiles; i++) {
         struct skip_ctx sc = {h, shown(files[i])};
         if (rh_reg_apply(h, docs[i], prefix, fl, skip_cb, &sc, &st) < 0) {
@@ -482,7 +482,7 @@ apply_all(const char *hive, const char **files, rh_reg_doc **docs, int nfiles,
         }
     }
     progress_end(&pg);
-    rh_set_progress(h, NULL, NULL);
+    rh_progress_set(h, NULL, NULL);
     printf("import: %zu key%s created, %zu deleted (%zu absent), %zu value%s "
            "set, %zu deleted (%zu absent), %zu key%s skipped\n",
            st.keys_created, st.keys_created == 1 ? "" : "s", st.keys_deleted,
@@ -703,7 +703,7 @@ import_windows(const char *dir, const char *user, const char **files,
         memset(&st, 0, sizeof st);
         progress_init(&pg, "import", "operations");
         if (pg.on)
-            rh_set_progress(hs[k], progress_update, &pg);
+            rh_progress_set(hs[k], progress_update, &pg);
         for (i = 0; i < nfiles; i++)
             if (rh_reg_apply(hs[k], docs[i], r.name[k], RH_REG_APPLY_NOPREFIX,
                              skip_quiet, NULL, &st) < 0) {
@@ -714,7 +714,7 @@ import_windows(const char *dir, const char *user, const char **files,
                 goto out;
             }
         progress_end(&pg);
-        rh_set_progress(hs[k], NULL, NULL);
+        rh_progress_set(hs[k], NULL, NULL);
         if (st.keys_created + st.keys_deleted + st.values_set +
             st.values_deleted)
             win_set_changed(&set, hs[k]);

@@ -19,9 +19,6 @@
 #include <string.h>
 #include <wctype.h>
 
-void print_data(FILE *f, uint32_t type, const uint8_t *d, size_t n,
-                int reg_style);
-
 struct q {
     rh_hive *h;
     const char *prefix;
@@ -137,14 +134,14 @@ type_ok(struct q *q, uint32_t t)
 
 /* Data as reg query shows it, for -f -d matching. */
 static char *
-data_text(uint32_t t, const uint8_t *d, size_t n)
+data_text(rh_hive *h, rh_value v, uint32_t t, const uint8_t *d, size_t n)
 {
     char *buf = NULL;
     size_t len;
     FILE *f = open_memstream(&buf, &len);
     if (!f)
         return NULL;
-    print_data(f, t, d, n, 1);
+    print_value(f, h, v, t, d, n, 1);
     fclose(f);
     return buf;
 }
@@ -166,21 +163,21 @@ show_key(struct q *q, struct cur *c)
 }
 
 static void
-value_line(struct q *q, struct cur *c, const char *name, size_t nl, uint32_t t,
-           const void *d, size_t dl)
+value_line(struct q *q, struct cur *c, rh_value v, const char *name, size_t nl,
+           uint32_t t, const void *d, size_t dl)
 {
     show_key(q, c);
     c->nvals++;
     if (q->json)
         return;
-    const char *tn = type_name(t);
+    const char *tn = rh_type_name(t);
     char tb[24];
     if (!tn) {
         snprintf(tb, sizeof tb, "0x%x", t);
         tn = tb;
     }
     printf("    %s    %s    ", nl ? name : "(Default)", tn);
-    print_data(stdout, t, d, dl, 1);
+    print_value(stdout, q->h, v, t, d, dl, 1);
     putchar('\n');
 }
 
@@ -198,7 +195,7 @@ value_wanted(struct q *q, rh_value v, rh_value only, const char *name,
     if (q->in_values && match(q, nl ? name : "(Default)"))
         return 1;
     if (q->in_data) {
-        char *s = data_text(t, d, dl);
+        char *s = data_text(q->h, v, t, d, dl);
         int hit = s && match(q, s);
         free(s);
         return hit;
@@ -213,7 +210,7 @@ list_values(struct q *q, struct cur *c)
     size_t nv;
     int rc;
     if (q->vname) {
-        rc = rh_value_get(q->h, c->k, q->vname, strlen(q->vname), &only);
+        rc = rh_key_value(q->h, c->k, q->vname, strlen(q->vname), &only);
         if (rc == RH_ENOTFOUND)
             return 0;
         if (rc < 0)
@@ -233,7 +230,7 @@ list_values(struct q *q, struct cur *c)
             break;
         }
         if (value_wanted(q, vals[i], only, name, nl, t, d, dl)) {
-            value_line(q, c, name, nl, t, d, dl);
+            value_line(q, c, vals[i], name, nl, t, d, dl);
             if (q->search)
                 q->matches++;
         }
@@ -429,7 +426,7 @@ cmd_query(int argc, char **argv)
         return 1;
     }
     q.h = h;
-    rh_key k = rh_root(h);
+    rh_key k = rh_hive_root(h);
     char *dp = key ? display_prefix(key) : strdup("");
     q.prefix = dp ? dp : "";
     int rc = key ? rh_key_lookup(h, key, &k) : 0;
@@ -437,7 +434,7 @@ cmd_query(int argc, char **argv)
     if (rc < 0) {
         die_rc(h, key, rc);
     } else if (q.vname && *q.vname && !q.recurse &&
-               (rc = rh_value_get(h, k, q.vname, strlen(q.vname), &v)) < 0) {
+               (rc = rh_key_value(h, k, q.vname, strlen(q.vname), &v)) < 0) {
         die_rc(h, key ? key : "\\", rc);
     } else {
         if (!q.json)

@@ -51,55 +51,48 @@ static int
 get_dword(rh_hive *h, rh_key k, const char *name, uint32_t *out)
 {
     rh_value v;
-    void *d;
-    size_t n;
-    uint32_t t;
-    if (rh_value_get(h, k, name, strlen(name), &v) < 0 ||
-        rh_value_data(h, v, &t, &d, &n) < 0)
-        return 0;
-    int ok = n >= 4;
-    if (ok) {
-        const uint8_t *b = d;
-        *out = (uint32_t)(b[0] | b[1] << 8 | b[2] << 16 | (uint32_t)b[3] << 24);
-    }
-    free(d);
-    return ok;
+    return rh_key_value(h, k, name, strlen(name), &v) == 0 &&
+           rh_value_u32(h, v, out) == 0;
 }
 
-/* REG_MULTI_SZ (or a lone REG_SZ) as a malloc'd array of strings. */
+/* REG_MULTI_SZ (or a lone REG_SZ / REG_EXPAND_SZ) as a malloc'd array of
+ * strings.  A list ends at its first empty string, as the service control
+ * manager reads it (regedit refuses empty strings inside a list). */
 static char **
 get_multi(rh_hive *h, rh_key k, const char *name, size_t *count)
 {
     rh_value v;
-    void *d;
-    size_t n, off = 0, used, cnt = 0;
+    char **a, **arr, *s;
+    size_t n, cnt = 0;
     uint32_t t;
-    char **arr = NULL;
     *count = 0;
-    if (rh_value_get(h, k, name, strlen(name), &v) < 0 ||
-        rh_value_data(h, v, &t, &d, &n) < 0)
+    if (rh_key_value(h, k, name, strlen(name), &v) < 0 ||
+        rh_value_type(h, v, &t, NULL) < 0)
         return NULL;
-    while (off + 1 < n) {
-        char *s = win_utf16((uint8_t *)d + off, n - off, &used);
-        off += used;
-        if (!s)
-            break;
-        if (!*s) { /* empty string ends the list */
+    if (t != RH_REG_MULTI_SZ) {
+        if (rh_value_string(h, v, &s, NULL) < 0)
+            return NULL;
+        if (!*s || !(arr = malloc(sizeof *arr))) {
             free(s);
-            if (t == RH_REG_MULTI_SZ)
-                break;
-            continue;
+            return NULL;
         }
-        char **a2 = realloc(arr, (cnt + 1) * sizeof *arr);
-        if (!a2) {
-            free(s);
-            break;
-        }
-        arr = a2;
-        arr[cnt++] = s;
+        arr[0] = s;
+        *count = 1;
+        return arr;
     }
-    free(d);
-    *count = cnt;
+    if (rh_value_strings(h, v, &a, &n) < 0)
+        return NULL;
+    while (cnt < n && *a[cnt])
+        cnt++;
+    arr = calloc(cnt ? cnt : 1, sizeof *arr);
+    for (size_t i = 0; arr && i < cnt; i++) {
+        if (!(arr[i] = strdup(a[i]))) {
+            cnt = i;
+            break;
+        }
+    }
+    free(a);
+    *count = arr ? cnt : 0;
     return arr;
 }
 
@@ -232,7 +225,7 @@ check_deps(struct ctx *c)
             if (d[0] == '+') { /* SC_GROUP_IDENTIFIER */
                 if (!group_exists(c, d + 1))
                     rc = add_problem(c, s->name, "missing-group", d + 1, NULL);
-            } else if (rh_key_child(c->h, c->services, d, strlen(d), &k) ==
+            } else if (rh_key_subkey(c->h, c->services, d, strlen(d), &k) ==
                        RH_ENOTFOUND) {
                 rc = add_problem(c, s->name, "missing-service", d, NULL);
             }
@@ -343,9 +336,9 @@ check_images(struct ctx *c, const struct win *w, size_t *unchecked)
         } else if (basename_is(winpath, "svchost.exe")) {
             rh_key k, pk;
             char *dll = NULL;
-            if (rh_key_child(c->h, c->services, s->name, strlen(s->name), &k) ==
-                0) {
-                if (rh_key_child(c->h, k, "Parameters", 10, &pk) == 0)
+            if (rh_key_subkey(c->h, c->services, s->name, strlen(s->name),
+                              &k) == 0) {
+                if (rh_key_subkey(c->h, k, "Parameters", 10, &pk) == 0)
                     dll = win_reg_string(c->h, pk, "ServiceDll");
                 if (!dll)
                     dll = win_reg_string(c->h, k, "ServiceDll");
@@ -587,7 +580,7 @@ remove_service(struct ctx *c, struct win_set *set, const char *pre,
                         "reghive: services: warning: %s depends on %s "
                         "(DependOnService); it will fail to start\n",
                         c->s[i].name, c->s[i].deps[j]);
-    if (rh_key_subkeys(h, rh_root(h), &subs, &ns) < 0) {
+    if (rh_key_subkeys(h, rh_hive_root(h), &subs, &ns) < 0) {
         die_rc(h, "services", RH_ECORRUPT);
         return 1;
     }

@@ -70,22 +70,21 @@ progress_end(struct progress *p)
     p->shown = 0;
 }
 
-static uint64_t
-count_keys(rh_hive *h, rh_key k, int depth)
+static int
+count_key(void *ctx, rh_key k, unsigned depth)
 {
-    rh_key *subs;
-    size_t n;
-    uint64_t total = 1;
-    if (depth > RH_MAX_DEPTH || rh_key_subkeys(h, k, &subs, &n) < 0)
-        return total;
-    for (size_t i = 0; i < n; i++)
-        total += count_keys(h, subs[i], depth + 1);
-    free(subs);
-    return total;
+    (void)k;
+    (void)depth;
+    ++*(uint64_t *)ctx;
+    return 0;
 }
 
 uint64_t
 progress_count_keys(rh_hive *h, rh_key k)
 {
-    return count_keys(h, k, 0);
+    /* rh_key_walk visits each key once: a subkey list naming its own key
+     * (twice, say) ends the count instead of multiplying it. */
+    uint64_t total = 0;
+    rh_key_walk(h, k, count_key, &total);
+    return total ? total : 1;
 }

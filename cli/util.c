@@ -95,30 +95,11 @@ display_prefix(const char *path)
     return strdup("");
 }
 
-static const char *const tnames[] = {"REG_NONE",
-                                     "REG_SZ",
-                                     "REG_EXPAND_SZ",
-                                     "REG_BINARY",
-                                     "REG_DWORD",
-                                     "REG_DWORD_BIG_ENDIAN",
-                                     "REG_LINK",
-                                     "REG_MULTI_SZ",
-                                     "REG_RESOURCE_LIST",
-                                     "REG_FULL_RESOURCE_DESCRIPTOR",
-                                     "REG_RESOURCE_REQUIREMENTS_LIST",
-                                     "REG_QWORD"};
-
-const char *
-type_name(uint32_t t)
-{
-    return t < sizeof tnames / sizeof tnames[0] ? tnames[t] : NULL;
-}
-
 long
 type_parse(const char *s)
 {
-    for (size_t i = 0; i < sizeof tnames / sizeof tnames[0]; i++)
-        if (strcasecmp(s, tnames[i]) == 0)
+    for (uint32_t i = 0; rh_type_name(i); i++)
+        if (strcasecmp(s, rh_type_name(i)) == 0)
             return (long)i;
     if (strcasecmp(s, "REG_DWORD_LITTLE_ENDIAN") == 0)
         return RH_REG_DWORD;

@@ -14,64 +14,26 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-void print_data(FILE *f, uint32_t type, const uint8_t *d, size_t n,
-                int reg_style);
-
-char *
-win_utf16(const void *buf, size_t n, size_t *used)
-{
-    const uint8_t *p = buf;
-    char *out = malloc(n / 2 * 3 + 1), *o = out;
-    size_t i = 0;
-    if (!out)
-        return NULL;
-    for (; i + 1 < n; i += 2) {
-        uint32_t c = (uint32_t)(p[i] | p[i + 1] << 8);
-        if (c == 0) {
-            i += 2;
-            break;
-        }
-        if (c >= 0xD800 && c < 0xDC00 && i + 3 < n) {
-            uint32_t d = (uint32_t)(p[i + 2] | p[i + 3] << 8);
-            if (d >= 0xDC00 && d < 0xE000) {
-                c = 0x10000 + ((c - 0xD800) << 10) + (d - 0xDC00);
-                i += 2;
-            }
-        }
-        if (c < 0x80) {
-            *o++ = (char)c;
-        } else if (c < 0x800) {
-            *o++ = (char)(0xC0 | c >> 6);
-            *o++ = (char)(0x80 | (c & 0x3F));
-        } else if (c < 0x10000) {
-            *o++ = (char)(0xE0 | c >> 12);
-            *o++ = (char)(0x80 | ((c >> 6) & 0x3F));
-            *o++ = (char)(0x80 | (c & 0x3F));
-        } else {
-            *o++ = (char)(0xF0 | c >> 18);
-            *o++ = (char)(0x80 | ((c >> 12) & 0x3F));
-            *o++ = (char)(0x80 | ((c >> 6) & 0x3F));
-            *o++ = (char)(0x80 | (c & 0x3F));
-        }
-    }
-    *o = 0;
-    if (used)
-        *used = i < n ? i : n;
-    return out;
-}
-
 char *
 win_reg_string(rh_hive *h, rh_key k, const char *name)
 {
     rh_value v;
-    void *d;
-    size_t n;
     uint32_t t;
-    if (rh_value_get(h, k, name, strlen(name), &v) < 0 ||
-        rh_value_data(h, v, &t, &d, &n) < 0)
+    char *s, **a;
+    size_t n;
+    if (rh_key_value(h, k, name, strlen(name), &v) < 0 ||
+        rh_value_type(h, v, &t, NULL) < 0)
         return NULL;
-    char *s = win_utf16(d, n, NULL);
-    free(d);
+    if (t != RH_REG_MULTI_SZ)
+        return rh_value_string(h, v, &s, NULL) < 0 ? NULL : s;
+    /* The service control manager reads a string value whatever its type
+     * (ReactOS services/config.c ScmReadString: the data up to its first
+     * NUL), and real hives hold such values (NDProxy's DisplayName is a
+     * REG_MULTI_SZ in regipy's SYSTEM): a list gives its first string. */
+    if (rh_value_strings(h, v, &a, &n) < 0)
+        return NULL;
+    s = strdup(n ? a[0] : "");
+    free(a);
     return s;
 }
 
@@ -540,14 +502,14 @@ print_values(const char *path, rh_hive *h, rh_key k, int always, size_t *nv)
             free(name);
             break;
         }
-        const char *tn = type_name(t);
+        const char *tn = rh_type_name(t);
         char tb[24];
         if (!tn) {
             snprintf(tb, sizeof tb, "0x%x", t);
             tn = tb;
         }
         printf("    %s    %s    ", nl ? name : "(Default)", tn);
-        print_data(stdout, t, d, dl, 1);
+        print_value(stdout, h, vals[i], t, d, dl, 1);
         putchar('\n');
         free(name);
         free(d);
@@ -750,12 +712,12 @@ merge_walk(struct merge *m, const char *path, rh_key uk, rh_key mk, int depth)
     for (size_t i = 0; rc >= 0 && i < n; i++) {
         size_t nl = strlen(names[i]);
         rh_key cu = 0, cm = 0;
-        if (uk && (rc = rh_key_child(m->uh, uk, names[i], nl, &cu)) < 0) {
+        if (uk && (rc = rh_key_subkey(m->uh, uk, names[i], nl, &cu)) < 0) {
             if (rc != RH_ENOTFOUND)
                 break;
             cu = 0;
         }
-        if (mk && (rc = rh_key_child(m->mh, mk, names[i], nl, &cm)) < 0) {
+        if (mk && (rc = rh_key_subkey(m->mh, mk, names[i], nl, &cm)) < 0) {
             if (rc != RH_ENOTFOUND)
                 break;
             cm = 0;

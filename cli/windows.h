@@ -38,12 +38,8 @@ char *win_host_path(const struct win *w, const char *path, int *found);
  * HKCU with user): malloc'd host path, or NULL after printing why. */
 char *win_hive_for(const struct win *w, const char *user, const char *key);
 
-/* UTF-16LE text up to the first NUL unit (or n bytes) as malloc'd UTF-8;
- * *used, if not NULL, gets the bytes consumed including that NUL. */
-char *win_utf16(const void *p, size_t n, size_t *used);
-
-/* String value name of key k (REG_SZ/REG_EXPAND_SZ/...) as malloc'd UTF-8,
- * NULL if absent. */
+/* String value name of key k as malloc'd UTF-8 (rh_value_string; the
+ * first string of a REG_MULTI_SZ); NULL if absent or of another type. */
 char *win_reg_string(rh_hive *h, rh_key k, const char *name);
 
 /* Hives opened for writing, by registry root or file, committed together:

@@ -250,9 +250,9 @@ rh_walk(rh_hive *h, rh_key k, const char *path, size_t plen, int depth, dump *d,
     put(d, path, plen);
     put(d, "\n", 1);
     struct rw w = {h, d, path, plen, depth, 0};
-    if ((*rc = rh_value_foreach(h, k, rh_val, &w)) < 0)
+    if ((*rc = rh_key_values_foreach(h, k, rh_val, &w)) < 0)
         return;
-    *rc = rh_key_foreach(h, k, rh_kid, &w);
+    *rc = rh_key_subkeys_foreach(h, k, rh_kid, &w);
 }
 
 /* ---- one input ------------------------------------------------------- */
@@ -330,7 +330,7 @@ compare(uint8_t *buf, size_t len, int verbose)
     if (rc == 0)
         rc = rh_hive_stats(h, &st); /* reghive's own (strict) walker */
     if (rc == 0)
-        rh_walk(h, rh_root(h), "", 0, 0, &b, &rc);
+        rh_walk(h, rh_hive_root(h), "", 0, 0, &b, &rc);
     if (rc < 0) {
         if (verbose || rc != RH_ECORRUPT) {
             header();

@@ -10,7 +10,7 @@
  * Input: byte 0 = mode (bit 0: seed hive follows as u16 length + bytes;
  * bits 1..3: format minor for rh_create), then ops until the input ends.
  */
-#include "../include/reghive.h"
+#include "../include/reghive_sys.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -160,7 +160,7 @@ get_slot(model *m, in *s)
 static rh_key
 key_of(model *m, int i)
 {
-    return i < 0 ? rh_root(m->h) : m->s[i].k;
+    return i < 0 ? rh_hive_root(m->h) : m->s[i].k;
 }
 
 static int
@@ -181,9 +181,9 @@ sub_cb(void *ctx, rh_key k)
 {
     struct sub *c = ctx;
     c->keys++;
-    if (rh_value_foreach(c->h, k, count_cb, &c->values) < 0)
+    if (rh_key_values_foreach(c->h, k, count_cb, &c->values) < 0)
         FAIL("value_foreach failed: %s", rh_errmsg(c->h));
-    if (rh_key_foreach(c->h, k, sub_cb, c) < 0)
+    if (rh_key_subkeys_foreach(c->h, k, sub_cb, c) < 0)
         FAIL("key_foreach failed: %s", rh_errmsg(c->h));
     return 0;
 }
@@ -220,7 +220,7 @@ check_value(rh_hive *h, rh_key k, const track *t, const char *when)
     uint32_t type;
     void *d;
     size_t len;
-    if (rh_value_get(h, k, t->name, t->namelen, &v) < 0)
+    if (rh_key_value(h, k, t->name, t->namelen, &v) < 0)
         FAIL("%s: value of %zu-byte name lost: %s", when, t->namelen,
              rh_errmsg(h));
     if (rh_value_data(h, v, &type, &d, &len) < 0)
@@ -349,7 +349,7 @@ op_add(model *m, in *s)
         FAIL("key_add: subkey count %u -> %u (created %d)", a.nsubkeys,
              b.nsubkeys, created);
     rh_key found;
-    if (rh_key_child(m->h, parent, name, n, &found) < 0 || found != k)
+    if (rh_key_subkey(m->h, parent, name, n, &found) < 0 || found != k)
         FAIL("key_add: new key not found by name: %s", rh_errmsg(m->h));
     if (created)
         m->keys++;
@@ -368,7 +368,7 @@ op_delete(model *m, in *s)
 {
     int d = get_slot(m, s);
     if (d < 0) {
-        if (rh_key_delete(m->h, rh_root(m->h)) == 0)
+        if (rh_key_delete(m->h, rh_hive_root(m->h)) == 0)
             FAIL("root deleted");
         return;
     }
@@ -420,7 +420,7 @@ op_set(model *m, in *s)
         buf[i] = s->n && i < 8 ? (uint8_t)take(s) : (uint8_t)(fill + i * 7);
     rh_key k = key_of(m, sl);
     rh_value old;
-    int existed = rh_value_get(m->h, k, name, n, &old) == 0;
+    int existed = rh_key_value(m->h, k, name, n, &old) == 0;
     int rc = rh_value_set(m->h, k, name, n, type, buf, len);
     if (rc < 0) {
         if (rc != RH_EINVAL && rc != RH_ERANGE)
@@ -444,7 +444,7 @@ op_value_delete(model *m, in *s, int all)
     int sl = get_slot(m, s);
     rh_key k = key_of(m, sl);
     uint64_t before = 0, after = 0;
-    rh_value_foreach(m->h, k, count_cb, &before);
+    rh_key_values_foreach(m->h, k, count_cb, &before);
     if (all) {
         if (rh_value_delete_all(m->h, k) < 0)
             FAIL("value_delete_all: %s", rh_errmsg(m->h));
@@ -454,10 +454,10 @@ op_value_delete(model *m, in *s, int all)
         if (rc < 0 && rc != RH_ENOTFOUND && rc != RH_EINVAL)
             FAIL("value_delete: %s", rh_errmsg(m->h));
         rh_value v;
-        if (rc == 0 && rh_value_get(m->h, k, name, n, &v) == 0)
+        if (rc == 0 && rh_key_value(m->h, k, name, n, &v) == 0)
             FAIL("value_delete: value still there");
     }
-    rh_value_foreach(m->h, k, count_cb, &after);
+    rh_key_values_foreach(m->h, k, count_cb, &after);
     m->values -= before - after;
     drop_tracks(m, sl);
 }
@@ -481,7 +481,7 @@ op_rename(model *m, in *s)
         return;
     }
     rh_key found, parent = key_of(m, m->s[sl].parent);
-    if (rh_key_child(m->h, parent, name, n, &found) < 0 || found != nk)
+    if (rh_key_subkey(m->h, parent, name, n, &found) < 0 || found != nk)
         FAIL("key_rename: renamed key not found by its new name");
     m->s[sl].k = nk;
 }
@@ -506,14 +506,14 @@ op_path(model *m, in *s)
     if (strlen(path) != n)
         return; /* the path API takes a C string */
     struct sub c = {m->h, 0, 0};
-    sub_cb(&c, rh_root(m->h));
+    sub_cb(&c, rh_hive_root(m->h));
     rh_key k;
     int created = 0;
     int rc = rh_key_create_path(m->h, path, &k, &created);
     if (rc < 0 && rc != RH_EINVAL && rc != RH_ERANGE && rc != RH_ENOTFOUND)
         FAIL("key_create_path: %s", rh_errmsg(m->h));
     struct sub d = {m->h, 0, 0};
-    sub_cb(&d, rh_root(m->h));
+    sub_cb(&d, rh_hive_root(m->h));
     if (d.values != c.values || d.keys < c.keys ||
         (rc == 0 && !created && d.keys != c.keys))
         FAIL("key_create_path: counts %llu -> %llu", (unsigned long long)c.keys,
@@ -547,7 +547,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     struct sub c = {m.h, 0, 0};
-    sub_cb(&c, rh_root(m.h));
+    sub_cb(&c, rh_hive_root(m.h));
     m.keys = c.keys;
     m.values = c.values;
     for (unsigned nops = 0; s.n && nops < 200; nops++) {

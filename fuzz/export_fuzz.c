@@ -5,7 +5,7 @@
  * buffer it was lent last is unchanged (and alive, for ASan) at the next
  * call.
  */
-#include "../include/reghive.h"
+#include "../include/reghive_sys.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -58,12 +58,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rh_open_mem(data, size, 0, &h) == 0) {
         for (int i = 0; i < 3; i++) {
             size_t n = 0;
-            rh_export(h, rh_root(h), "HKEY_LOCAL_MACHINE\\FUZZ", flags[i],
+            rh_export(h, rh_hive_root(h), "HKEY_LOCAL_MACHINE\\FUZZ", flags[i],
                       discard, &n);
         }
         for (int i = 0; i < 3; i++) {
             struct loan l = {0};
-            rh_export(h, rh_root(h), NULL, flags[i] | RH_EXPORT_HOLD, hold, &l);
+            rh_export(h, rh_hive_root(h), NULL, flags[i] | RH_EXPORT_HOLD, hold,
+                      &l);
             if (l.p && !l.closed)
                 abort(); /* a buffer still lent when rh_export returned */
         }

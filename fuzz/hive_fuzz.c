@@ -58,10 +58,10 @@ on_key(void *ctx, rh_key k)
     if (rh_key_path(w->h, k, &s, &n) == 0)
         free(s);
     rh_key_parent(w->h, k, &parent);
-    rh_value_foreach(w->h, k, on_value, w);
+    rh_key_values_foreach(w->h, k, on_value, w);
     w->depth++;
     /* Child errors (cycles, bad cells) end this subtree only. */
-    rh_key_foreach(w->h, k, on_key, w);
+    rh_key_subkeys_foreach(w->h, k, on_key, w);
     w->depth--;
     return 0;
 }
@@ -75,7 +75,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         rh_stats st;
         rh_key k;
         if (w.seen)
-            on_key(&w, rh_root(h));
+            on_key(&w, rh_hive_root(h));
         free(w.seen);
         rh_hive_stats(h, &st);
         rh_key_lookup(h, "HKLM\\SYSTEM\\CurrentControlSet\\Services", &k);

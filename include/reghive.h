@@ -1,37 +1,55 @@
 /*
- * reghive.h - read, check and export Windows registry hive files (regf).
+ * reghive.h - read, check, edit and export Windows registry hive files
+ * (regf) offline: the whole stable interface.  (reghive_sys.h adds what
+ * only the reghive tool, its tests and fuzzers use; it may change.)
  *
  * Handles: one opaque rh_hive per open hive.  Keys and values are their
- * cell offsets (rh_key, rh_value), so callers have nothing to free; 0 means
- * "none".  A handle stays valid until the key/value is deleted or the hive
- * is closed.
+ * cell offsets (rh_key, rh_value): nothing to free; 0 means "none".
  *
- * Errors: every int-returning function returns 0 on success or a negative
- * RH_E* code; rh_errmsg() gives the message of the last error on that hive
- * (corruption messages name the file offset).  No errno, no global state.
+ * Names are rh_<noun>_<verb>, and a key's subkeys and values are read
+ * alike: rh_key_subkey / rh_key_value (one by name), rh_key_subkeys /
+ * rh_key_values (all, in an array), rh_key_subkeys_foreach /
+ * rh_key_values_foreach (a callback each); rh_key_walk for a subtree.
+ * Callback types are typedefs (rh_*_fn).
  *
- * Memory ownership, once for the whole API:
- *  1. Anything returned through `char **` or `void **` (or a `T **` array)
- *     is malloc'd; the caller releases it with free().  When the call
- *     fails, that output is NULL (and its length 0), so free() is safe.
- *  2. A returned `const T *` is borrowed and stays valid until the next
- *     write call or rh_close().
- *  3. The library keeps no caller pointer after a call returns, except the
- *     buffer given to rh_open_mem(), which it borrows until rh_close().
- *  4. Reading is zero-copy over that buffer or a read-only mmap of the file:
- *     opening a hive allocates only a bitmap of 1 bit per 8 bytes of bins.
- *     Exception: a dirty hive that rh_open() recovers from its transaction
- *     logs is read from a private (copy-on-write) mapping of the primary
- *     with the logged pages written over it: it costs the pages the logs
- *     hold; the file stays untouched.  RH_OPEN_NOLOGS keeps the plain read
- *     of the primary.  A hive rh_open()ed for writing (RH_OPEN_WRITE) is
- *     edited in such a private mapping too (a page costs memory once it is
- *     changed; the image moves to the heap only if it outgrows its address
- *     reservation); rh_open_mem() with RH_OPEN_WRITE copies the buffer.
+ * Errors: every int-returning function returns 0 on success (or a
+ * positive value where it says so) or a negative RH_E* code.  The last
+ * error is kept in the hive, not in globals: rh_errmsg() gives its
+ * message (a corruption names its file offset), rh_errno() the errno
+ * behind an RH_EIO.
+ *
+ * Rules, once for the whole API:
+ *  1. Anything returned through `char **`, `void **` or a `T **` array is
+ *     malloc'd; the caller releases it with one free() (an array of
+ *     strings from rh_value_strings is one block).  When the call fails,
+ *     that output is NULL (and its length or count 0), so free() is
+ *     safe.
+ *  2. A returned `const T *` is borrowed: valid until the next call that
+ *     changes the hive (an edit, rh_compact, rh_commit) or rh_close().
+ *     rh_errmsg() and rh_warnings() text: until the next call on that
+ *     hive.  Static strings (rh_strerror, rh_type_name, rh_version):
+ *     always.
+ *  3. rh_key and rh_value handles stay valid until rh_close(), except:
+ *     deleting a key invalidates the handles of the key, its subtree and
+ *     their values; deleting a value invalidates its handle; rh_key_rename
+ *     may move the key (use the handle it returns); rh_compact invalidates
+ *     every handle.  rh_value_set keeps the handle of a value it replaces.
+ *  4. The library keeps no caller pointer after a call returns, except
+ *     the buffer given to rh_open_mem() without RH_OPEN_WRITE, which it
+ *     borrows (unchanged, read-only) until rh_close().
+ *  5. Threads: one rh_hive is used by one thread at a time, for reads too
+ *     (a read records its error in the hive and may validate bins as it
+ *     goes); distinct hives may be used by distinct threads at once, and
+ *     functions without a hive (rh_reg_parse, rh_recover_mem, ...) are
+ *     reentrant.  Callbacks may read the hive they are called for, never
+ *     change it.
  *
  * Strings are UTF-8 with an explicit length where names may hold NUL.
  * UTF-16 that is not well formed (unpaired surrogates) is carried as WTF-8
  * (the surrogate encoded as a 3-byte sequence), so names round-trip.
+ *
+ * What opening, walking and editing cost in memory and time: README.md,
+ * "Limits".
  */
 #ifndef REGHIVE_H
 #define REGHIVE_H
@@ -48,6 +66,16 @@ extern "C" {
 #else
 #define RH_API
 #endif
+
+/* Version of this header; rh_version() gives the library's. */
+#define RH_VERSION_MAJOR 0
+#define RH_VERSION_MINOR 1
+#define RH_VERSION_PATCH 0
+#define RH_VERSION "0.1.0"
+
+/* The library's version string ("0.1.0"), to compare with RH_VERSION
+ * when the library is linked dynamically. */
+RH_API const char *rh_version(void);
 
 typedef struct rh_hive rh_hive; /* opaque */
 typedef uint32_t rh_key;        /* nk cell offset (from first hbin); 0 none */
@@ -87,13 +115,14 @@ enum {
     RH_REG_QWORD = 11
 };
 
-/* nk flags (Windows CM_KEY_NODE.Flags). */
+/* Key flags (rh_key_stat.flags: Windows CM_KEY_NODE.Flags as stored).
+ * Other bits are storage details (0x0020: the name is stored in Latin-1;
+ * rh_key_name decodes either form). */
 #define RH_KEY_VOLATILE 0x0001u
 #define RH_KEY_HIVE_EXIT 0x0002u
 #define RH_KEY_HIVE_ENTRY 0x0004u
 #define RH_KEY_NO_DELETE 0x0008u
 #define RH_KEY_SYM_LINK 0x0010u
-#define RH_KEY_COMP_NAME 0x0020u
 
 /* Deepest key nesting followed (Windows: 512 levels). */
 #define RH_MAX_DEPTH 512
@@ -188,15 +217,19 @@ RH_API int rh_recover_mem(const void *hive, size_t len, const void *const *logs,
                           size_t nlogs, void **out, size_t *outlen,
                           rh_recovery *rep);
 
-/* The image the hive is read from (borrowed): the mapped file, the
- * caller's buffer, or the recovered or writable private copy. */
-RH_API int rh_image(rh_hive *h, const void **data, size_t *len);
-
 /* Release the hive and everything it owns.  NULL is ignored. */
 RH_API void rh_close(rh_hive *h);
 
 /* Message of the last error on h (borrowed; "" if none). */
 RH_API const char *rh_errmsg(const rh_hive *h);
+
+/* The errno of the system call behind h's last error when that error was
+ * RH_EIO (ENOENT for a missing file, EACCES, EISDIR for a directory,
+ * ENODEV for another file that cannot be mapped, EAGAIN for a hive in
+ * use, ENOSPC ...); 0 when the last error was another code, or an RH_EIO
+ * refusal no system call failed for (a file changed since it was
+ * opened).  Like rh_errmsg(), it describes the last failed call on h. */
+RH_API int rh_errno(const rh_hive *h);
 
 /* Static name of a return code, e.g. "corrupt hive". */
 RH_API const char *rh_strerror(int rc);
@@ -230,10 +263,10 @@ enum {
 
 /* Set limit which (RH_LIMIT_*) of h to value.  RH_EINVAL for an unknown
  * limit or a value above the maximum. */
-RH_API int rh_set_limit(rh_hive *h, int which, uint64_t value);
+RH_API int rh_limit_set(rh_hive *h, int which, uint64_t value);
 
 /* Current value of limit which into *value. */
-RH_API int rh_get_limit(const rh_hive *h, int which, uint64_t *value);
+RH_API int rh_limit_get(const rh_hive *h, int which, uint64_t *value);
 
 /* ---- the hive --------------------------------------------------------- */
 
@@ -268,7 +301,7 @@ typedef struct rh_stats {
 RH_API int rh_hive_stats(rh_hive *h, rh_stats *out);
 
 /* The root key. */
-RH_API rh_key rh_root(rh_hive *h);
+RH_API rh_key rh_hive_root(rh_hive *h);
 
 /* What h is: the registry root Windows loads it under, into buf (cap
  * bytes), e.g. "HKEY_LOCAL_MACHINE\SYSTEM", "HKEY_USERS\.DEFAULT",
@@ -289,7 +322,7 @@ RH_API int rh_hive_kind(rh_hive *h, char *buf, size_t cap);
  * another hive (HKLM\SOFTWARE in a SYSTEM hive, HKCU in SAM, HKCR or HKCC
  * in any hive but UsrClass.dat).  rh_key_lookup, rh_key_create_path and
  * rh_reg_apply's automatic mapping all follow this rule. */
-RH_API int rh_hive_root(rh_hive *h, const char *path, size_t len,
+RH_API int rh_path_root(rh_hive *h, const char *path, size_t len,
                         size_t *rootlen);
 
 /* ---- keys ------------------------------------------------------------- */
@@ -325,18 +358,22 @@ RH_API int rh_key_class(rh_hive *h, rh_key k, char **out, size_t *len);
 /* Security descriptor bytes (malloc'd copy of the sk cell's descriptor). */
 RH_API int rh_key_security(rh_hive *h, rh_key k, void **sd, size_t *len);
 
+/* Called for each key of an iteration: return 0 to go on; any other
+ * value stops the iteration, which returns it. */
+typedef int (*rh_key_fn)(void *ctx, rh_key k);
+
 /* Call fn(ctx, child) for every subkey in list order (sorted by Windows'
- * uppercase order).  fn returning non-zero stops: that value is returned. */
-RH_API int rh_key_foreach(rh_hive *h, rh_key k,
-                          int (*fn)(void *ctx, rh_key child), void *ctx);
+ * uppercase order). */
+RH_API int rh_key_subkeys_foreach(rh_hive *h, rh_key k, rh_key_fn fn,
+                                  void *ctx);
 
 /* All subkeys in a malloc'd array. */
 RH_API int rh_key_subkeys(rh_hive *h, rh_key k, rh_key **out, size_t *n);
 
 /* Child by name, case-insensitive with Windows' uppercase rules.
  * name is UTF-8 of namelen bytes.  RH_ENOTFOUND if absent. */
-RH_API int rh_key_child(rh_hive *h, rh_key parent, const char *name,
-                        size_t namelen, rh_key *out);
+RH_API int rh_key_subkey(rh_hive *h, rh_key parent, const char *name,
+                         size_t namelen, rh_key *out);
 
 /* Path lookup from the root: '\'-separated, case-insensitive; "" or "\"
  * is the root.  A leading root prefix naming the hive (HKLM\SYSTEM\,
@@ -351,17 +388,36 @@ RH_API int rh_key_parent(rh_hive *h, rh_key k, rh_key *out);
 /* Full path from the root (malloc'd UTF-8, "" for the root). */
 RH_API int rh_key_path(rh_hive *h, rh_key k, char **out, size_t *len);
 
+/* Called by rh_key_walk for each key, with its depth below the start key
+ * (0 for the start key itself): return 0 to go on into its subkeys,
+ * RH_WALK_SKIP to pass them by, or any other value to stop the walk,
+ * which returns that value (RH_WALK_STOP, or an RH_E* code).  fn may read
+ * h but not change it. */
+typedef int (*rh_walk_fn)(void *ctx, rh_key k, unsigned depth);
+enum { RH_WALK_SKIP = 1, RH_WALK_STOP = 2 };
+
+/* Visit start and its subtree in pre-order (a key, then each subkey's
+ * subtree in list order).  Bounded as rh_export: a key nested deeper
+ * than the depth limit is RH_ERANGE or a corruption (see RH_LIMIT_DEPTH),
+ * and a key reached twice (a cycle, a shared list) is a corruption, so a
+ * walk ends on any input.  Returns 0 when every key was visited. */
+RH_API int rh_key_walk(rh_hive *h, rh_key start, rh_walk_fn fn, void *ctx);
+
 /* ---- values ----------------------------------------------------------- */
 
+/* Called for each value of an iteration: 0 goes on, anything else stops
+ * the iteration, which returns it. */
+typedef int (*rh_value_fn)(void *ctx, rh_value v);
+
 /* Call fn(ctx, v) for every value of k in stored order. */
-RH_API int rh_value_foreach(rh_hive *h, rh_key k,
-                            int (*fn)(void *ctx, rh_value v), void *ctx);
+RH_API int rh_key_values_foreach(rh_hive *h, rh_key k, rh_value_fn fn,
+                                 void *ctx);
 
 /* All values of k in a malloc'd array. */
 RH_API int rh_key_values(rh_hive *h, rh_key k, rh_value **out, size_t *n);
 
 /* Value by name (case-insensitive); "" is the default value. */
-RH_API int rh_value_get(rh_hive *h, rh_key k, const char *name, size_t namelen,
+RH_API int rh_key_value(rh_hive *h, rh_key k, const char *name, size_t namelen,
                         rh_value *out);
 
 /* Value name as UTF-8 (malloc'd); "" for the default value. */
@@ -384,20 +440,50 @@ RH_API int rh_value_type(rh_hive *h, rh_value v, uint32_t *type, size_t *len);
 RH_API int rh_value_data(rh_hive *h, rh_value v, uint32_t *type, void **data,
                          size_t *len);
 
+/* ---- typed data ------------------------------------------------------ *
+ * Each getter decodes one kind of data the way reg.exe and regedit show
+ * it, so no caller decodes UTF-16 or byte order by hand.  A value of
+ * another type, or a number of another size, is RH_EINVAL (rh_errmsg says
+ * what it is); nothing is converted between kinds. */
+
+/* Name of a value type: "REG_SZ", ... for 0..11 (RH_REG_*); NULL for any
+ * other number (reg.exe has no name for it either; show the number). */
+RH_API const char *rh_type_name(uint32_t type);
+
+/* REG_SZ, REG_EXPAND_SZ or REG_LINK data as UTF-8 (malloc'd, NUL-ended;
+ * *len, if not NULL, gets its length): up to the first NUL character, or
+ * all of the data when it holds none; an odd last byte is dropped;
+ * unpaired surrogates come out as WTF-8, as in names.  %VARS% of an
+ * EXPAND_SZ are not expanded. */
+RH_API int rh_value_string(rh_hive *h, rh_value v, char **out, size_t *len);
+
+/* REG_MULTI_SZ data as *count UTF-8 strings: *out is a NULL-terminated
+ * array of them, in one malloc'd block (one free(*out) releases all).
+ * Rule (reg query's): the list's terminator (up to two NUL characters at
+ * the end) is dropped and every other NUL separates two strings, so
+ * "a\0b\0\0" is {"a", "b"}, "a\0\0b\0\0" is {"a", "", "b"}, an
+ * unterminated "a\0b" is {"a", "b"}, and "", "\0" and "\0\0" are
+ * empty lists (*count 0).  Regedit refuses empty strings inside a list
+ * and Windows' readers stop at the first one: a caller that wants that
+ * stops at the first "".  count may be NULL. */
+RH_API int rh_value_strings(rh_hive *h, rh_value v, char ***out, size_t *count);
+
+/* REG_DWORD (little-endian) or REG_DWORD_BIG_ENDIAN of exactly 4 bytes. */
+RH_API int rh_value_u32(rh_hive *h, rh_value v, uint32_t *out);
+
+/* REG_QWORD of exactly 8 bytes, or a number rh_value_u32 reads, widened
+ * (Windows stores many counters as either). */
+RH_API int rh_value_u64(rh_hive *h, rh_value v, uint64_t *out);
+
 /* ---- editing ---------------------------------------------------------- */
 /*
  * A hive opened with RH_OPEN_WRITE (rh_open, rh_open_mem) or made by
- * rh_create() is edited in a private copy owned by the hive: for a file, a
- * copy-on-write mapping (memory for the pages changed; the bins an edit
- * touches are checked and indexed for free space when first touched, the
- * others when an allocation finds no room in those); for rh_open_mem and
- * rh_create, heap.  Edits change only that copy; rh_commit() writes it
- * out.  An edit that fails with RH_ECORRUPT or RH_ENOMEM (a damaged cell
- * found part way, say) may have changed part of the copy: do not commit
- * it; rh_close() drops it and the file stays as it was.  Write calls on a
- * read-only hive return RH_EREADONLY.  Rule 3 above still holds: deleting a key
- * invalidates the handles of that key and its subtree (and of deleted values)
- * only.
+ * rh_create() is edited in a private copy owned by the hive; edits change
+ * only that copy, and rh_commit() writes it out.  An edit that fails with
+ * RH_ECORRUPT or RH_ENOMEM (a damaged cell found part way, say) may have
+ * changed part of the copy: do not commit it; rh_close() drops it and the
+ * file stays as it was.  Write calls on a read-only hive return
+ * RH_EREADONLY.  Handles: rule 3 above.
  */
 
 /* Create an empty hive in memory, format 1.minor (0 means 1.5; 3..6):
@@ -574,11 +660,8 @@ typedef int (*rh_write_fn)(void *ctx, const void *buf, size_t len);
 #define RH_EXPORT_UTF16 0x1u /* UTF-16LE with BOM and CRLF (regedit file) */
 #define RH_EXPORT_JSON 0x2u  /* JSON lines: one object per key */
 #define RH_EXPORT_NORECURSE 0x4u
-/* fn may go on reading buf after it returns (a writer thread, say): buf
- * stays unchanged until fn's next call returns, and a closing call
- * fn(ctx, NULL, 0), made whenever fn got a buffer (after a failure too),
- * ends the loan.  Without it buf is only valid during the call. */
-#define RH_EXPORT_HOLD 0x8u
+/* 0x8u: RH_EXPORT_HOLD (reghive_sys.h).  Without it, buf is valid only
+ * during the call to fn. */
 
 /* Progress report for long operations on h (rh_export: keys;
  * rh_reg_apply: the document's operations): fn(ctx, done, total) is
@@ -586,10 +669,8 @@ typedef int (*rh_write_fn)(void *ctx, const void *buf, size_t len);
  * once at the end with done == total (total 0 when unknown).  The caller
  * limits how often it redraws.  fn NULL turns it off.  Counting the total
  * costs one extra walk of the subtree, only when fn is set. */
-RH_API void rh_set_progress(rh_hive *h,
-                            void (*fn)(void *ctx, uint64_t done,
-                                       uint64_t total),
-                            void *ctx);
+typedef void (*rh_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+RH_API void rh_progress_set(rh_hive *h, rh_progress_fn fn, void *ctx);
 
 /* Export key k and its subtree as a .reg document (or JSON lines).
  * prefix is the root path written for the hive root, e.g.
@@ -728,7 +809,7 @@ typedef void (*rh_reg_skip_fn)(void *ctx, const rh_reg_op *op);
 /* Apply doc to h (opened with RH_OPEN_WRITE or made by rh_create).
  * prefix: the root path that means the hive root (e.g.
  * "HKEY_LOCAL_MACHINE\SYSTEM"); NULL maps each key by its own root: a
- * root that names h (rh_hive_root) maps to h's root, one that names
+ * root that names h (rh_path_root) maps to h's root, one that names
  * another hive is outside (skipped, or refused with STRICT); when no key
  * of the document lies in h and some name another hive, the document is
  * refused whole (RH_EINVAL).  For a hive of unknown kind (rh_hive_kind

@@ -63,6 +63,7 @@
 #define NK_NAMELEN 0x48
 #define NK_CLASSLEN 0x4A
 #define NK_NAME 0x4C
+#define NK_COMP_NAME 0x0020u /* in NK_FLAGS: name stored as Latin-1 */
 
 /* Key value "vk". */
 #define VK_NAMELEN 0x02

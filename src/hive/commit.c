@@ -206,7 +206,7 @@ commit_rewrite(rh_hive *h, const char *path, unsigned flags, int exists,
 {
     uint8_t saved[BASE_SIZE];
     char *tmp = NULL, *bak = NULL;
-    int fd = -1, rc = RH_EIO, renamed = 0;
+    int fd = -1, rc = RH_EIO, renamed = 0, err;
     const char *what = "";
     size_t plen = strlen(path);
     tmp = malloc(plen + 40);
@@ -313,10 +313,14 @@ commit_rewrite(rh_hive *h, const char *path, unsigned flags, int exists,
     free(bak);
     return 0;
 fail:
+    err = errno;
     /* A step that ran out of memory (a path copy, say) is RH_ENOMEM. */
-    rc = hive_err(h, errno == ENOMEM ? RH_ENOMEM : RH_EIO, "%s: %s: %s%s", path,
-                  what, strerror(errno),
-                  renamed ? " (the new hive is in place)" : "");
+    if (err == ENOMEM)
+        rc = hive_err(h, RH_ENOMEM, "%s: %s: %s%s", path, what, strerror(err),
+                      renamed ? " (the new hive is in place)" : "");
+    else
+        rc = hive_ioerr(h, err, "%s: %s: %s%s", path, what, strerror(err),
+                        renamed ? " (the new hive is in place)" : "");
     if (fd >= 0)
         close(fd);
     if (!renamed) {
@@ -532,7 +536,7 @@ commit_inplace(rh_hive *h, const char *path, unsigned flags,
     char *lp[2] = {NULL, NULL};
     run *runs = NULL;
     uint8_t *buf = NULL;
-    int fd = -1, lfd = -1, rc = RH_EIO, touched = 0;
+    int fd = -1, lfd = -1, rc = RH_EIO, touched = 0, err;
     const char *what = "open";
     uint64_t limit = TEST_LOG_LIMIT(LOG_LIMIT);
     span bs = {h->wbuf, BASE_SIZE};
@@ -761,8 +765,11 @@ commit_inplace(rh_hive *h, const char *path, unsigned flags,
     rc = 0;
     goto out;
 fail:
-    rc = hive_err(h, errno == ENOMEM ? RH_ENOMEM : RH_EIO, "%s: %s: %s", path,
-                  what, strerror(errno));
+    err = errno;
+    if (err == ENOMEM)
+        rc = hive_err(h, RH_ENOMEM, "%s: %s: %s", path, what, strerror(err));
+    else
+        rc = hive_ioerr(h, err, "%s: %s: %s", path, what, strerror(err));
     /* Nothing pending is lost: the pages stay marked.  A log touched
      * is started afresh next time; a primary touched may be dirty on
      * disk (its logs recover it), so the next commit rewrites it, with a
@@ -819,10 +826,11 @@ rh_commit(rh_hive *h, const char *path, unsigned flags)
     if (!path && !(path = h->path))
         return hive_err(h, RH_EINVAL, "no file to commit to");
     exists = stat(path, &st) == 0;
-    if (!exists && errno != ENOENT)
-        return hive_err(h, RH_EIO, "%s: %s", path, strerror(errno));
-    if (exists && !S_ISREG(st.st_mode))
-        return hive_err(h, RH_EIO, "%s: not a regular file", path);
+    if (!exists && (rc = errno) != ENOENT)
+        return hive_ioerr(h, rc, "%s: %s", path, strerror(rc));
+    if (exists && !S_ISREG(st.st_mode)) /* errno as in map_fd (hive.c) */
+        return hive_ioerr(h, S_ISDIR(st.st_mode) ? EISDIR : ENODEV,
+                          "%s: not a regular file", path);
     if (exists && !(flags & RH_COMMIT_FORCE)) {
         int same_path = h->path && strcmp(h->path, path) == 0;
         if (!same_path && (!h->id.valid || (uint64_t)st.st_dev != h->id.dev ||

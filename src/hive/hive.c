@@ -24,7 +24,19 @@ hive_err(rh_hive *h, int rc, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(h->msg, sizeof h->msg, fmt, ap);
     va_end(ap);
+    h->sys_errno = 0;
     return rc;
+}
+
+int
+hive_ioerr(rh_hive *h, int err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(h->msg, sizeof h->msg, fmt, ap);
+    va_end(ap);
+    h->sys_errno = err;
+    return RH_EIO;
 }
 
 int
@@ -37,6 +49,7 @@ hive_corrupt(rh_hive *h, uint32_t off, const char *fmt, ...)
     va_end(ap);
     snprintf(h->msg, sizeof h->msg, "file offset 0x%llx (cell 0x%x): %s",
              (unsigned long long)off + BASE_SIZE, off, tmp);
+    h->sys_errno = 0;
     return RH_ECORRUPT;
 }
 
@@ -361,7 +374,7 @@ depth_err(rh_hive *h, uint32_t off)
 }
 
 int
-rh_set_limit(rh_hive *h, int which, uint64_t value)
+rh_limit_set(rh_hive *h, int which, uint64_t value)
 {
     if (which == RH_LIMIT_DEPTH && value <= RH_MAX_DEPTH)
         h->lim_depth = (uint32_t)value;
@@ -375,7 +388,7 @@ rh_set_limit(rh_hive *h, int which, uint64_t value)
 }
 
 int
-rh_get_limit(const rh_hive *h, int which, uint64_t *value)
+rh_limit_get(const rh_hive *h, int which, uint64_t *value)
 {
     if (which == RH_LIMIT_DEPTH)
         *value = h->lim_depth;
@@ -416,18 +429,25 @@ map_fd(rh_hive *h, int fd, const char *path, void **m, size_t *len,
        struct stat *stp)
 {
     struct stat st;
+    int err;
     *m = NULL;
     *len = 0;
-    if (fd < 0)
-        return hive_err(h, RH_EIO, "%s: %s", path, strerror(errno));
-    if (fstat(fd, &st) < 0)
-        return hive_err(h, RH_EIO, "%s: %s", path, strerror(errno));
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        err = errno;
+        return hive_ioerr(h, err, "%s: %s", path, strerror(err));
+    }
+    /* The open succeeds on a directory or a FIFO; what fails is reading
+     * it as a mapped file: EISDIR as read(2) says for a directory, ENODEV
+     * as mmap(2) says for a file type it cannot map. */
     if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-        return hive_err(h, RH_EIO, "%s: not a regular file", path);
+        return hive_ioerr(h, S_ISDIR(st.st_mode) ? EISDIR : ENODEV,
+                          "%s: not a regular file", path);
     if (st.st_size > 0) {
         void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (p == MAP_FAILED)
-            return hive_err(h, RH_EIO, "%s: mmap: %s", path, strerror(errno));
+        if (p == MAP_FAILED) {
+            err = errno;
+            return hive_ioerr(h, err, "%s: mmap: %s", path, strerror(err));
+        }
         *m = p;
         *len = (size_t)st.st_size;
     }
@@ -593,6 +613,7 @@ hive_apply_logs(rh_hive *h, int fd, const char *const *paths, size_t n)
         src[i].name = paths[i];
     }
     h->msg[0] = 0;
+    h->sys_errno = 0;
     int rc =
         log_recover_into(f, src, n, room_get, &room, &img, &imglen, &h->rec);
     for (size_t i = 0; i < n; i++) {
@@ -700,10 +721,10 @@ lock_file(rh_hive *h, int fd, const char *path)
     if (fcntl(fd, F_OFD_SETLK, &fl) == 0 ||
         (errno != EAGAIN && errno != EACCES))
         return 0;
-    return hive_err(h, RH_EIO,
-                    "%s: in use: another program (or handle) has it open "
-                    "for writing",
-                    path);
+    return hive_ioerr(h, errno,
+                      "%s: in use: another program (or handle) has it open "
+                      "for writing",
+                      path);
 }
 
 /* Open path for the writable image and its lock: read-write when allowed
@@ -958,6 +979,18 @@ rh_errmsg(const rh_hive *h)
     return h ? h->msg : "out of memory";
 }
 
+int
+rh_errno(const rh_hive *h)
+{
+    return h ? h->sys_errno : 0;
+}
+
+const char *
+rh_version(void)
+{
+    return RH_VERSION;
+}
+
 const char *
 rh_warnings(const rh_hive *h)
 {
@@ -1032,7 +1065,7 @@ rh_hive_info(rh_hive *h, rh_info *out)
 }
 
 rh_key
-rh_root(rh_hive *h)
+rh_hive_root(rh_hive *h)
 {
     return h->root;
 }

@@ -8,7 +8,7 @@
 #ifndef RH_HIVE_H
 #define RH_HIVE_H
 
-#include "reghive.h"
+#include "reghive_sys.h"
 #include "buf.h"
 #include "format.h"
 #include "log.h"
@@ -105,16 +105,23 @@ struct rh_hive {
     size_t ndpg;  /* pages marked in dpg */
     hive_wlog wl; /* in-place commit state */
     int dirty;    /* sequence numbers differed at open (logs not applied) */
-    void (*progress)(void *ctx, uint64_t done, uint64_t total); /* or NULL */
+    rh_progress_fn progress; /* or NULL */
     void *progress_ctx;
     uint32_t lim_depth; /* RH_LIMIT_DEPTH (hive_defaults sets it) */
     uint32_t lim_value; /* RH_LIMIT_VALUE_SIZE */
     char msg[256];
+    int sys_errno; /* errno behind the last error (RH_EIO), else 0 */
     char warn[1024];
 };
 
 /* Record an error; returns rc.  Never allocates. */
 int hive_err(rh_hive *h, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Record an I/O failure: RH_EIO with the message, and err (the errno of
+ * the failed call, 0 if there was none) for rh_errno().  Callers pass
+ * err explicitly because formatting the message may change errno. */
+int hive_ioerr(rh_hive *h, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Record a corruption at cell offset off (from the first bin). */

@@ -422,7 +422,7 @@ copy_node(cp *c, uint32_t soff, uint32_t dparent, const uint16_t *u, size_t un,
         (rc = cell_mut(d, off, 0, NK_NAME + nb, &p)) < 0)
         goto out;
     span hs = {hdr, NK_NAME};
-    uint16_t fl = rd_u16(hs, NK_FLAGS) & (uint16_t)~RH_KEY_COMP_NAME;
+    uint16_t fl = rd_u16(hs, NK_FLAGS) & (uint16_t)~NK_COMP_NAME;
     if (!c->keepflags) {
         fl &= (uint16_t)~RH_KEY_HIVE_ENTRY;
         if (soff == s->root)
@@ -430,7 +430,7 @@ copy_node(cp *c, uint32_t soff, uint32_t dparent, const uint16_t *u, size_t un,
     }
     memcpy(p, hdr, NK_NAME);
     memcpy(p + NK_NAME, name, nb);
-    wr_u16(p + NK_FLAGS, (uint16_t)(fl | (comp ? RH_KEY_COMP_NAME : 0)));
+    wr_u16(p + NK_FLAGS, (uint16_t)(fl | (comp ? NK_COMP_NAME : 0)));
     wr_u32(p + NK_PARENT, dparent);
     wr_u32(p + NK_NSUBKEYS, 0);
     wr_u32(p + NK_NVSUBKEYS, 0);
@@ -670,7 +670,7 @@ merge(rh_hive *sh, rh_key src, rh_hive *dh, rh_key dst, unsigned flags,
         rh_value v;
         int put = 1;
         if ((rc = rh_value_name(sh, vals[i], &name, &nl)) == 0 &&
-            rh_value_get(dh, dst, name, nl, &v) == 0) {
+            rh_key_value(dh, dst, name, nl, &v) == 0) {
             put = ask->fn ? ask->fn(ask->ctx, dh, dst, name)
                           : (flags & RH_COPY_REPLACE) != 0;
             if (put < 0)
@@ -694,7 +694,7 @@ merge(rh_hive *sh, rh_key src, rh_hive *dh, rh_key dst, unsigned flags,
         rh_key dk;
         if ((rc = rh_key_name(sh, kids[i], &name, &nl)) < 0)
             break;
-        if (rh_key_child(dh, dst, name, nl, &dk) == 0) {
+        if (rh_key_subkey(dh, dst, name, nl, &dk) == 0) {
             rc = merge(sh, kids[i], dh, dk, flags, ask, changed, depth + 1);
         } else if ((rc = rh_key_copy(sh, kids[i], dh, dst, NULL,
                                      RH_COPY_SUBKEYS, NULL)) == 0) {

@@ -946,7 +946,7 @@ nk_new(rh_hive *h, uint32_t parent, const uint16_t *u, size_t n, uint16_t flags,
         return rc;
     p[0] = 'n';
     p[1] = 'k';
-    wr_u16(p + NK_FLAGS, (uint16_t)(flags | (comp ? RH_KEY_COMP_NAME : 0)));
+    wr_u16(p + NK_FLAGS, (uint16_t)(flags | (comp ? NK_COMP_NAME : 0)));
     wr_u64(p + NK_TIME, filetime_now());
     wr_u32(p + NK_PARENT, parent);
     wr_u32(p + NK_SUBKEYS, CELL_NIL);
@@ -1042,10 +1042,10 @@ rh_key_create_path(rh_hive *h, const char *path, rh_key *out, int *created)
     while (p < end && *p == '\\')
         p++;
     size_t n = strcspn(p, "\\");
-    if ((rc = rh_hive_root(h, p, (size_t)(end - p), &rl)) < 0 &&
-        rh_key_child(h, k, p, n, &next) != 0)
-        return rh_hive_root(h, p, (size_t)(end - p), &rl);
-    if (rc == 0 && rl && rh_key_child(h, k, p, n, &next) != 0)
+    if ((rc = rh_path_root(h, p, (size_t)(end - p), &rl)) < 0 &&
+        rh_key_subkey(h, k, p, n, &next) != 0)
+        return rh_path_root(h, p, (size_t)(end - p), &rl);
+    if (rc == 0 && rl && rh_key_subkey(h, k, p, n, &next) != 0)
         p += rl;
     while (p < end) {
         n = strcspn(p, "\\");
@@ -1054,13 +1054,13 @@ rh_key_create_path(rh_hive *h, const char *path, rh_key *out, int *created)
             continue;
         }
         if (top && ieq(p, n, "CurrentControlSet") &&
-            rh_key_child(h, k, p, n, &next) == RH_ENOTFOUND) {
+            rh_key_subkey(h, k, p, n, &next) == RH_ENOTFOUND) {
             if ((rc = rh_key_lookup(h, "CurrentControlSet", &next)) < 0)
                 return rc;
         } else {
             /* Existing keys are followed; at the first key to create,
              * would the last one lie too deep?  Then none is created. */
-            rc = roomy ? RH_ENOTFOUND : rh_key_child(h, k, p, n, &next);
+            rc = roomy ? RH_ENOTFOUND : rh_key_subkey(h, k, p, n, &next);
             if (rc == RH_ENOTFOUND && !roomy) {
                 uint32_t levels = 0;
                 for (const char *q = p; q < end;) {
@@ -1198,8 +1198,8 @@ rh_key_rename(rh_hive *h, rh_key key, const char *name, size_t namelen,
     if ((rc = cell_mut(h, off, 0, NK_NAME + nb, &np)) < 0)
         return rc;
     span nc = {np, NK_NAME};
-    uint16_t fl = rd_u16(nc, NK_FLAGS) & (uint16_t)~RH_KEY_COMP_NAME;
-    wr_u16(np + NK_FLAGS, (uint16_t)(fl | (comp ? RH_KEY_COMP_NAME : 0)));
+    uint16_t fl = rd_u16(nc, NK_FLAGS) & (uint16_t)~NK_COMP_NAME;
+    wr_u16(np + NK_FLAGS, (uint16_t)(fl | (comp ? NK_COMP_NAME : 0)));
     wr_u16(np + NK_NAMELEN, (uint16_t)nb);
     name_store(np + NK_NAME, u, (size_t)n, comp);
     if (off != key) { /* the node moved: its subkeys point back to it */

@@ -24,7 +24,7 @@ nk_get(rh_hive *h, uint32_t off, nk *k)
                        namelen, c.n);
     k->off = off;
     k->flags = rd_u16(c, NK_FLAGS);
-    k->comp = (k->flags & RH_KEY_COMP_NAME) != 0;
+    k->comp = (k->flags & NK_COMP_NAME) != 0;
     k->name = span_sub(c, NK_NAME, namelen);
     k->parent = rd_u32(c, NK_PARENT);
     k->nsub = rd_u32(c, NK_NSUBKEYS);
@@ -289,7 +289,7 @@ rh_key_security(rh_hive *h, rh_key key, void **sd, size_t *len)
 }
 
 struct kfe {
-    int (*fn)(void *ctx, rh_key child);
+    rh_key_fn fn;
     void *ctx;
 };
 
@@ -301,8 +301,7 @@ kfe_cb(void *ctx, uint32_t off)
 }
 
 int
-rh_key_foreach(rh_hive *h, rh_key key, int (*fn)(void *ctx, rh_key child),
-               void *ctx)
+rh_key_subkeys_foreach(rh_hive *h, rh_key key, rh_key_fn fn, void *ctx)
 {
     nk k;
     struct kfe f = {fn, ctx};
@@ -381,8 +380,8 @@ query_name(rh_hive *h, const char *name, size_t n, uint16_t *q, size_t cap)
 #define NAME_CAP 512 /* units; names are at most 255 characters on disk */
 
 int
-rh_key_child(rh_hive *h, rh_key parent, const char *name, size_t namelen,
-             rh_key *out)
+rh_key_subkey(rh_hive *h, rh_key parent, const char *name, size_t namelen,
+              rh_key *out)
 {
     uint16_t q[NAME_CAP];
     nk k;
@@ -429,7 +428,7 @@ walk_path(rh_hive *h, rh_key k, const char *p, const char *end, int top,
         if (n == 0)
             continue;
         rh_key next;
-        rc = rh_key_child(h, k, s, n, &next);
+        rc = rh_key_subkey(h, k, s, n, &next);
         /* Offline there is no CurrentControlSet: Select\Current names
          * the control set Windows would link it to. */
         if (rc == RH_ENOTFOUND && top && ieq(s, n, "CurrentControlSet")) {
@@ -439,13 +438,13 @@ walk_path(rh_hive *h, rh_key k, const char *p, const char *end, int top,
             size_t len;
             uint32_t type;
             char name[32];
-            if (rh_key_child(h, k, "Select", 6, &sel) == 0 &&
-                rh_value_get(h, sel, "Current", 7, &cur) == 0 &&
+            if (rh_key_subkey(h, k, "Select", 6, &sel) == 0 &&
+                rh_key_value(h, sel, "Current", 7, &cur) == 0 &&
                 rh_value_data(h, cur, &type, &d, &len) == 0) {
                 uint32_t v = len >= 4 ? rd_u32((span){d, len}, 0) : 0;
                 free(d);
                 snprintf(name, sizeof name, "ControlSet%03u", v);
-                rc = rh_key_child(h, k, name, strlen(name), &next);
+                rc = rh_key_subkey(h, k, name, strlen(name), &next);
             }
             if (rc == RH_ENOTFOUND)
                 return hive_err(h, rc,
@@ -467,7 +466,7 @@ rh_key_lookup(rh_hive *h, const char *path, rh_key *out)
 {
     const char *end = path + strlen(path);
     size_t rl;
-    int rc = rh_hive_root(h, path, (size_t)(end - path), &rl);
+    int rc = rh_path_root(h, path, (size_t)(end - path), &rl);
     if (rc < 0) {
         /* A root naming another hive (kind.c), unless the first component
          * is a real key name after all. */
@@ -540,4 +539,63 @@ rh_key_path(rh_hive *h, rh_key key, char **out, size_t *len)
             sbuf_putc(&b, '\\');
     }
     return finish(h, &b, out, len);
+}
+
+/* ---- pre-order walk ------------------------------------------------- */
+
+struct kwalk {
+    rh_hive *h;
+    rh_walk_fn fn;
+    void *ctx;
+    seen seen;
+    unsigned depth;
+    uint32_t end; /* bins size when the walk began (the bitmap's span) */
+};
+
+static int kw_key(struct kwalk *w, uint32_t off);
+
+static int
+kw_child(void *ctx, uint32_t off)
+{
+    return kw_key(ctx, off);
+}
+
+static int
+kw_key(struct kwalk *w, uint32_t off)
+{
+    nk k;
+    int rc;
+    /* As the other walks (export, stats): nesting past the depth limit
+     * is an error, and a key met twice (a cycle, or a list shared by two
+     * keys) is a corruption rather than a second visit. */
+    if (w->depth > w->h->lim_depth)
+        return depth_err(w->h, off);
+    if ((rc = nk_get(w->h, off, &k)) < 0)
+        return rc;
+    if (off >= w->end) /* only if fn grew the hive, which it must not */
+        return hive_err(w->h, RH_EINVAL, "hive changed during rh_key_walk");
+    if (seen_test_set(&w->seen, off))
+        return CORRUPT(w->h, off, "key reached twice");
+    if ((rc = w->fn(w->ctx, off, w->depth)) != 0)
+        return rc == RH_WALK_SKIP ? 0 : rc;
+    if (k.nsub == 0)
+        return 0;
+    w->depth++;
+    rc = list_foreach(w->h, k.subs, kw_child, w);
+    w->depth--;
+    return rc;
+}
+
+int
+rh_key_walk(rh_hive *h, rh_key start, rh_walk_fn fn, void *ctx)
+{
+    struct kwalk w = {h, fn, ctx, {0}, 0, h->bins_end};
+    int rc;
+    if (!fn)
+        return hive_err(h, RH_EINVAL, "rh_key_walk: no callback");
+    if ((rc = seen_init(h, &w.seen)) < 0)
+        return rc;
+    rc = kw_key(&w, start);
+    seen_free(&w.seen);
+    return rc;
 }

@@ -2,7 +2,7 @@
  * kind.c - what a hive is, and whether a key path's registry root names it
  * (model layer).  The one place this rule lives: key lookups
  * (rh_key_lookup), key creation (rh_key_create_path) and .reg import
- * (text/regapply.c) all ask rh_hive_root(), so a path under
+ * (text/regapply.c) all ask rh_path_root(), so a path under
  * HKLM\SOFTWARE is never written into a SYSTEM hive.
  *
  * A hive's kind comes from its base block's embedded file name (the last
@@ -75,10 +75,10 @@ iends(const char *s, size_t n, const char *b)
 static int
 has(rh_hive *h, const char *p)
 {
-    rh_key k = rh_root(h);
+    rh_key k = rh_hive_root(h);
     while (*p) {
         size_t n = strcspn(p, "\\");
-        if (rh_key_child(h, k, p, n, &k) < 0)
+        if (rh_key_subkey(h, k, p, n, &k) < 0)
             return 0;
         p += n + (p[n] == '\\');
     }
@@ -170,7 +170,7 @@ comp(const char *path, size_t len, int i, const char **s, size_t *n)
 }
 
 int
-rh_hive_root(rh_hive *h, const char *path, size_t len, size_t *rootlen)
+rh_path_root(rh_hive *h, const char *path, size_t len, size_t *rootlen)
 {
     const char *s1, *s2 = NULL, *s3;
     size_t n1, n2 = 0, n3, two, one;

@@ -134,8 +134,7 @@ vk_data(rh_hive *h, const vk *v, span *data, sbuf *tmp)
 /* ---- public value API ----------------------------------------------- */
 
 int
-rh_value_foreach(rh_hive *h, rh_key key, int (*fn)(void *ctx, rh_value v),
-                 void *ctx)
+rh_key_values_foreach(rh_hive *h, rh_key key, rh_value_fn fn, void *ctx)
 {
     nk k;
     span list;
@@ -178,7 +177,7 @@ rh_key_values(rh_hive *h, rh_key key, rh_value **out, size_t *n)
 }
 
 int
-rh_value_get(rh_hive *h, rh_key key, const char *name, size_t namelen,
+rh_key_value(rh_hive *h, rh_key key, const char *name, size_t namelen,
              rh_value *out)
 {
     uint16_t q[16384];
@@ -317,4 +316,205 @@ rh_value_data_buf(rh_hive *h, rh_value val, uint32_t *type, void *buf,
         memcpy(buf, d.p, d.n);
     *len = d.n;
     return 0;
+}
+
+/* ---- typed getters ---------------------------------------------------- */
+
+static const char *const type_names[] = {"REG_NONE",
+                                         "REG_SZ",
+                                         "REG_EXPAND_SZ",
+                                         "REG_BINARY",
+                                         "REG_DWORD",
+                                         "REG_DWORD_BIG_ENDIAN",
+                                         "REG_LINK",
+                                         "REG_MULTI_SZ",
+                                         "REG_RESOURCE_LIST",
+                                         "REG_FULL_RESOURCE_DESCRIPTOR",
+                                         "REG_RESOURCE_REQUIREMENTS_LIST",
+                                         "REG_QWORD"};
+
+const char *
+rh_type_name(uint32_t type)
+{
+    /* reg.exe has names for these only; Wine's programs/reg/query.c
+     * (reg_type_to_wchar) returns NULL for any other type, and real
+     * hives hold such types (0x100000, 0xffff0009 in DriverDatabase and
+     * Setup\Upgrade keys of Windows 10): the caller shows the number. */
+    return type < sizeof type_names / sizeof type_names[0] ? type_names[type]
+                                                           : NULL;
+}
+
+/* The value's type and data (borrowed, or gathered into tmp) after
+ * checking that its type is one of want[0..nwant) (RH_EINVAL if not,
+ * naming what was wanted). */
+static int
+typed_data(rh_hive *h, rh_value val, const uint32_t *want, size_t nwant,
+           const char *wanted, vk *v, span *d, sbuf *tmp)
+{
+    int rc = vk_get(h, val, v);
+    if (rc < 0)
+        return rc;
+    size_t i = 0;
+    while (i < nwant && want[i] != v->type)
+        i++;
+    if (i == nwant) {
+        const char *tn = rh_type_name(v->type);
+        if (tn)
+            return hive_err(h, RH_EINVAL, "value 0x%x is %s, not %s", val, tn,
+                            wanted);
+        return hive_err(h, RH_EINVAL, "value 0x%x has type 0x%x, not %s", val,
+                        v->type, wanted);
+    }
+    return vk_data(h, v, d, tmp);
+}
+
+/* Hand the NUL-terminated text in b to the caller as *out (b's memory). */
+static int
+give_text(rh_hive *h, sbuf *b, char **out, size_t *len)
+{
+    sbuf_putc(b, 0);
+    if (b->oom) {
+        sbuf_free(b);
+        return hive_err(h, RH_ENOMEM, "out of memory");
+    }
+    if (len)
+        *len = b->n - 1;
+    *out = (char *)b->p;
+    return 0;
+}
+
+int
+rh_value_string(rh_hive *h, rh_value val, char **out, size_t *len)
+{
+    static const uint32_t want[] = {RH_REG_SZ, RH_REG_EXPAND_SZ, RH_REG_LINK};
+    vk v;
+    span d;
+    sbuf tmp = {0}, b = {0};
+    *out = NULL;
+    if (len)
+        *len = 0;
+    int rc = typed_data(h, val, want, 3, "a string (REG_SZ, EXPAND_SZ, LINK)",
+                        &v, &d, &tmp);
+    if (rc < 0) {
+        sbuf_free(&tmp);
+        return rc;
+    }
+    /* Up to the first NUL, as regedit and reg query show a string (the
+     * stored terminator, and anything an application left after it, are
+     * not part of it); no NUL: all of it; an odd last byte is half a
+     * UTF-16 unit and dropped (utf16_to_utf8 reads whole units). */
+    utf16_to_utf8(d, 1, &b);
+    sbuf_free(&tmp);
+    return give_text(h, &b, out, len);
+}
+
+int
+rh_value_strings(rh_hive *h, rh_value val, char ***out, size_t *count)
+{
+    static const uint32_t want[] = {RH_REG_MULTI_SZ};
+    vk v;
+    span d;
+    sbuf tmp = {0}, b = {0};
+    size_t n = 0;
+    *out = NULL;
+    if (count)
+        *count = 0;
+    int rc = typed_data(h, val, want, 1, "REG_MULTI_SZ", &v, &d, &tmp);
+    if (rc < 0) {
+        sbuf_free(&tmp);
+        return rc;
+    }
+    /* reg query's rule (Wine programs/reg/query.c, reg_data_to_wchar):
+     * the list terminator, the last string's NUL and the empty string's,
+     * is not data; every NUL before it separates two strings, so an
+     * empty string inside the list is kept ("a\0\0b" is a, "", b) and an
+     * unterminated last string is too.  We drop only NUL units there
+     * (Wine drops the last two units whatever they hold). */
+    size_t m = d.n / 2;
+    for (int t = 0; t < 2 && m && rd_u16(d, 2 * m - 2) == 0; t++)
+        m--;
+    for (size_t i = 0, s = 0; m && i <= m; i++) {
+        if (i < m && rd_u16(d, 2 * i) != 0)
+            continue;
+        utf16_to_utf8(span_sub(d, 2 * s, 2 * (i - s)), 0, &b);
+        sbuf_putc(&b, 0);
+        n++;
+        s = i + 1;
+    }
+    sbuf_free(&tmp);
+    /* One block: the n + 1 pointers, then the strings they point to. */
+    size_t ptrs = (n + 1) * sizeof(char *);
+    char **a = b.oom ? NULL : malloc(ptrs + b.n);
+    if (!a) {
+        sbuf_free(&b);
+        return hive_err(h, RH_ENOMEM, "out of memory");
+    }
+    char *p = (char *)a + ptrs;
+    if (b.n)
+        memcpy(p, b.p, b.n);
+    for (size_t i = 0; i < n; i++) {
+        a[i] = p;
+        p += strlen(p) + 1;
+    }
+    a[n] = NULL;
+    sbuf_free(&b);
+    *out = a;
+    if (count)
+        *count = n;
+    return 0;
+}
+
+/* A REG_DWORD or REG_DWORD_BIG_ENDIAN of exactly 4 bytes in d. */
+static int
+dword_of(rh_hive *h, rh_value val, const vk *v, span d, uint32_t *out)
+{
+    if (d.n != 4)
+        return hive_err(h, RH_EINVAL,
+                        "value 0x%x: %s of %zu bytes (a number has 4)", val,
+                        rh_type_name(v->type), d.n);
+    *out = v->type == RH_REG_DWORD
+               ? rd_u32(d, 0)
+               : (uint32_t)d.p[0] << 24 | (uint32_t)d.p[1] << 16 |
+                     (uint32_t)d.p[2] << 8 | d.p[3];
+    return 0;
+}
+
+int
+rh_value_u32(rh_hive *h, rh_value val, uint32_t *out)
+{
+    static const uint32_t want[] = {RH_REG_DWORD, RH_REG_DWORD_BIG_ENDIAN};
+    vk v;
+    span d;
+    sbuf tmp = {0};
+    int rc = typed_data(h, val, want, 2, "REG_DWORD or REG_DWORD_BIG_ENDIAN",
+                        &v, &d, &tmp);
+    if (rc == 0)
+        rc = dword_of(h, val, &v, d, out);
+    sbuf_free(&tmp);
+    return rc;
+}
+
+int
+rh_value_u64(rh_hive *h, rh_value val, uint64_t *out)
+{
+    static const uint32_t want[] = {RH_REG_QWORD, RH_REG_DWORD,
+                                    RH_REG_DWORD_BIG_ENDIAN};
+    vk v;
+    span d;
+    sbuf tmp = {0};
+    uint32_t x;
+    int rc =
+        typed_data(h, val, want, 3, "REG_QWORD or a REG_DWORD", &v, &d, &tmp);
+    if (rc == 0 && v.type != RH_REG_QWORD) {
+        if ((rc = dword_of(h, val, &v, d, &x)) == 0)
+            *out = x;
+    } else if (rc == 0 && d.n != 8) {
+        rc = hive_err(h, RH_EINVAL,
+                      "value 0x%x: REG_QWORD of %zu bytes (a number has 8)",
+                      val, d.n);
+    } else if (rc == 0) {
+        *out = rd_u64(d, 0);
+    }
+    sbuf_free(&tmp);
+    return rc;
 }

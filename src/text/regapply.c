@@ -57,8 +57,8 @@ current_set(rh_hive *h, char *name, size_t cap)
     uint32_t type, cur;
     size_t len;
     uint8_t b[4];
-    if (rh_key_child(h, rh_root(h), "Select", 6, &sel) < 0 ||
-        rh_value_get(h, sel, "Current", 7, &v) < 0 ||
+    if (rh_key_subkey(h, rh_hive_root(h), "Select", 6, &sel) < 0 ||
+        rh_key_value(h, sel, "Current", 7, &v) < 0 ||
         rh_value_data_buf(h, v, &type, b, sizeof b, &len) < 0 || len != 4)
         return 0;
     cur = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
@@ -79,7 +79,7 @@ resolve(ap *a, const char *rel, size_t n, int create, rh_key *out,
         size_t *created)
 {
     rh_hive *h = a->h;
-    rh_key k = rh_root(h), next;
+    rh_key k = rh_hive_root(h), next;
     int rc, cacheable = 1;
     size_t i = 0, d = 0;
     char cs[32]; /* ControlSet00N */
@@ -101,7 +101,7 @@ resolve(ap *a, const char *rel, size_t n, int create, rh_key *out,
         if (m == 0)
             continue;
         if (d == 0 && ieq_ascii(s, m, "CurrentControlSet") &&
-            rh_key_child(h, k, s, m, &next) == RH_ENOTFOUND) {
+            rh_key_subkey(h, k, s, m, &next) == RH_ENOTFOUND) {
             cacheable = 0;
             if (current_set(h, cs, sizeof cs)) {
                 s = cs;
@@ -115,7 +115,7 @@ resolve(ap *a, const char *rel, size_t n, int create, rh_key *out,
             if (rc == 0 && c && created)
                 (*created)++;
         } else {
-            rc = rh_key_child(h, k, s, m, &next);
+            rc = rh_key_subkey(h, k, s, m, &next);
         }
         if (rc < 0)
             return rc;
@@ -158,7 +158,7 @@ map_path(rh_hive *h, const char *prefix, int per_key, const char *path,
     *other = 0;
     if (!per_key || (len && path[0] == '\\'))
         return rh_reg_map_key(path, len, prefix, rest, restlen);
-    if ((rc = rh_hive_root(h, path, len, &rl)) < 0) {
+    if ((rc = rh_path_root(h, path, len, &rl)) < 0) {
         *other = 1;
         return RH_ENOTFOUND;
     }
@@ -267,7 +267,7 @@ apply_op(ap *a, const rh_reg_op *op)
     }
     if (rc < 0)
         return op_err(a, op, rc, "cannot look up key");
-    if (k == rh_root(h))
+    if (k == rh_hive_root(h))
         return hive_err(
             h, RH_EINVAL, "%u: [-%.*s]: the hive root cannot be deleted",
             op->line, (int)(op->keylen > 120 ? 120 : op->keylen), op->key);

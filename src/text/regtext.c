@@ -541,19 +541,6 @@ json_str(sbuf *o, const uint8_t *s, size_t n)
     sbuf_putc(o, '"');
 }
 
-static const char *const type_names[] = {"REG_NONE",
-                                         "REG_SZ",
-                                         "REG_EXPAND_SZ",
-                                         "REG_BINARY",
-                                         "REG_DWORD",
-                                         "REG_DWORD_BIG_ENDIAN",
-                                         "REG_LINK",
-                                         "REG_MULTI_SZ",
-                                         "REG_RESOURCE_LIST",
-                                         "REG_FULL_RESOURCE_DESCRIPTOR",
-                                         "REG_RESOURCE_REQUIREMENTS_LIST",
-                                         "REG_QWORD"};
-
 static int
 json_value(ex *e, const vk *v, int first)
 {
@@ -569,8 +556,8 @@ json_value(ex *e, const vk *v, int first)
     name_to_utf8(v->name, v->comp, &e->name);
     json_str(o, e->name.p, e->name.n);
     char t[64];
-    if (v->type < sizeof type_names / sizeof type_names[0])
-        snprintf(t, sizeof t, ",\"type\":\"%s\"", type_names[v->type]);
+    if (rh_type_name(v->type))
+        snprintf(t, sizeof t, ",\"type\":\"%s\"", rh_type_name(v->type));
     else
         snprintf(t, sizeof t, ",\"type\":\"0x%x\"", v->type);
     sbuf_puts(o, t);
@@ -772,8 +759,7 @@ walk_key(ex *e, uint32_t off, int depth)
 }
 
 void
-rh_set_progress(rh_hive *h,
-                void (*fn)(void *ctx, uint64_t done, uint64_t total), void *ctx)
+rh_progress_set(rh_hive *h, rh_progress_fn fn, void *ctx)
 {
     if (!h)
         return;

@@ -87,7 +87,7 @@ _SIGS = {
     "rh_open": (INT, [CP, ctypes.c_uint, PP]),
     "rh_close": (None, [P]),
     "rh_errmsg": (CP, [P]),
-    "rh_root": (U32, [P]),
+    "rh_hive_root": (U32, [P]),
     "rh_image": (INT, [P, PP, PSZ]),
     "rh_key_add": (INT, [P, U32, CP, SZ, PU32, PINT]),
     "rh_key_create_path": (INT, [P, CP, PU32, PINT]),
@@ -109,7 +109,7 @@ _SIGS = {
     "rh_reg_apply": (INT, [P, P, CP, ctypes.c_uint, P, P,
                            ctypes.POINTER(rh_reg_stats)]),
     "rh_reg_doc_free": (None, [P]),
-    "rh_key_child": (INT, [P, U32, CP, SZ, PU32]),
+    "rh_key_subkey": (INT, [P, U32, CP, SZ, PU32]),
     "rh_key_subkeys": (INT, [P, U32, ctypes.POINTER(PU32), PSZ]),
     "rh_key_name": (INT, [P, U32, PP, PSZ]),
     "rh_key_class": (INT, [P, U32, PP, PSZ]),
@@ -161,7 +161,7 @@ class Lib:
     def child(self, h, k, name):
         b = name.encode("utf-8", "surrogatepass")
         out = U32()
-        rc = self.key_child(h, k, b, len(b), ctypes.byref(out))
+        rc = self.key_subkey(h, k, b, len(b), ctypes.byref(out))
         return rc, out.value
 
     def names_of(self, getter, h, x):

@@ -323,7 +323,7 @@ def api_tree(h):
         vals = [L.value(h, v) for v in L.array(L.key_values, h, k)]
         kids = [node(x, depth + 1) for x in L.array(L.key_subkeys, h, k)]
         return hivetree.Node(name, vals, kids, cls, sd, flags, k)
-    return node(L.root(h), 0)
+    return node(L.hive_root(h), 0)
 
 
 # ---- raw security check (file bytes, independent of reghive) ---------------
@@ -591,7 +591,7 @@ class Run:
         return os.path.join(d, stem)
 
     def handle(self, slot, path):
-        k = L.root(slot.h)
+        k = L.hive_root(slot.h)
         for n in path:
             rc, k = L.child(slot.h, k, n)
             if rc:
@@ -805,7 +805,7 @@ class Run:
         rng = self.rng
         if rng.random() < 0.04:
             self.refused(s, "rh_key_delete(root)", rhapi.EINVAL,
-                         lambda: L.key_delete(s.h, L.root(s.h)))
+                         lambda: L.key_delete(s.h, L.hive_root(s.h)))
             return
         path, k = self.pick(s, nonroot=True)
         if path is None:

@@ -225,7 +225,7 @@ test_readonly(void)
     uint32_t off;
     rh_key k;
     CHECK_RC(cell_alloc(ro, 8, &off), RH_EREADONLY);
-    CHECK_RC(rh_key_add(ro, rh_root(ro), "x", 1, &k, NULL), RH_EREADONLY);
+    CHECK_RC(rh_key_add(ro, rh_hive_root(ro), "x", 1, &k, NULL), RH_EREADONLY);
     rh_close(ro);
     rh_close(h);
 }

@@ -70,7 +70,7 @@ build(void)
     uint32_t rooto = (uint32_t)(pos + ((4 + NK_NAME + 3 + 7) & ~7));
     memset(nk, 0, sizeof nk);
     memcpy(nk, "nk", 2);
-    wr_u16(nk + NK_FLAGS, RH_KEY_COMP_NAME);
+    wr_u16(nk + NK_FLAGS, NK_COMP_NAME);
     wr_u32(nk + NK_PARENT, rooto);
     wr_u32(nk + NK_SUBKEYS, CELL_NIL);
     wr_u32(nk + NK_NVALUES, 2);
@@ -88,7 +88,7 @@ build(void)
     wr_u32(li + 4, child);
     memset(nk, 0, sizeof nk);
     memcpy(nk, "nk", 2);
-    wr_u16(nk + NK_FLAGS, RH_KEY_COMP_NAME | RH_KEY_HIVE_ENTRY);
+    wr_u16(nk + NK_FLAGS, NK_COMP_NAME | RH_KEY_HIVE_ENTRY);
     wr_u32(nk + NK_PARENT, 0);
     wr_u32(nk + NK_NSUBKEYS, 1);
     wr_u32(nk + NK_SUBKEYS, (uint32_t)(rooto + ((4 + NK_NAME + 4 + 7) & ~7)));
@@ -137,7 +137,7 @@ main(void)
     CHECK_RC(rh_key_name_buf(h, k, name, 4, &n), RH_ERANGE);
     CHECK(n == 4);
 
-    CHECK_RC(rh_value_get(h, k, "V", 1, &v), 0);
+    CHECK_RC(rh_key_value(h, k, "V", 1, &v), 0);
     CHECK_RC(rh_value_name_buf(h, v, name, sizeof name, &n), 0);
     CHECK(n == 1 && strcmp(name, "v") == 0);
     CHECK_RC(rh_value_data_buf(h, v, &type, data, sizeof data, &n), 0);
@@ -145,7 +145,7 @@ main(void)
     CHECK_RC(rh_value_data_buf(h, v, &type, data, 11, &n), RH_ERANGE);
     CHECK(n == 12);
 
-    CHECK_RC(rh_value_get(h, k, "", 0, &v), 0);
+    CHECK_RC(rh_key_value(h, k, "", 0, &v), 0);
     CHECK_RC(rh_value_data_buf(h, v, &type, data, sizeof data, &n), 0);
     CHECK(type == RH_REG_BINARY && n == 3 && memcmp(data, "abc", 3) == 0);
     void *d;

@@ -57,7 +57,7 @@ main(void)
         return T_DONE();
     CHECK(rh_reg_doc_count(d) == 3000);
     CHECK_RC(rh_create(0, &h), 0);
-    rh_set_progress(h, record, &l);
+    rh_progress_set(h, record, &l);
     /* validating changes nothing and reports nothing */
     CHECK_RC(rh_reg_apply(h, d, NULL,
                           RH_REG_APPLY_NOPREFIX | RH_REG_APPLY_VALIDATE, NULL,
@@ -81,7 +81,7 @@ main(void)
     CHECK(l.n == 3);
     CHECK(l.done[1] == 1024 && l.done[2] == 2048 && l.total[2] == 2048);
     /* off: nothing */
-    rh_set_progress(h, NULL, NULL);
+    rh_progress_set(h, NULL, NULL);
     l.n = 0;
     CHECK_RC(rh_reg_apply(h, d, NULL, RH_REG_APPLY_NOPREFIX, NULL, NULL, NULL),
              0);
@@ -93,7 +93,7 @@ main(void)
         const char *txt = "Windows Registry Editor Version 5.00\r\n\r\n"
                           "[-\\]\r\n";
         CHECK_RC(rh_reg_parse(txt, strlen(txt), 0, &d, err, sizeof err), 0);
-        rh_set_progress(h, record, &l);
+        rh_progress_set(h, record, &l);
         l.n = 0;
         CHECK(rh_reg_apply(h, d, NULL, RH_REG_APPLY_NOPREFIX, NULL, NULL,
                            NULL) < 0);

@@ -133,16 +133,18 @@ main(void)
     /* within a hive: shared security, same tree, refusals */
     uint32_t sk = sk_of(h, a);
     rh_key c, c2;
-    CHECK_RC(rh_key_copy(h, a, h, rh_root(h), "C", RH_COPY_SUBKEYS, &c), 0);
+    CHECK_RC(rh_key_copy(h, a, h, rh_hive_root(h), "C", RH_COPY_SUBKEYS, &c),
+             0);
     CHECK(sk_of(h, c) == sk);
     char *got = tree(h, c);
     CHECK(strcmp(got + 3, want + 3) == 0); /* names differ: [C| vs [A| */
     free(got);
-    CHECK_RC(rh_key_copy(h, a, h, rh_root(h), "C", RH_COPY_SUBKEYS, NULL),
+    CHECK_RC(rh_key_copy(h, a, h, rh_hive_root(h), "C", RH_COPY_SUBKEYS, NULL),
              RH_EINVAL);
     CHECK_RC(rh_key_copy(h, a, h, many, "x", RH_COPY_SUBKEYS, NULL), RH_EINVAL);
     CHECK_RC(rh_key_copy_into(h, a, h, b, RH_COPY_SUBKEYS, NULL), RH_EINVAL);
-    CHECK_RC(rh_key_copy(h, a, h, rh_root(h), "C", RH_COPY_REPLACE, &c2), 0);
+    CHECK_RC(rh_key_copy(h, a, h, rh_hive_root(h), "C", RH_COPY_REPLACE, &c2),
+             0);
     rh_key *kids = NULL;
     size_t nk_ = 9;
     CHECK_RC(rh_key_subkeys(h, c2, &kids, &nk_), 0);
@@ -153,11 +155,12 @@ main(void)
     /* between hives: an identical descriptor is reused */
     CHECK_RC(rh_create(3, &d), 0);
     rh_key x;
-    CHECK_RC(rh_key_copy(h, a, d, rh_root(d), NULL, RH_COPY_SUBKEYS, &x), 0);
+    CHECK_RC(rh_key_copy(h, a, d, rh_hive_root(d), NULL, RH_COPY_SUBKEYS, &x),
+             0);
     got = tree(d, x);
     CHECK(strcmp(got, want) == 0);
     free(got);
-    CHECK(sk_of(d, x) == sk_of(d, rh_root(d)));
+    CHECK(sk_of(d, x) == sk_of(d, rh_hive_root(d)));
     CHECK(clean(d));
     size_t changed = 0;
     rh_key y = key(d, "Y");
@@ -169,21 +172,21 @@ main(void)
 
     /* save: KEY becomes the root */
     CHECK_RC(rh_key_save(h, a, &s), 0);
-    got = tree(s, rh_root(s));
+    got = tree(s, rh_hive_root(s));
     CHECK(strcmp(got, want) == 0);
     free(got);
     CHECK(clean(s));
     rh_key_stat st;
-    rh_key_stat_get(s, rh_root(s), &st);
+    rh_key_stat_get(s, rh_hive_root(s), &st);
     CHECK((st.flags & (RH_KEY_HIVE_ENTRY | RH_KEY_NO_DELETE)) ==
           (RH_KEY_HIVE_ENTRY | RH_KEY_NO_DELETE));
     rh_close(s);
 
     /* compact: same tree, one free cell at most, idempotent */
     CHECK_RC(rh_key_delete(h, c), 0);
-    char *all = tree(h, rh_root(h));
+    char *all = tree(h, rh_hive_root(h));
     CHECK_RC(rh_compact(h), 0);
-    got = tree(h, rh_root(h));
+    got = tree(h, rh_hive_root(h));
     CHECK(strcmp(got, all) == 0);
     free(got);
     CHECK(clean(h));

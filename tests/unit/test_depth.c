@@ -60,7 +60,7 @@ static rh_key
 down(rh_hive *h, rh_key k, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (rh_key_child(h, k, "k", 1, &k) < 0)
+        if (rh_key_subkey(h, k, "k", 1, &k) < 0)
             return 0;
     return k;
 }
@@ -103,7 +103,8 @@ main(void)
     CHECK_RC(rh_key_create_path(h, "A\\B\\C\\D", &x, NULL), 0);
     rh_key a;
     CHECK_RC(rh_key_lookup(h, "A", &a), 0);
-    rh_key at509 = down(h, rh_root(h), 509), at508 = down(h, rh_root(h), 508);
+    rh_key at509 = down(h, rh_hive_root(h), 509),
+           at508 = down(h, rh_hive_root(h), 508);
     b = snap(h, &len);
     /* under level 509: A at 510, D at 513 (the subtree walk refuses) */
     CHECK_RC(rh_key_copy(h, a, h, at509, NULL, RH_COPY_SUBKEYS, NULL),
@@ -133,8 +134,8 @@ main(void)
     CHECK(same(h, b, len));
     free(b);
     /* a deep source copied no deeper than it was: no walk needed */
-    CHECK_RC(rh_key_copy(h, down(h, rh_root(h), 1), s, rh_root(s), "K",
-                         RH_COPY_SUBKEYS, &k),
+    CHECK_RC(rh_key_copy(h, down(h, rh_hive_root(h), 1), s, rh_hive_root(s),
+                         "K", RH_COPY_SUBKEYS, &k),
              0);
     CHECK(clean(s));
     rh_close(s);
@@ -161,7 +162,7 @@ main(void)
     rh_key r;
     if (rh_key_lookup(h, "r", &r) == 0)
         CHECK_RC(rh_key_delete(h, r), 0);
-    CHECK_RC(rh_key_delete(h, down(h, rh_root(h), 1)), 0);
+    CHECK_RC(rh_key_delete(h, down(h, rh_hive_root(h), 1)), 0);
     CHECK_RC(rh_key_lookup(h, "k", &k), RH_ENOTFOUND);
     CHECK(clean(h));
     CHECK_RC(alloc_verify(h), 0);

@@ -33,7 +33,7 @@ hive_variant(unsigned variant)
     if (variant == 0)
         return h;
     rh_image(h, &img, &len);
-    rh_key_stat_get(h, rh_root(h), &st);
+    rh_key_stat_get(h, rh_hive_root(h), &st);
     uint8_t *b = malloc(len);
     memcpy(b, img, len);
     /* default_sd: header 20, owner 16, group 12, ACL header 8, then the
@@ -94,7 +94,7 @@ static char *
 tree(rh_hive *h)
 {
     sbuf b = {0};
-    CHECK_RC(rh_export(h, rh_root(h), NULL, RH_EXPORT_JSON, put, &b), 0);
+    CHECK_RC(rh_export(h, rh_hive_root(h), NULL, RH_EXPORT_JSON, put, &b), 0);
     sbuf_putc(&b, 0);
     return (char *)b.p;
 }
@@ -141,11 +141,11 @@ cross_copy(void)
     /* vk named "f": 24 + 8 bytes; value list: 8; data: the rest */
     static uint8_t fill[HBIN_PAGE];
     CHECK(fsz > 100);
-    CHECK_RC(rh_value_set(d, rh_root(d), "f", 1, RH_REG_BINARY, fill,
+    CHECK_RC(rh_value_set(d, rh_hive_root(d), "f", 1, RH_REG_BINARY, fill,
                           fsz - 32 - 8 - 4),
              0);
     CHECK_RC(rh_key_create_path(d, "Dst", &dst, NULL), 0);
-    rh_key_stat_get(d, rh_root(d), &st);
+    rh_key_stat_get(d, rh_hive_root(d), &st);
     CHECK(st.security / HBIN_PAGE == 0 && dst / HBIN_PAGE != 0);
     d = to_file(d, path);
     CHECK_RC(rh_key_lookup(d, "Dst", &dst), 0);
@@ -183,7 +183,7 @@ rnd(uint32_t n)
 static rh_key
 pick(rh_hive *h, int allow_root)
 {
-    rh_key k = rh_root(h);
+    rh_key k = rh_hive_root(h);
     for (int d = 0; d < 6; d++) {
         rh_key *kids = NULL;
         size_t n = 0;
@@ -197,7 +197,7 @@ pick(rh_hive *h, int allow_root)
             break;
         k = next;
     }
-    return k != rh_root(h) || allow_root ? k : 0;
+    return k != rh_hive_root(h) || allow_root ? k : 0;
 }
 
 static uint8_t data[40000 + 100]; /* sizes[] up to 40000 at offsets < 100 */

@@ -118,36 +118,37 @@ test_many_keys(unsigned minor)
         int c;
         snprintf(name, sizeof name, "key%04d%s", order[i],
                  order[i] % 3 ? "" : "\xc3\xa9"); /* some Latin-1 names */
-        CHECK_RC(rh_key_add(h, rh_root(h), name, strlen(name), &keys[i], &c),
-                 0);
+        CHECK_RC(
+            rh_key_add(h, rh_hive_root(h), name, strlen(name), &keys[i], &c),
+            0);
         CHECK(c == 1);
         if (i % 5 == 0)
             CHECK_RC(rh_value_set(h, keys[i], "v", 1, RH_REG_BINARY, name,
                                   strlen(name)),
                      0);
     }
-    CHECK_RC(rh_key_add(h, rh_root(h), "KEY0005", 7, &k, NULL), 0);
+    CHECK_RC(rh_key_add(h, rh_hive_root(h), "KEY0005", 7, &k, NULL), 0);
     CHECK(k == keys[0] || k != 0); /* existing key returned */
-    size_t leaves = check_list(h, rh_root(h), &w, &maxleaf);
+    size_t leaves = check_list(h, rh_hive_root(h), &w, &maxleaf);
     CHECK(w.bad == 0);
     CHECK(w.n == N);
     CHECK(leaves >= 3 && maxleaf <= 507);
-    CHECK(sk_refs(h, rh_root(h)) == N + 1);
+    CHECK(sk_refs(h, rh_hive_root(h)) == N + 1);
     CHECK_RC(alloc_verify(h), 0);
     rh_key_stat ks;
-    rh_key_stat_get(h, rh_root(h), &ks);
+    rh_key_stat_get(h, rh_hive_root(h), &ks);
     CHECK(ks.nsubkeys == N);
     /* delete all in another order: no cell may leak */
     for (int i = 0; i < N; i += 2)
         CHECK_RC(rh_key_delete(h, keys[i]), 0);
-    leaves = check_list(h, rh_root(h), &w, &maxleaf);
+    leaves = check_list(h, rh_hive_root(h), &w, &maxleaf);
     CHECK(w.bad == 0 && w.n == N / 2);
     for (int i = 1; i < N; i += 2)
         CHECK_RC(rh_key_delete(h, keys[i]), 0);
     CHECK_RC(rh_hive_stats(h, &st), 0);
     CHECK(st.used_cells == st0.used_cells && st.used_bytes == st0.used_bytes);
-    CHECK(sk_refs(h, rh_root(h)) == 1);
-    rh_key_stat_get(h, rh_root(h), &ks);
+    CHECK(sk_refs(h, rh_hive_root(h)) == 1);
+    rh_key_stat_get(h, rh_hive_root(h), &ks);
     CHECK(ks.nsubkeys == 0);
     CHECK_RC(alloc_verify(h), 0);
     printf("v1.%u: %zu leaves, bins %llu, free cells %llu\n", minor, leaves,
@@ -175,24 +176,24 @@ test_fold_keys(unsigned minor)
     CHECK_RC(rh_create(minor, &h), 0);
     for (size_t i = 0; i < NP; i++) {
         int c = 0;
-        CHECK_RC(rh_key_add(h, rh_root(h), pairs[i][0], strlen(pairs[i][0]),
-                            &a[i], &c),
+        CHECK_RC(rh_key_add(h, rh_hive_root(h), pairs[i][0],
+                            strlen(pairs[i][0]), &a[i], &c),
                  0);
         CHECK(c == 1);
     }
     for (size_t i = 0; i < NP; i++) {
         int c = 1;
-        CHECK_RC(
-            rh_key_add(h, rh_root(h), pairs[i][1], strlen(pairs[i][1]), &b, &c),
-            0);
+        CHECK_RC(rh_key_add(h, rh_hive_root(h), pairs[i][1],
+                            strlen(pairs[i][1]), &b, &c),
+                 0);
         CHECK(c == 0 && b == a[i]); /* the second add finds the first */
-        CHECK_RC(
-            rh_key_child(h, rh_root(h), pairs[i][1], strlen(pairs[i][1]), &b),
-            0);
+        CHECK_RC(rh_key_subkey(h, rh_hive_root(h), pairs[i][1],
+                               strlen(pairs[i][1]), &b),
+                 0);
         CHECK(b == a[i]);
     }
     rh_key *subs = NULL;
-    CHECK_RC(rh_key_subkeys(h, rh_root(h), &subs, &n), 0);
+    CHECK_RC(rh_key_subkeys(h, rh_hive_root(h), &subs, &n), 0);
     CHECK(n == NP);
     free(subs);
     /* order, lh hashes / lf hints: nothing to report */
@@ -225,13 +226,13 @@ test_values_and_refusals(void)
     void *out;
     size_t len;
     uint32_t type;
-    CHECK_RC(rh_value_get(h, a, "big", 3, &v), 0);
+    CHECK_RC(rh_key_value(h, a, "big", 3, &v), 0);
     CHECK_RC(rh_value_data(h, v, &type, &out, &len), 0);
     CHECK(len == 20000 && memcmp(out, d, len) == 0);
     free(out);
     CHECK_RC(rh_value_delete(h, a, "nope", 4), RH_ENOTFOUND);
     /* refusals */
-    CHECK_RC(rh_key_delete(h, rh_root(h)), RH_EINVAL);
+    CHECK_RC(rh_key_delete(h, rh_hive_root(h)), RH_EINVAL);
     CHECK_RC(rh_key_add(h, a, "x\\y", 3, &b, NULL), RH_EINVAL);
     CHECK_RC(rh_key_add(h, a, "", 0, &b, NULL), RH_EINVAL);
     CHECK_RC(rh_key_add(h, a, "nd", 2, &b, NULL), 0);
@@ -241,7 +242,7 @@ test_values_and_refusals(void)
            (uint16_t)(rd_u16((span){np, 4}, NK_FLAGS) | RH_KEY_NO_DELETE));
     CHECK_RC(rh_key_delete(h, b), RH_EINVAL);
     CHECK(strstr(rh_errmsg(h), "no-delete") != NULL);
-    wr_u16(np + NK_FLAGS, RH_KEY_COMP_NAME);
+    wr_u16(np + NK_FLAGS, NK_COMP_NAME);
     /* rename: the node moves to fit the longer name; children follow */
     rh_key bk, ren, par;
     CHECK_RC(rh_key_lookup(h, "A\\B", &bk), 0);
@@ -283,7 +284,7 @@ test_commit_safety(void)
     rh_close(h);
     chmod(path, 0604);
     CHECK_RC(rh_open(path, RH_OPEN_WRITE, &h), 0);
-    CHECK_RC(rh_key_add(h, rh_root(h), "k", 1, &k, NULL), 0);
+    CHECK_RC(rh_key_add(h, rh_hive_root(h), "k", 1, &k, NULL), 0);
     /* not the file opened: refused unless forced */
     CHECK_RC(rh_commit(h, other, 0), RH_EIO);
     /* a second writable open is refused while h holds the file (a
@@ -312,14 +313,15 @@ test_commit_safety(void)
     /* replaced by rename underneath: refused unless forced; forced, the
      * mapped (old) file is intact, so the commit is whole */
     CHECK_RC(rh_open(path, RH_OPEN_WRITE, &h), 0);
-    CHECK_RC(rh_key_add(h, rh_root(h), "k", 1, &k, NULL), 0);
+    CHECK_RC(rh_key_add(h, rh_hive_root(h), "k", 1, &k, NULL), 0);
     {
         char repl[80];
         snprintf(repl, sizeof repl, "%s.repl", path);
         rh_hive *r;
         CHECK_RC(rh_create(5, &r), 0);
-        CHECK_RC(rh_value_set(r, rh_root(r), "x", 1, RH_REG_DWORD, "abcd", 4),
-                 0);
+        CHECK_RC(
+            rh_value_set(r, rh_hive_root(r), "x", 1, RH_REG_DWORD, "abcd", 4),
+            0);
         CHECK_RC(rh_commit(r, repl, 0), 0);
         rh_close(r);
         chmod(repl, 0604);
@@ -389,7 +391,8 @@ test_lazy_open(void)
     CHECK_RC(rh_create(5, &h), 0);
     for (int i = 0; i < 60; i++) {
         snprintf(name, sizeof name, "G%02d", i);
-        CHECK_RC(rh_key_add(h, rh_root(h), name, strlen(name), &g, NULL), 0);
+        CHECK_RC(rh_key_add(h, rh_hive_root(h), name, strlen(name), &g, NULL),
+                 0);
         for (int j = 0; j < 40; j++) {
             snprintf(name, sizeof name, "K%03d", j);
             CHECK_RC(rh_key_add(h, g, name, strlen(name), &k, NULL), 0);
@@ -440,7 +443,7 @@ test_lazy_open(void)
     CHECK(nw == 0);
     CHECK_RC(rh_key_lookup(h, "G30\\K020", &k), 0);
     rh_value v;
-    CHECK_RC(rh_value_get(h, k, "big199", 6, &v), 0);
+    CHECK_RC(rh_key_value(h, k, "big199", 6, &v), 0);
     rh_close(h);
 
     /* damage a bin (its first cell's size) far from the edit: the delete
@@ -491,8 +494,8 @@ test_lazy_open(void)
     CHECK(h->wmap == 1);
     for (int i = 0; i < 40; i++) {
         snprintf(name, sizeof name, "v%d", i);
-        CHECK_RC(rh_value_set(h, rh_root(h), name, strlen(name), RH_REG_BINARY,
-                              big, sizeof big),
+        CHECK_RC(rh_value_set(h, rh_hive_root(h), name, strlen(name),
+                              RH_REG_BINARY, big, sizeof big),
                  0);
     }
     CHECK(h->wmap == 0);
@@ -503,7 +506,7 @@ test_lazy_open(void)
     CHECK_RC(rh_open(path, 0, &h), 0);
     CHECK_RC(rh_check(h, NULL, NULL, &n, &nw), 0);
     CHECK(nw == 0);
-    CHECK_RC(rh_value_get(h, rh_root(h), "v39", 3, &v), 0);
+    CHECK_RC(rh_key_value(h, rh_hive_root(h), "v39", 3, &v), 0);
     rh_close(h);
     unlink(path);
     char lg[80];
@@ -568,19 +571,20 @@ test_depth_limit(void)
              RH_ERANGE);
     CHECK_RC(rh_key_copy_into(h, k, h, deep, RH_COPY_SUBKEYS, NULL), RH_ERANGE);
     CHECK_RC(rh_create(5, &o), 0); /* and from another hive */
-    CHECK_RC(rh_key_add(o, rh_root(o), "a", 1, &x, NULL), 0);
+    CHECK_RC(rh_key_add(o, rh_hive_root(o), "a", 1, &x, NULL), 0);
     CHECK_RC(rh_key_add(o, x, "b", 1, &x, NULL), 0);
-    CHECK_RC(rh_key_copy(o, rh_root(o), h, deep, "z", RH_COPY_SUBKEYS, NULL),
-             RH_ERANGE);
+    CHECK_RC(
+        rh_key_copy(o, rh_hive_root(o), h, deep, "z", RH_COPY_SUBKEYS, NULL),
+        RH_ERANGE);
     CHECK(same_image(h, before, len));
     /* what fits is still fine: values-only copies, and a leaf at 512 */
-    CHECK_RC(rh_key_copy(o, rh_root(o), h, parent511, "z", 0, NULL), 0);
-    CHECK_RC(rh_key_copy_into(o, rh_root(o), h, deep, 0, NULL), 0);
+    CHECK_RC(rh_key_copy(o, rh_hive_root(o), h, parent511, "z", 0, NULL), 0);
+    CHECK_RC(rh_key_copy_into(o, rh_hive_root(o), h, deep, 0, NULL), 0);
     size_t probs = 9, warns = 9;
     CHECK_RC(rh_check(h, NULL, NULL, &probs, &warns), 0);
     CHECK(probs == 0 && warns == 0);
     CHECK_RC(rh_compact(h), 0);
-    CHECK_RC(rh_key_save(h, rh_root(h), &s), 0);
+    CHECK_RC(rh_key_save(h, rh_hive_root(h), &s), 0);
     rh_close(s);
     free(before);
     rh_close(o);

@@ -7,7 +7,7 @@
  * values (hex is formatted in pieces), so the buffers alternate; under
  * ASan a buffer used after the library freed or reused it is caught.
  */
-#include "../../include/reghive.h"
+#include "../../include/reghive_sys.h"
 #include "buf.h"
 #include "t.h"
 
@@ -72,7 +72,7 @@ main(void)
         return T_DONE();
     for (size_t i = 0; i < 96 * 1024; i++)
         big[i] = (uint8_t)(i * 31 + 7);
-    CHECK_RC(rh_key_add(h, rh_root(h), "Big", 3, &k, NULL), 0);
+    CHECK_RC(rh_key_add(h, rh_hive_root(h), "Big", 3, &k, NULL), 0);
     for (int i = 0; i < 40; i++) {
         char name[16];
         int n = snprintf(name, sizeof name, "K%02d", i);
@@ -86,7 +86,7 @@ main(void)
     /* Then (exported first: "A" < "Big") 2000 keys of one 1000-byte
      * value: hand-overs at the end of a value, just before the key's own
      * flush of an empty line. */
-    CHECK_RC(rh_key_add(h, rh_root(h), "A", 1, &k, NULL), 0);
+    CHECK_RC(rh_key_add(h, rh_hive_root(h), "A", 1, &k, NULL), 0);
     for (int i = 0; i < 2000; i++) {
         char name[16];
         int n = snprintf(name, sizeof name, "S%04d", i);
@@ -99,10 +99,10 @@ main(void)
     for (int f = 0; f < 3; f++) {
         sbuf want = {0};
         struct loan l = {0};
-        CHECK_RC(rh_export(h, rh_root(h), "HKEY_LOCAL_MACHINE\\T", flags[f],
-                           collect, &want),
+        CHECK_RC(rh_export(h, rh_hive_root(h), "HKEY_LOCAL_MACHINE\\T",
+                           flags[f], collect, &want),
                  0);
-        CHECK_RC(rh_export(h, rh_root(h), "HKEY_LOCAL_MACHINE\\T",
+        CHECK_RC(rh_export(h, rh_hive_root(h), "HKEY_LOCAL_MACHINE\\T",
                            flags[f] | RH_EXPORT_HOLD, hold, &l),
                  0);
         CHECK(want.n > (4u << 20)); /* several 1 MiB hand-overs */
@@ -115,9 +115,9 @@ main(void)
 
         /* A write that fails stops the export; the loan is still closed. */
         struct loan e = {.fail_at = 3};
-        CHECK_RC(
-            rh_export(h, rh_root(h), NULL, flags[f] | RH_EXPORT_HOLD, hold, &e),
-            RH_ECANCEL);
+        CHECK_RC(rh_export(h, rh_hive_root(h), NULL, flags[f] | RH_EXPORT_HOLD,
+                           hold, &e),
+                 RH_ECANCEL);
         CHECK(e.calls == 3 && e.closed == 1 && e.after_close == 0);
         CHECK(e.changed == 0);
         sbuf_free(&e.all);

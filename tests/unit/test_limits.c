@@ -1,4 +1,4 @@
-/* Unit tests of resource limits: rh_set_limit / rh_get_limit (the depth
+/* Unit tests of resource limits: rh_limit_set / rh_limit_get (the depth
  * limit in every walker, the value size limit in the value readers, the
  * exporter and rh_value_set) and the bound on keys one subkey list may
  * yield.  Run from the repository root (reads a fuzz corpus file). */
@@ -45,7 +45,7 @@ ri_amplification(void)
     size_t n = 0, np = 0, nw = 0;
     int problems = 0;
     CHECK_RC(rh_open_mem(img, len, 0, &h), 0);
-    CHECK_RC(rh_key_subkeys(h, rh_root(h), &subs, &n), RH_ECORRUPT);
+    CHECK_RC(rh_key_subkeys(h, rh_hive_root(h), &subs, &n), RH_ECORRUPT);
     CHECK(strstr(rh_errmsg(h), "more keys than the hive can hold") != NULL);
     CHECK_RC(rh_check(h, count, &problems, &np, &nw), RH_ECORRUPT);
     CHECK(np > 0 && np + nw < 10 && (size_t)problems == np + nw);
@@ -98,7 +98,7 @@ db_amplification(void)
     uint32_t type;
     void *d = NULL;
     CHECK_RC(rh_open_mem(img, len, 0, &h), 0);
-    CHECK_RC(rh_value_get(h, rh_root(h), "v", 1, &v), 0);
+    CHECK_RC(rh_key_value(h, rh_hive_root(h), "v", 1, &v), 0);
     CHECK_RC(rh_value_data(h, v, &type, &d, &n), RH_ECORRUPT);
     CHECK(strstr(rh_errmsg(h), "segments repeat") != NULL);
     rh_close(h);
@@ -117,19 +117,19 @@ main(void)
     rh_stats st;
     CHECK_RC(rh_create(5, &h), 0);
     /* Defaults, and only tightening is allowed. */
-    CHECK_RC(rh_get_limit(h, RH_LIMIT_DEPTH, &lim), 0);
+    CHECK_RC(rh_limit_get(h, RH_LIMIT_DEPTH, &lim), 0);
     CHECK(lim == RH_MAX_DEPTH);
-    CHECK_RC(rh_get_limit(h, RH_LIMIT_VALUE_SIZE, &lim), 0);
+    CHECK_RC(rh_limit_get(h, RH_LIMIT_VALUE_SIZE, &lim), 0);
     CHECK(lim == RH_MAX_VALUE_SIZE);
-    CHECK_RC(rh_set_limit(h, RH_LIMIT_DEPTH, RH_MAX_DEPTH + 1), RH_EINVAL);
-    CHECK_RC(rh_set_limit(h, RH_LIMIT_VALUE_SIZE, RH_MAX_VALUE_SIZE + 1ull),
+    CHECK_RC(rh_limit_set(h, RH_LIMIT_DEPTH, RH_MAX_DEPTH + 1), RH_EINVAL);
+    CHECK_RC(rh_limit_set(h, RH_LIMIT_VALUE_SIZE, RH_MAX_VALUE_SIZE + 1ull),
              RH_EINVAL);
-    CHECK_RC(rh_set_limit(h, 99, 1), RH_EINVAL);
-    CHECK_RC(rh_get_limit(h, 99, &lim), RH_EINVAL);
+    CHECK_RC(rh_limit_set(h, 99, 1), RH_EINVAL);
+    CHECK_RC(rh_limit_get(h, 99, &lim), RH_EINVAL);
 
     /* A chain ROOT\a\a\a\a\a (depth 5) with a 20000-byte value (big data)
      * and a 10-byte one at the bottom. */
-    k = rh_root(h);
+    k = rh_hive_root(h);
     for (int i = 0; i < 5; i++) {
         CHECK_RC(rh_key_add(h, k, "a", 1, &k, NULL), 0);
         keys[i] = k;
@@ -141,14 +141,14 @@ main(void)
 
     CHECK_RC(rh_hive_stats(h, &st), 0);
     CHECK(st.keys == 6);
-    CHECK_RC(rh_set_limit(h, RH_LIMIT_DEPTH, 5), 0);
+    CHECK_RC(rh_limit_set(h, RH_LIMIT_DEPTH, 5), 0);
     CHECK_RC(rh_hive_stats(h, &st), 0); /* exactly at the limit */
-    CHECK_RC(rh_set_limit(h, RH_LIMIT_DEPTH, 4), 0);
-    CHECK_RC(rh_get_limit(h, RH_LIMIT_DEPTH, &lim), 0);
+    CHECK_RC(rh_limit_set(h, RH_LIMIT_DEPTH, 4), 0);
+    CHECK_RC(rh_limit_get(h, RH_LIMIT_DEPTH, &lim), 0);
     CHECK(lim == 4);
     CHECK_RC(rh_hive_stats(h, &st), RH_ERANGE);
     CHECK(strstr(rh_errmsg(h), "depth limit of 4") != NULL);
-    CHECK_RC(rh_export(h, rh_root(h), NULL, 0, sink, NULL), RH_ERANGE);
+    CHECK_RC(rh_export(h, rh_hive_root(h), NULL, 0, sink, NULL), RH_ERANGE);
     CHECK_RC(rh_export(h, keys[0], NULL, 0, sink, NULL), 0); /* relative */
     char *path;
     size_t n;
@@ -163,10 +163,11 @@ main(void)
     /* The cut (an error), then the cells of the skipped subtree as
      * unreferenced (warnings). */
     CHECK(np >= 1 && (size_t)problems == np + nw);
-    CHECK_RC(rh_set_limit(h, RH_LIMIT_DEPTH, 0), 0);
-    CHECK_RC(rh_export(h, rh_root(h), NULL, RH_EXPORT_NORECURSE, sink, NULL),
-             0);
-    CHECK_RC(rh_set_limit(h, RH_LIMIT_DEPTH, RH_MAX_DEPTH), 0);
+    CHECK_RC(rh_limit_set(h, RH_LIMIT_DEPTH, 0), 0);
+    CHECK_RC(
+        rh_export(h, rh_hive_root(h), NULL, RH_EXPORT_NORECURSE, sink, NULL),
+        0);
+    CHECK_RC(rh_limit_set(h, RH_LIMIT_DEPTH, RH_MAX_DEPTH), 0);
     CHECK_RC(rh_check(h, NULL, NULL, &np, &nw), 0);
     CHECK(np == 0 && nw == 0);
 
@@ -174,33 +175,33 @@ main(void)
     void *d;
     uint32_t type;
     uint8_t buf[64];
-    CHECK_RC(rh_value_get(h, k, "big", 3, &v), 0);
-    CHECK_RC(rh_set_limit(h, RH_LIMIT_VALUE_SIZE, 16344), 0);
+    CHECK_RC(rh_key_value(h, k, "big", 3, &v), 0);
+    CHECK_RC(rh_limit_set(h, RH_LIMIT_VALUE_SIZE, 16344), 0);
     CHECK_RC(rh_value_data(h, v, &type, &d, &n), RH_ERANGE);
     CHECK(strstr(rh_errmsg(h), "value size limit") != NULL);
     CHECK_RC(rh_value_type(h, v, &type, &n), 0); /* length only: allowed */
     CHECK(n == 20000);
-    CHECK_RC(rh_export(h, rh_root(h), NULL, 0, sink, NULL), RH_ERANGE);
+    CHECK_RC(rh_export(h, rh_hive_root(h), NULL, 0, sink, NULL), RH_ERANGE);
     CHECK_RC(rh_value_set(h, k, "big2", 4, RH_REG_BINARY, big, 16345),
              RH_ERANGE);
     CHECK_RC(rh_value_set(h, k, "ok", 2, RH_REG_BINARY, big, 16344), 0);
-    CHECK_RC(rh_set_limit(h, RH_LIMIT_VALUE_SIZE, 9), 0);
-    CHECK_RC(rh_value_get(h, k, "small", 5, &v), 0);
+    CHECK_RC(rh_limit_set(h, RH_LIMIT_VALUE_SIZE, 9), 0);
+    CHECK_RC(rh_key_value(h, k, "small", 5, &v), 0);
     CHECK_RC(rh_value_data_buf(h, v, &type, buf, sizeof buf, &n), RH_ERANGE);
-    CHECK_RC(rh_set_limit(h, RH_LIMIT_VALUE_SIZE, 10), 0);
+    CHECK_RC(rh_limit_set(h, RH_LIMIT_VALUE_SIZE, 10), 0);
     CHECK_RC(rh_value_data_buf(h, v, &type, buf, sizeof buf, &n), 0);
     CHECK(n == 10);
-    CHECK_RC(rh_set_limit(h, RH_LIMIT_VALUE_SIZE, RH_MAX_VALUE_SIZE), 0);
-    CHECK_RC(rh_value_get(h, k, "big", 3, &v), 0);
+    CHECK_RC(rh_limit_set(h, RH_LIMIT_VALUE_SIZE, RH_MAX_VALUE_SIZE), 0);
+    CHECK_RC(rh_key_value(h, k, "big", 3, &v), 0);
     CHECK_RC(rh_value_data(h, v, &type, &d, &n), 0);
     CHECK(n == 20000);
     free(d);
 
     /* Delete walks to the format maximum whatever the limit: it must not
      * stop half way. */
-    CHECK_RC(rh_set_limit(h, RH_LIMIT_DEPTH, 2), 0);
+    CHECK_RC(rh_limit_set(h, RH_LIMIT_DEPTH, 2), 0);
     CHECK_RC(rh_key_delete(h, keys[0]), 0);
-    CHECK_RC(rh_set_limit(h, RH_LIMIT_DEPTH, RH_MAX_DEPTH), 0);
+    CHECK_RC(rh_limit_set(h, RH_LIMIT_DEPTH, RH_MAX_DEPTH), 0);
     CHECK_RC(rh_check(h, NULL, NULL, &np, &nw), 0);
     CHECK(np == 0 && nw == 0);
     CHECK_RC(rh_hive_stats(h, &st), 0);

@@ -200,7 +200,7 @@ dump(rh_hive *h)
 {
     sb s = {NULL, 0, 0};
     put(&s, "");
-    if (dump_key(h, rh_root(h), &s, 0) < 0) {
+    if (dump_key(h, rh_hive_root(h), &s, 0) < 0) {
         free(s.p);
         return NULL;
     }
@@ -455,6 +455,51 @@ count_value(void *ctx, rh_value v)
 }
 
 static int
+walk_count(void *ctx, rh_key k, unsigned depth)
+{
+    (void)k;
+    (void)depth;
+    ++*(size_t *)ctx;
+    return 0;
+}
+
+/* Values of every kind the getters read (before the injection). */
+static int
+prep_getters(fx *f)
+{
+    TRY(rh_value_set(f->h, f->a, "s", 1, RH_REG_SZ, "h\0i\0\0\0", 6));
+    TRY(rh_value_set(f->h, f->a, "m", 1, RH_REG_MULTI_SZ, "a\0\0\0b\0\0\0\0\0",
+                     10));
+    TRY(rh_value_set(f->h, f->a, "d", 1, RH_REG_DWORD, "\1\0\0\0", 4));
+    return 0;
+}
+
+/* The typed getters and rh_key_walk: each allocates what it returns (the
+ * walk its visited bitmap) and nothing is left behind on a failure. */
+static int
+op_getters(fx *f)
+{
+    rh_hive *h = f->h;
+    rh_value v;
+    char *s = NULL, **a = NULL;
+    size_t n = 0;
+    uint32_t x;
+    uint64_t y;
+    TRY(rh_key_value(h, f->a, "s", 1, &v));
+    TRY(rh_value_string(h, v, &s, &n));
+    free(s);
+    TRY(rh_key_value(h, f->a, "m", 1, &v));
+    TRY(rh_value_strings(h, v, &a, &n));
+    free(a);
+    TRY(rh_key_value(h, f->a, "d", 1, &v));
+    TRY(rh_value_u32(h, v, &x));
+    TRY(rh_value_u64(h, v, &y));
+    n = 0;
+    TRY(rh_key_walk(h, rh_hive_root(h), walk_count, &n));
+    return 0;
+}
+
+static int
 op_reads(fx *f)
 {
     rh_hive *h = f->h;
@@ -496,12 +541,12 @@ op_reads(fx *f)
     free(d);
     d = NULL;
     R(rh_key_stat_get(h, p, &st));
-    R(rh_key_child(h, p, "MANY", 4, &k));
-    R(rh_key_foreach(h, k, count_key, &n));
+    R(rh_key_subkey(h, p, "MANY", 4, &k));
+    R(rh_key_subkeys_foreach(h, k, count_key, &n));
     R(rh_key_subkeys(h, k, &kids, &n));
     R(rh_key_values(h, p, &vals, &nv));
-    R(rh_value_foreach(h, p, count_value, &n));
-    R(rh_value_get(h, p, "BIG", 3, &v));
+    R(rh_key_values_foreach(h, p, count_value, &n));
+    R(rh_key_value(h, p, "BIG", 3, &v));
     R(rh_value_type(h, v, &t, &len));
     R(rh_value_data(h, v, &t, &d, &len));
     R(rh_value_data_buf(h, v, &t, big, sizeof big, &len));
@@ -537,20 +582,22 @@ sink(void *ctx, const void *buf, size_t len)
 static int
 op_export_reg(fx *f)
 {
-    return rh_export(f->h, rh_root(f->h), "HKEY_LOCAL_MACHINE\\SOFTWARE", 0,
-                     sink, NULL);
+    return rh_export(f->h, rh_hive_root(f->h), "HKEY_LOCAL_MACHINE\\SOFTWARE",
+                     0, sink, NULL);
 }
 
 static int
 op_export_utf16(fx *f)
 {
-    return rh_export(f->h, rh_root(f->h), NULL, RH_EXPORT_UTF16, sink, NULL);
+    return rh_export(f->h, rh_hive_root(f->h), NULL, RH_EXPORT_UTF16, sink,
+                     NULL);
 }
 
 static int
 op_export_json(fx *f)
 {
-    return rh_export(f->h, rh_root(f->h), NULL, RH_EXPORT_JSON, sink, NULL);
+    return rh_export(f->h, rh_hive_root(f->h), NULL, RH_EXPORT_JSON, sink,
+                     NULL);
 }
 
 static int
@@ -560,7 +607,7 @@ op_export_hold(fx *f)
     TRY(rh_key_lookup(f->h, "A", &k));
     TRY(rh_export(f->h, k, NULL, RH_EXPORT_NORECURSE | RH_EXPORT_HOLD, sink,
                   NULL));
-    return rh_export(f->h, rh_root(f->h), NULL,
+    return rh_export(f->h, rh_hive_root(f->h), NULL,
                      RH_EXPORT_HOLD | RH_EXPORT_UTF16, sink, NULL);
 }
 
@@ -699,8 +746,8 @@ static int
 op_copy_within(fx *f)
 {
     rh_key k;
-    return rh_key_copy(f->h, f->a, f->h, rh_root(f->h), "Copy", RH_COPY_SUBKEYS,
-                       &k);
+    return rh_key_copy(f->h, f->a, f->h, rh_hive_root(f->h), "Copy",
+                       RH_COPY_SUBKEYS, &k);
 }
 
 static int
@@ -724,8 +771,8 @@ op_copy_corpus(fx *f)
     /* a real hive's descriptors: matched or added to the sk list */
     int rc = rh_open(corpus_sd, 0, &s);
     if (rc == 0)
-        rc = rh_key_copy(s, rh_root(s), f->h, f->b, "Real", RH_COPY_SUBKEYS,
-                         NULL);
+        rc = rh_key_copy(s, rh_hive_root(s), f->h, f->b, "Real",
+                         RH_COPY_SUBKEYS, NULL);
     rh_close(s);
     return rc;
 }
@@ -833,6 +880,7 @@ static const scen scens[] = {
     {".reg parse", K_NONE, 0, NULL, op_parse},
     {".reg parse utf16/regedit4", K_NONE, 0, NULL, op_parse_utf16},
     {"read calls", K_RO, 0, NULL, op_reads},
+    {"typed getters, walk", K_MEM, 0, prep_getters, op_getters},
     {"export reg", K_RO, 0, NULL, op_export_reg},
     {"export utf16", K_RO, 0, NULL, op_export_utf16},
     {"export json", K_RO, 0, NULL, op_export_json},

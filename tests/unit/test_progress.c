@@ -1,4 +1,4 @@
-/* Unit test of rh_set_progress: rh_export reports 0 of the total first,
+/* Unit test of rh_progress_set: rh_export reports 0 of the total first,
  * then every 1024 keys, then total of total; nothing once turned off. */
 #include "t.h"
 
@@ -39,15 +39,15 @@ main(void)
     rh_key a, k;
     struct log l = {0};
     CHECK_RC(rh_create(0, &h), 0);
-    CHECK_RC(rh_key_add(h, rh_root(h), "A", 1, &a, NULL), 0);
+    CHECK_RC(rh_key_add(h, rh_hive_root(h), "A", 1, &a, NULL), 0);
     for (int i = 0; i < 2999; i++) {
         char name[16];
         snprintf(name, sizeof name, "k%04d", i);
         CHECK_RC(rh_key_add(h, a, name, strlen(name), &k, NULL), 0);
     }
     /* 3001 keys: root, A and 2999 under A */
-    rh_set_progress(h, record, &l);
-    CHECK_RC(rh_export(h, rh_root(h), NULL, 0, sink, NULL), 0);
+    rh_progress_set(h, record, &l);
+    CHECK_RC(rh_export(h, rh_hive_root(h), NULL, 0, sink, NULL), 0);
     CHECK(l.n == 4); /* start, 1024, 2048, end */
     CHECK(l.done[0] == 0 && l.total[0] == 3001);
     CHECK(l.done[1] == 1024 && l.total[1] == 3001);
@@ -60,11 +60,11 @@ main(void)
     l.n = 0;
     CHECK_RC(rh_export(h, a, NULL, RH_EXPORT_NORECURSE, sink, NULL), 0);
     CHECK(l.n == 2 && l.total[0] == 1 && l.done[1] == 1);
-    rh_set_progress(h, NULL, NULL);
+    rh_progress_set(h, NULL, NULL);
     l.n = 0;
-    CHECK_RC(rh_export(h, rh_root(h), NULL, 0, sink, NULL), 0);
+    CHECK_RC(rh_export(h, rh_hive_root(h), NULL, 0, sink, NULL), 0);
     CHECK(l.n == 0);
-    rh_set_progress(NULL, record, &l); /* ignored */
+    rh_progress_set(NULL, record, &l); /* ignored */
     rh_close(h);
     return T_DONE();
 }

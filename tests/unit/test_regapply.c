@@ -34,7 +34,7 @@ has(rh_hive *h, const char *path, const char *name, uint32_t type,
     void *d;
     size_t n;
     if (rh_key_lookup(h, path, &k) < 0 ||
-        rh_value_get(h, k, name, strlen(name), &v) < 0 ||
+        rh_key_value(h, k, name, strlen(name), &v) < 0 ||
         rh_value_data(h, v, &t, &d, &n) < 0)
         return 0;
     int ok = t == type && n == len && memcmp(d, data, len) == 0;
